@@ -1,0 +1,136 @@
+// core::Instance: one VRRPv3 virtual router (RFC 5798 §6.4, as amended by RFC 9568) as a pure
+// state machine. Events come in with the time they happened; actions come out. No sockets,
+// clocks, threads or logging: the daemon and the simulator drive it the same way.
+//
+// Driving contract:
+//   - call start() once, then feed events in time order;
+//   - after every call, arm one timer for next_deadline() (if any) and call on_timer() when
+//     it expires (calling it early or late is harmless: it only acts on expired deadlines);
+//   - carry out the returned actions in order.
+// Not thread-safe: one thread owns an Instance.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "failoverd/core/timing.h"
+#include "failoverd/util/ipv4.h"
+
+namespace failoverd::core {
+
+enum class State : std::uint8_t { Initialize, Backup, Master, Fault };
+
+// "INIT", "BACKUP", "MASTER", "FAULT": the names of the status contract.
+const char* to_string(State s);
+
+inline constexpr std::uint8_t kPriorityOwner = 255;
+inline constexpr std::uint8_t kPriorityResign = 0;
+
+struct Params {
+  std::uint8_t virtual_router_id = 1;
+  std::uint8_t priority = 100;                    // 1..254, or 255 for the address owner
+  Duration advert_interval = std::chrono::seconds(1);  // a multiple of 10ms, 10ms..40.95s
+  bool preempt = true;
+  Duration preempt_delay{0};  // after start or leaving FAULT, do not preempt for this long
+  util::Ipv4 primary_address;  // our source address: the tie-break on equal priority
+};
+
+// An advertisement as core sees it: the transport has already checked VRID, checksum, TTL
+// and authentication.
+struct Advert {
+  util::Ipv4 source;
+  std::uint8_t priority = 0;
+  std::uint16_t max_adver_interval_cs = 100;
+};
+
+// ---- actions ----
+
+// Send an advertisement now with these fields.
+struct SendAdvert {
+  std::uint8_t priority;
+  std::uint16_t max_adver_interval_cs;
+};
+
+// The state changed. `reason` is one human sentence for the log and history.
+struct Transition {
+  State from;
+  State to;
+  std::string reason;
+};
+
+// As MASTER we heard a lower-priority advert from `source`: another node believed it was
+// master (a split that just healed, or a node that started without hearing us). The owner
+// of the service address should make sure the address is still ours.
+struct LowerPriorityAdvert {
+  util::Ipv4 source;
+  std::uint8_t priority;
+};
+
+using Action = std::variant<SendAdvert, Transition, LowerPriorityAdvert>;
+using Actions = std::vector<Action>;
+
+class Instance {
+ public:
+  explicit Instance(Params params);
+
+  // RFC Startup event. With `faulted`, the instance goes straight to FAULT (a check that has
+  // not passed yet, a link that is down): a broken node never becomes MASTER.
+  Actions start(Time now, bool faulted, const std::string& fault_reason = {});
+
+  // RFC Shutdown event: a MASTER sends priority 0 so a backup takes over after Skew_Time.
+  Actions shutdown(Time now);
+
+  Actions on_advert(Time now, const Advert& advert);
+
+  // Acts on every deadline at or before `now`.
+  Actions on_timer(Time now);
+
+  // A health check with weight 0 failed, or a tracked link went down (true); all such
+  // problems cleared (false). A MASTER entering FAULT resigns with priority 0 first.
+  Actions set_fault(Time now, bool faulted, const std::string& reason);
+
+  // Sum of the weights of the checks that currently count (see DESIGN.md). The effective
+  // priority is priority + delta, kept within 1..254; an owner (255) is never adjusted.
+  Actions set_priority_delta(Time now, int delta);
+
+  // SIGHUP with a changed [vrrp] section: new priority, interval, preempt settings take
+  // effect from the next advert, without a new election. REQUIRES: the same VRID.
+  Actions reconfigure(Time now, const Params& params);
+
+  std::optional<Time> next_deadline() const;
+
+  State state() const { return state_; }
+  const Params& params() const { return params_; }
+  std::uint8_t effective_priority() const;
+  // The current master: ourselves as MASTER, the source of the adverts we accept as BACKUP,
+  // none when unknown.
+  std::optional<util::Ipv4> master() const;
+  Duration master_adver_interval() const { return master_adver_interval_; }
+  Duration skew_time() const;
+  Duration master_down_interval() const;
+
+ private:
+  Actions become_master(Time now, std::string reason);
+  Actions become_backup(Time now, State from, std::string reason);
+  void transition(Actions& out, State to, std::string reason);
+  SendAdvert advert() const;
+  bool may_preempt(Time now) const;
+
+  Params params_;
+  State state_ = State::Initialize;
+  int priority_delta_ = 0;
+  Duration master_adver_interval_;
+  std::optional<Time> master_down_timer_;  // BACKUP only
+  std::optional<Time> adver_timer_;        // MASTER only
+  bool master_down_from_resign_ = false;   // the running Master_Down_Timer is a Skew_Time after priority 0
+  Time preempt_allowed_at_{0};
+  std::optional<util::Ipv4> master_;
+  bool started_ = false;
+  bool faulted_ = false;
+  std::string fault_reason_;
+};
+
+}  // namespace failoverd::core

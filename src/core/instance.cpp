@@ -1,0 +1,250 @@
+#include "failoverd/core/instance.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <utility>
+
+namespace failoverd::core {
+
+const char* to_string(State s) {
+  switch (s) {
+    case State::Initialize: return "INIT";
+    case State::Backup: return "BACKUP";
+    case State::Master: return "MASTER";
+    case State::Fault: return "FAULT";
+  }
+  return "UNKNOWN";
+}
+
+namespace {
+// "341.4ms", "3.609s": precise enough for a log line, unlike the exact config form.
+std::string ms(Duration d) {
+  char buf[32];
+  const double millis = static_cast<double>(d.count()) / 1000.0;
+  if (millis >= 1000.0) {
+    std::snprintf(buf, sizeof buf, "%.3fs", millis / 1000.0);
+  } else {
+    std::snprintf(buf, sizeof buf, "%.1fms", millis);
+  }
+  return buf;
+}
+}  // namespace
+
+Instance::Instance(Params params)
+    : params_(std::move(params)), master_adver_interval_(params_.advert_interval) {}
+
+std::uint8_t Instance::effective_priority() const {
+  if (params_.priority == kPriorityOwner) return kPriorityOwner;
+  const int p = std::clamp(int{params_.priority} + priority_delta_, 1, 254);
+  return static_cast<std::uint8_t>(p);
+}
+
+Duration Instance::skew_time() const {
+  return core::skew_time(effective_priority(), master_adver_interval_);
+}
+
+Duration Instance::master_down_interval() const {
+  return core::master_down_interval(effective_priority(), master_adver_interval_);
+}
+
+std::optional<util::Ipv4> Instance::master() const {
+  if (state_ == State::Master) return params_.primary_address;
+  return master_;
+}
+
+std::optional<Time> Instance::next_deadline() const {
+  if (state_ == State::Backup) return master_down_timer_;
+  if (state_ == State::Master) return adver_timer_;
+  return std::nullopt;
+}
+
+SendAdvert Instance::advert() const {
+  return SendAdvert{effective_priority(), to_centiseconds(params_.advert_interval)};
+}
+
+void Instance::transition(Actions& out, State to, std::string reason) {
+  const State from = state_;
+  state_ = to;
+  if (to != State::Backup) master_down_timer_.reset();
+  if (to != State::Master) adver_timer_.reset();
+  out.push_back(Transition{from, to, std::move(reason)});
+}
+
+bool Instance::may_preempt(Time now) const {
+  return params_.preempt && now >= preempt_allowed_at_;
+}
+
+// RFC 5798 §6.4.1 (Startup, priority 255) and §6.4.2 (Master_Down_Timer fires).
+Actions Instance::become_master(Time now, std::string reason) {
+  Actions out;
+  out.push_back(advert());
+  transition(out, State::Master, std::move(reason));
+  adver_timer_ = now + params_.advert_interval;
+  master_.reset();
+  return out;
+}
+
+// RFC 5798 §6.4.1 (Startup) and leaving FAULT: Master_Adver_Interval starts as our own
+// Advertisement_Interval and the Master_Down_Timer runs one Master_Down_Interval.
+Actions Instance::become_backup(Time now, State from, std::string reason) {
+  Actions out;
+  (void)from;
+  master_adver_interval_ = params_.advert_interval;
+  transition(out, State::Backup, std::move(reason));
+  master_down_timer_ = now + master_down_interval();
+  master_down_from_resign_ = false;
+  preempt_allowed_at_ = now + params_.preempt_delay;
+  master_.reset();
+  return out;
+}
+
+Actions Instance::start(Time now, bool faulted, const std::string& fault_reason) {
+  if (started_) return {};
+  started_ = true;
+  faulted_ = faulted;
+  fault_reason_ = fault_reason;
+  if (faulted) {
+    Actions out;
+    transition(out, State::Fault, "started with a fault: " + fault_reason);
+    return out;
+  }
+  if (params_.priority == kPriorityOwner) {
+    return become_master(now, "started as address owner (priority 255)");
+  }
+  return become_backup(now, State::Initialize,
+                       "started; waiting " + ms(master_down_interval()) + " for a master");
+}
+
+Actions Instance::shutdown(Time /*now*/) {
+  Actions out;
+  if (state_ == State::Initialize) return out;
+  if (state_ == State::Master) {
+    out.push_back(SendAdvert{kPriorityResign, to_centiseconds(params_.advert_interval)});
+  }
+  transition(out, State::Initialize, "shutting down");
+  master_.reset();
+  started_ = false;
+  return out;
+}
+
+Actions Instance::on_advert(Time now, const Advert& ad) {
+  Actions out;
+  switch (state_) {
+    case State::Initialize:
+      return out;
+    case State::Fault:
+      // Remember who is master for status; a faulted node takes no part in the election.
+      if (ad.priority != kPriorityResign) master_ = ad.source;
+      return out;
+    case State::Backup: {
+      // RFC 5798 §6.4.2.
+      if (ad.priority == kPriorityResign) {
+        master_down_timer_ = now + skew_time();
+        master_down_from_resign_ = true;
+        return out;
+      }
+      if (!may_preempt(now) || ad.priority >= effective_priority()) {
+        master_adver_interval_ = from_centiseconds(ad.max_adver_interval_cs);
+        master_down_timer_ = now + master_down_interval();
+        master_down_from_resign_ = false;
+        master_ = ad.source;
+      }
+      // Otherwise: a lower-priority master and we may preempt. Discard the advert, so our
+      // Master_Down_Timer runs out and we take over.
+      return out;
+    }
+    case State::Master: {
+      // RFC 5798 §6.4.3.
+      if (ad.priority == kPriorityResign) {
+        out.push_back(advert());
+        adver_timer_ = now + params_.advert_interval;
+        return out;
+      }
+      const std::uint8_t mine = effective_priority();
+      if (ad.priority > mine ||
+          (ad.priority == mine && ad.source > params_.primary_address)) {
+        const std::string why =
+            ad.priority > mine
+                ? "advert from " + ad.source.to_string() + " with higher priority " +
+                      std::to_string(ad.priority) + " > " + std::to_string(mine)
+                : "advert from " + ad.source.to_string() + " with equal priority " +
+                      std::to_string(ad.priority) + " and a higher address";
+        master_adver_interval_ = from_centiseconds(ad.max_adver_interval_cs);
+        transition(out, State::Backup, why);
+        master_down_timer_ = now + master_down_interval();
+        master_down_from_resign_ = false;
+        master_ = ad.source;
+        return out;
+      }
+      // Another node thinks it is master but ranks below us: assert ourselves at once so it
+      // steps down after one delivery, and let the owner of the address re-check it.
+      out.push_back(advert());
+      adver_timer_ = now + params_.advert_interval;
+      out.push_back(LowerPriorityAdvert{ad.source, ad.priority});
+      return out;
+    }
+  }
+  return out;
+}
+
+Actions Instance::on_timer(Time now) {
+  Actions out;
+  if (state_ == State::Backup && master_down_timer_ && *master_down_timer_ <= now) {
+    const std::string reason =
+        master_down_from_resign_
+            ? "master resigned (priority 0); took over after Skew_Time " + ms(skew_time())
+            : "no advertisement from master for Master_Down_Interval " +
+                  ms(master_down_interval());
+    return become_master(now, reason);
+  }
+  if (state_ == State::Master && adver_timer_ && *adver_timer_ <= now) {
+    out.push_back(advert());
+    adver_timer_ = now + params_.advert_interval;
+  }
+  return out;
+}
+
+Actions Instance::set_fault(Time now, bool faulted, const std::string& reason) {
+  Actions out;
+  faulted_ = faulted;
+  fault_reason_ = reason;
+  if (!started_) return out;
+  if (faulted) {
+    if (state_ == State::Fault) return out;
+    if (state_ == State::Master) {
+      out.push_back(SendAdvert{kPriorityResign, to_centiseconds(params_.advert_interval)});
+    }
+    transition(out, State::Fault, reason);
+    master_.reset();
+    return out;
+  }
+  if (state_ != State::Fault) return out;
+  return become_backup(now, State::Fault,
+                       reason.empty() ? std::string("fault cleared") : "fault cleared: " + reason);
+}
+
+Actions Instance::set_priority_delta(Time now, int delta) {
+  (void)now;
+  priority_delta_ = delta;
+  // The next advert carries the new priority; a BACKUP compares it with the next advert it
+  // receives. Nothing to do at once.
+  return {};
+}
+
+Actions Instance::reconfigure(Time now, const Params& params) {
+  Actions out;
+  const Duration old_interval = params_.advert_interval;
+  params_ = params;
+  if (state_ == State::Master) {
+    // Announce the change at once: a peer that now outranks us should know now, not in one
+    // interval.
+    out.push_back(advert());
+    adver_timer_ = now + params_.advert_interval;
+  } else if (state_ == State::Backup && !master_) {
+    // No master heard yet: the down timer was computed from our own interval.
+    if (old_interval != params_.advert_interval) master_adver_interval_ = params_.advert_interval;
+  }
+  return out;
+}
+
+}  // namespace failoverd::core
