@@ -129,6 +129,9 @@ Actions Instance::shutdown(Time /*now*/) {
 
 Actions Instance::on_advert(Time now, const Advert& ad) {
   Actions out;
+  // Our own advert looped back (a transport should drop it already). Answering it as a
+  // "lower-priority master" would make a MASTER echo itself forever.
+  if (ad.source == params_.primary_address) return out;
   switch (state_) {
     case State::Initialize:
       return out;

@@ -1,0 +1,621 @@
+// core::Instance against RFC 5798 §6.4 (with the RFC 9568 amendments), driven with a fake
+// clock: a Time we advance, firing on_timer() at each next_deadline() on the way, as the
+// driving contract in instance.h asks.
+#include "failoverd/core/instance.h"
+
+#include <gtest/gtest.h>
+
+#include <ostream>
+#include <string>
+#include <vector>
+
+namespace failoverd::core {
+
+void PrintTo(State s, std::ostream* os) {
+  *os << to_string(s);
+}
+
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+using util::Ipv4;
+
+constexpr Ipv4 kLowAddr = Ipv4::from_octets(10, 0, 0, 1);
+constexpr Ipv4 kMyAddr = Ipv4::from_octets(10, 0, 0, 2);
+constexpr Ipv4 kHighAddr = Ipv4::from_octets(10, 0, 0, 3);
+
+Params make_params(std::uint8_t priority = 100, Duration interval = seconds(1)) {
+  Params p;
+  p.virtual_router_id = 51;
+  p.priority = priority;
+  p.advert_interval = interval;
+  p.primary_address = kMyAddr;
+  return p;
+}
+
+template <typename T>
+std::vector<T> only(const Actions& actions) {
+  std::vector<T> out;
+  for (const auto& a : actions) {
+    if (const T* t = std::get_if<T>(&a)) out.push_back(*t);
+  }
+  return out;
+}
+
+Advert advert_from(Ipv4 source, std::uint8_t priority, std::uint16_t interval_cs = 100) {
+  return Advert{source, priority, interval_cs};
+}
+
+// An Instance with a fake clock. Every action it returns is kept, so a test can look at what
+// happened since it last cleared the log.
+class Clocked {
+ public:
+  explicit Clocked(Params p) : inst_(std::move(p)) {}
+
+  Instance& inst() { return inst_; }
+  Time now() const { return now_; }
+  const Actions& log() const { return log_; }
+  void clear() { log_.clear(); }
+
+  Actions keep(Actions a) {
+    log_.insert(log_.end(), a.begin(), a.end());
+    return a;
+  }
+
+  // Moves the clock to `t`, firing every deadline on the way at its exact time.
+  void advance_to(Time t) {
+    for (int guard = 0; guard < 1'000'000; ++guard) {
+      const auto d = inst_.next_deadline();
+      if (!d || *d > t) break;
+      ASSERT_GE(*d, now_) << "deadline in the past";
+      now_ = *d;
+      keep(inst_.on_timer(now_));
+      const auto after = inst_.next_deadline();
+      ASSERT_TRUE(!after || *after > now_) << "deadline did not move after on_timer";
+    }
+    now_ = t;
+  }
+  void advance(Duration d) { advance_to(now_ + d); }
+
+  Actions start(bool faulted = false) { return keep(inst_.start(now_, faulted, "link down")); }
+  Actions advert(const Advert& a) { return keep(inst_.on_advert(now_, a)); }
+  Actions shutdown() { return keep(inst_.shutdown(now_)); }
+  Actions fault(bool f) { return keep(inst_.set_fault(now_, f, f ? "check failed" : "")); }
+  Actions delta(int d) { return keep(inst_.set_priority_delta(now_, d)); }
+
+ private:
+  Instance inst_;
+  Time now_{0};
+  Actions log_;
+};
+
+// A backup that has just become master through its Master_Down_Timer.
+Clocked make_master(Params p = make_params()) {
+  Clocked c(std::move(p));
+  c.start();
+  c.advance(c.inst().master_down_interval());
+  c.clear();
+  return c;
+}
+
+// ---- timers (RFC 5798 §6.1) ----
+
+TEST(Timing, SkewAndMasterDownIntervalInMicroseconds) {
+  EXPECT_EQ(skew_time(100, seconds(1)), Duration{609'375});
+  EXPECT_EQ(master_down_interval(100, seconds(1)), Duration{3'609'375});
+  EXPECT_EQ(skew_time(100, milliseconds(100)), Duration{60'937});  // 60937.5 truncated
+  EXPECT_EQ(master_down_interval(100, milliseconds(100)), Duration{360'937});
+  EXPECT_EQ(skew_time(255, seconds(1)), Duration{3'906});
+  EXPECT_EQ(skew_time(1, seconds(1)), Duration{996'093});
+  EXPECT_EQ(master_down_interval(254, milliseconds(30)), Duration{90'234});
+  EXPECT_EQ(from_centiseconds(4095), Duration{40'950'000});
+  EXPECT_EQ(to_centiseconds(milliseconds(30)), 3);
+}
+
+TEST(Timing, InstanceUsesItsPriorityAndInterval) {
+  Instance i(make_params(100, milliseconds(100)));
+  EXPECT_EQ(i.master_adver_interval(), milliseconds(100));
+  EXPECT_EQ(i.skew_time(), Duration{60'937});
+  EXPECT_EQ(i.master_down_interval(), Duration{360'937});
+}
+
+TEST(StateNames, MatchTheStatusContract) {
+  EXPECT_STREQ(to_string(State::Initialize), "INIT");
+  EXPECT_STREQ(to_string(State::Backup), "BACKUP");
+  EXPECT_STREQ(to_string(State::Master), "MASTER");
+  EXPECT_STREQ(to_string(State::Fault), "FAULT");
+}
+
+// ---- Initialize (§6.4.1) ----
+
+TEST(Initialize, OwnerBecomesMasterAndAdvertisesAtOnce) {
+  Clocked c(make_params(kPriorityOwner));
+  const Actions a = c.start();
+  ASSERT_EQ(a.size(), 2u);
+  const auto* send = std::get_if<SendAdvert>(&a[0]);
+  ASSERT_NE(send, nullptr) << "the advert goes out before the transition is reported";
+  EXPECT_EQ(send->priority, 255);
+  EXPECT_EQ(send->max_adver_interval_cs, 100);
+  const auto* t = std::get_if<Transition>(&a[1]);
+  ASSERT_NE(t, nullptr);
+  EXPECT_EQ(t->from, State::Initialize);
+  EXPECT_EQ(t->to, State::Master);
+  EXPECT_FALSE(t->reason.empty());
+  EXPECT_EQ(c.inst().state(), State::Master);
+  EXPECT_EQ(c.inst().next_deadline(), Time{seconds(1)});
+  EXPECT_EQ(c.inst().master(), kMyAddr);
+}
+
+TEST(Initialize, OtherPrioritiesBecomeBackupWithMasterDownTimer) {
+  Clocked c(make_params(100));
+  c.advance_to(Time{seconds(7)});
+  const Actions a = c.start();
+  EXPECT_TRUE(only<SendAdvert>(a).empty());
+  const auto t = only<Transition>(a);
+  ASSERT_EQ(t.size(), 1u);
+  EXPECT_EQ(t[0].from, State::Initialize);
+  EXPECT_EQ(t[0].to, State::Backup);
+  EXPECT_EQ(c.inst().state(), State::Backup);
+  EXPECT_EQ(c.inst().master_adver_interval(), seconds(1));
+  EXPECT_EQ(c.inst().next_deadline(), Time{seconds(7)} + Duration{3'609'375});
+  EXPECT_FALSE(c.inst().master().has_value());
+}
+
+TEST(Initialize, NoDeadlineAndNoAdvertHandlingBeforeStart) {
+  Instance i(make_params());
+  EXPECT_EQ(i.state(), State::Initialize);
+  EXPECT_FALSE(i.next_deadline().has_value());
+  EXPECT_TRUE(i.on_advert(Time{0}, advert_from(kHighAddr, 200)).empty());
+  EXPECT_TRUE(i.on_timer(Time{seconds(100)}).empty());
+  EXPECT_EQ(i.state(), State::Initialize);
+}
+
+// ---- Backup (§6.4.2) ----
+
+TEST(Backup, MasterDownTimerExpiryMakesMasterWithAdvert) {
+  Clocked c(make_params(100));
+  c.start();
+  c.clear();
+  c.advance_to(Time{3'609'374});
+  EXPECT_EQ(c.inst().state(), State::Backup) << "one microsecond early";
+  EXPECT_TRUE(c.log().empty());
+  c.advance_to(Time{3'609'375});
+  EXPECT_EQ(c.inst().state(), State::Master);
+  ASSERT_EQ(c.log().size(), 2u);
+  const auto* send = std::get_if<SendAdvert>(&c.log()[0]);
+  ASSERT_NE(send, nullptr);
+  EXPECT_EQ(send->priority, 100);
+  EXPECT_EQ(send->max_adver_interval_cs, 100);
+  const auto* t = std::get_if<Transition>(&c.log()[1]);
+  ASSERT_NE(t, nullptr);
+  EXPECT_EQ(t->from, State::Backup);
+  EXPECT_EQ(t->to, State::Master);
+  EXPECT_NE(t->reason.find("Master_Down_Interval"), std::string::npos) << t->reason;
+  EXPECT_EQ(c.inst().next_deadline(), Time{3'609'375} + seconds(1));
+}
+
+TEST(Backup, LateTimerCallActsOnceAndEarlyCallIsHarmless) {
+  Instance i(make_params(100));
+  (void)i.start(Time{0}, false);
+  EXPECT_TRUE(i.on_timer(Time{1'000'000}).empty());
+  EXPECT_EQ(i.state(), State::Backup);
+  const Actions late = i.on_timer(Time{seconds(10)});
+  EXPECT_EQ(only<Transition>(late).size(), 1u);
+  EXPECT_EQ(only<SendAdvert>(late).size(), 1u);
+  EXPECT_EQ(i.state(), State::Master);
+  // The Adver_Timer is measured from when we acted, not from the missed deadline.
+  EXPECT_EQ(i.next_deadline(), Time{seconds(11)});
+}
+
+TEST(Backup, HigherPriorityAdvertResetsMasterDownTimer) {
+  Clocked c(make_params(100));
+  c.start();
+  c.advance_to(Time{seconds(3)});
+  const Actions a = c.advert(advert_from(kHighAddr, 150));
+  EXPECT_TRUE(a.empty());
+  EXPECT_EQ(c.inst().next_deadline(), Time{seconds(3)} + Duration{3'609'375});
+  EXPECT_EQ(c.inst().master(), kHighAddr);
+  // Adverts every second keep it BACKUP for a long time.
+  for (int s = 4; s < 60; ++s) {
+    c.advance_to(Time{seconds(s)});
+    c.advert(advert_from(kHighAddr, 150));
+  }
+  EXPECT_EQ(c.inst().state(), State::Backup);
+  EXPECT_TRUE(only<Transition>(c.log()).size() == 1u);  // only Initialize -> Backup
+}
+
+TEST(Backup, EqualPriorityAdvertIsAcceptedWhateverTheAddress) {
+  Clocked c(make_params(100));
+  c.start();
+  c.advance_to(Time{seconds(2)});
+  c.advert(advert_from(kLowAddr, 100));
+  EXPECT_EQ(c.inst().next_deadline(), Time{seconds(2)} + Duration{3'609'375});
+  EXPECT_EQ(c.inst().master(), kLowAddr);
+}
+
+TEST(Backup, AdoptsMasterAdverIntervalFromTheAdvert) {
+  Clocked c(make_params(100, seconds(1)));
+  c.start();
+  c.advance_to(Time{seconds(1)});
+  c.advert(advert_from(kHighAddr, 200, 200));  // the master advertises every 2 s
+  EXPECT_EQ(c.inst().master_adver_interval(), seconds(2));
+  EXPECT_EQ(c.inst().skew_time(), Duration{1'218'750});
+  EXPECT_EQ(c.inst().master_down_interval(), Duration{7'218'750});
+  EXPECT_EQ(c.inst().next_deadline(), Time{seconds(1)} + Duration{7'218'750});
+  // With our own 1 s interval we would have taken over at 4.6 s; with the learned 2 s we wait.
+  c.advance_to(Time{seconds(5)});
+  EXPECT_EQ(c.inst().state(), State::Backup);
+  c.advance_to(Time{seconds(1)} + Duration{7'218'750});
+  EXPECT_EQ(c.inst().state(), State::Master);
+  // As MASTER we advertise our own configured interval, not the learned one.
+  EXPECT_EQ(only<SendAdvert>(c.log()).back().max_adver_interval_cs, 100);
+}
+
+TEST(Backup, PriorityZeroSetsTimerToSkewTime) {
+  Clocked c(make_params(100));
+  c.start();
+  c.advance_to(Time{seconds(1)});
+  c.advert(advert_from(kHighAddr, 200));
+  c.advance_to(Time{seconds(2)});
+  c.clear();
+  EXPECT_TRUE(c.advert(advert_from(kHighAddr, kPriorityResign)).empty());
+  EXPECT_EQ(c.inst().next_deadline(), Time{seconds(2)} + Duration{609'375});
+  c.advance_to(Time{seconds(2)} + Duration{609'375});
+  EXPECT_EQ(c.inst().state(), State::Master);
+  const auto sends = only<SendAdvert>(c.log());
+  ASSERT_EQ(sends.size(), 1u);
+  EXPECT_EQ(sends[0].priority, 100);
+  const auto t = only<Transition>(c.log());
+  ASSERT_EQ(t.size(), 1u);
+  EXPECT_EQ(t[0].to, State::Master);
+  EXPECT_NE(t[0].reason.find("Skew_Time"), std::string::npos) << t[0].reason;
+}
+
+TEST(Backup, PriorityZeroSkewUsesTheLearnedInterval) {
+  Clocked c(make_params(100, milliseconds(100)));
+  c.start();
+  c.advert(advert_from(kHighAddr, 200, 100));  // master at 1 s
+  c.advance_to(Time{milliseconds(500)});
+  c.advert(advert_from(kHighAddr, kPriorityResign, 100));
+  EXPECT_EQ(c.inst().next_deadline(), Time{milliseconds(500)} + Duration{609'375});
+}
+
+TEST(Backup, WithPreemptLowerPriorityIsDiscardedAndWeTakeOver) {
+  Clocked c(make_params(100));
+  c.start();
+  for (int s = 1; s <= 3; ++s) {
+    c.advance_to(Time{seconds(s)});
+    EXPECT_TRUE(c.advert(advert_from(kHighAddr, 50)).empty());
+    EXPECT_EQ(c.inst().next_deadline(), Time{3'609'375}) << "a discarded advert moved the timer";
+  }
+  EXPECT_FALSE(c.inst().master().has_value());
+  c.advance_to(Time{3'609'375});
+  EXPECT_EQ(c.inst().state(), State::Master);
+}
+
+TEST(Backup, WithoutPreemptLowerPriorityIsAccepted) {
+  Params p = make_params(100);
+  p.preempt = false;
+  Clocked c(p);
+  c.start();
+  for (int s = 1; s <= 30; ++s) {
+    c.advance_to(Time{seconds(s)});
+    c.advert(advert_from(kLowAddr, 50));
+  }
+  EXPECT_EQ(c.inst().state(), State::Backup);
+  EXPECT_EQ(c.inst().master(), kLowAddr);
+  EXPECT_EQ(c.inst().next_deadline(), Time{seconds(30)} + Duration{3'609'375});
+}
+
+TEST(Backup, PreemptDelayAcceptsLowerPriorityUntilItEnds) {
+  Params p = make_params(100);
+  p.preempt_delay = seconds(5);
+  Clocked c(p);
+  c.advance_to(Time{seconds(10)});
+  c.start();  // preemption allowed from 15 s
+  for (int s = 11; s <= 30; ++s) {
+    c.advance_to(Time{seconds(s)});
+    if (c.inst().state() != State::Backup) break;
+    c.advert(advert_from(kLowAddr, 50));
+    if (s < 15) {
+      EXPECT_EQ(c.inst().next_deadline(), Time{seconds(s)} + Duration{3'609'375});
+    }
+  }
+  // The last accepted advert came at 14 s; the ones from 15 s on are discarded.
+  EXPECT_EQ(c.inst().state(), State::Master);
+  const auto t = only<Transition>(c.log());
+  ASSERT_EQ(t.size(), 2u);
+  EXPECT_EQ(t[1].to, State::Master);
+  // It became master exactly at 14 s + Master_Down_Interval.
+  Clocked again(p);
+  again.advance_to(Time{seconds(10)});
+  again.start();
+  for (int s = 11; s <= 17; ++s) {
+    again.advance_to(Time{seconds(s)});
+    again.advert(advert_from(kLowAddr, 50));
+  }
+  EXPECT_EQ(again.inst().next_deadline(), Time{seconds(14)} + Duration{3'609'375});
+}
+
+TEST(Backup, ShutdownGoesToInitializeWithoutDeadlineOrAdvert) {
+  Clocked c(make_params(100));
+  c.start();
+  c.advance_to(Time{seconds(1)});
+  c.clear();
+  const Actions a = c.shutdown();
+  EXPECT_TRUE(only<SendAdvert>(a).empty());
+  const auto t = only<Transition>(a);
+  ASSERT_EQ(t.size(), 1u);
+  EXPECT_EQ(t[0].from, State::Backup);
+  EXPECT_EQ(t[0].to, State::Initialize);
+  EXPECT_FALSE(c.inst().next_deadline().has_value());
+  EXPECT_TRUE(c.advert(advert_from(kLowAddr, 50)).empty());
+  c.advance_to(Time{seconds(100)});
+  EXPECT_EQ(c.inst().state(), State::Initialize);
+}
+
+// ---- Master (§6.4.3) ----
+
+TEST(Master, AdverTimerSendsPeriodicAdvertsWithEffectivePriorityAndConfiguredInterval) {
+  Clocked c = make_master(make_params(100, milliseconds(100)));
+  const Time became = c.now();
+  c.advance(milliseconds(1000));
+  const auto sends = only<SendAdvert>(c.log());
+  EXPECT_EQ(sends.size(), 10u);
+  for (const auto& s : sends) {
+    EXPECT_EQ(s.priority, 100);
+    EXPECT_EQ(s.max_adver_interval_cs, 10);
+  }
+  EXPECT_EQ(c.inst().next_deadline(), became + milliseconds(1100));
+  c.clear();
+  c.delta(20);
+  c.advance(milliseconds(100));
+  const auto after = only<SendAdvert>(c.log());
+  ASSERT_EQ(after.size(), 1u);
+  EXPECT_EQ(after[0].priority, 120);
+  EXPECT_EQ(c.inst().state(), State::Master);
+}
+
+TEST(Master, HigherPriorityMakesBackup) {
+  Clocked c = make_master();
+  c.advance(milliseconds(300));
+  const Actions a = c.advert(advert_from(kLowAddr, 101, 200));
+  EXPECT_TRUE(only<SendAdvert>(a).empty());
+  const auto t = only<Transition>(a);
+  ASSERT_EQ(t.size(), 1u);
+  EXPECT_EQ(t[0].from, State::Master);
+  EXPECT_EQ(t[0].to, State::Backup);
+  EXPECT_NE(t[0].reason.find("higher priority"), std::string::npos) << t[0].reason;
+  EXPECT_EQ(c.inst().master(), kLowAddr);
+  // RFC 9568: Master_Adver_Interval is taken from the advert that made us step down.
+  EXPECT_EQ(c.inst().master_adver_interval(), seconds(2));
+  EXPECT_EQ(c.inst().next_deadline(), c.now() + Duration{7'218'750});
+}
+
+TEST(Master, EqualPriorityAndHigherAddressMakesBackup) {
+  Clocked c = make_master();
+  const auto t = only<Transition>(c.advert(advert_from(kHighAddr, 100)));
+  ASSERT_EQ(t.size(), 1u);
+  EXPECT_EQ(t[0].to, State::Backup);
+  EXPECT_EQ(c.inst().state(), State::Backup);
+  EXPECT_EQ(c.inst().next_deadline(), c.now() + Duration{3'609'375});
+}
+
+TEST(Master, EqualPriorityAndLowerAddressStaysMasterAndAsserts) {
+  Clocked c = make_master();
+  c.advance(milliseconds(400));
+  const Actions a = c.advert(advert_from(kLowAddr, 100));
+  EXPECT_EQ(c.inst().state(), State::Master);
+  EXPECT_TRUE(only<Transition>(a).empty());
+  const auto sends = only<SendAdvert>(a);
+  ASSERT_EQ(sends.size(), 1u);
+  EXPECT_EQ(sends[0].priority, 100);
+  const auto lower = only<LowerPriorityAdvert>(a);
+  ASSERT_EQ(lower.size(), 1u);
+  EXPECT_EQ(lower[0].source, kLowAddr);
+  EXPECT_EQ(lower[0].priority, 100);
+  EXPECT_EQ(c.inst().next_deadline(), c.now() + seconds(1));
+}
+
+TEST(Master, LowerPriorityStaysMasterSendsAdvertAtOnce) {
+  Clocked c = make_master();
+  c.advance(milliseconds(250));
+  const Actions a = c.advert(advert_from(kHighAddr, 99));
+  EXPECT_EQ(c.inst().state(), State::Master);
+  ASSERT_EQ(only<SendAdvert>(a).size(), 1u);
+  EXPECT_EQ(only<SendAdvert>(a)[0].priority, 100);
+  ASSERT_EQ(only<LowerPriorityAdvert>(a).size(), 1u);
+  EXPECT_EQ(only<LowerPriorityAdvert>(a)[0].source, kHighAddr);
+  EXPECT_EQ(only<LowerPriorityAdvert>(a)[0].priority, 99);
+  EXPECT_EQ(c.inst().master(), kMyAddr);
+}
+
+TEST(Master, PriorityZeroReceivedSendsAdvertAtOnce) {
+  Clocked c = make_master();
+  c.advance(milliseconds(700));
+  const Actions a = c.advert(advert_from(kHighAddr, kPriorityResign));
+  EXPECT_EQ(c.inst().state(), State::Master);
+  ASSERT_EQ(only<SendAdvert>(a).size(), 1u);
+  EXPECT_EQ(only<SendAdvert>(a)[0].priority, 100);
+  EXPECT_TRUE(only<LowerPriorityAdvert>(a).empty());
+  EXPECT_EQ(c.inst().next_deadline(), c.now() + seconds(1));
+}
+
+TEST(Master, ShutdownSendsPriorityZeroAndGoesToInitialize) {
+  Clocked c = make_master(make_params(100, milliseconds(30)));
+  const Actions a = c.shutdown();
+  ASSERT_EQ(a.size(), 2u);
+  const auto* send = std::get_if<SendAdvert>(&a[0]);
+  ASSERT_NE(send, nullptr);
+  EXPECT_EQ(send->priority, kPriorityResign);
+  EXPECT_EQ(send->max_adver_interval_cs, 3);
+  const auto* t = std::get_if<Transition>(&a[1]);
+  ASSERT_NE(t, nullptr);
+  EXPECT_EQ(t->from, State::Master);
+  EXPECT_EQ(t->to, State::Initialize);
+  EXPECT_FALSE(c.inst().next_deadline().has_value());
+  c.clear();
+  c.advance(seconds(10));
+  EXPECT_TRUE(c.log().empty()) << "no adverts after shutdown";
+  // Shutdown is idempotent.
+  EXPECT_TRUE(c.shutdown().empty());
+}
+
+TEST(Master, OwnerIsNeverDisplacedByLowerAdverts) {
+  Clocked c(make_params(kPriorityOwner));
+  c.start();
+  c.advert(advert_from(kHighAddr, 254));
+  EXPECT_EQ(c.inst().state(), State::Master);
+}
+
+// ---- Fault ----
+
+TEST(Fault, StartFaultedNeverBecomesMaster) {
+  for (std::uint8_t prio : {std::uint8_t{100}, kPriorityOwner}) {
+    Clocked c(make_params(prio));
+    const Actions a = c.start(true);
+    EXPECT_TRUE(only<SendAdvert>(a).empty());
+    const auto t = only<Transition>(a);
+    ASSERT_EQ(t.size(), 1u);
+    EXPECT_EQ(t[0].to, State::Fault);
+    EXPECT_NE(t[0].reason.find("link down"), std::string::npos) << t[0].reason;
+    EXPECT_FALSE(c.inst().next_deadline().has_value());
+    c.advert(advert_from(kHighAddr, kPriorityResign));
+    c.advert(advert_from(kLowAddr, 1));
+    c.advance(seconds(60));
+    EXPECT_EQ(c.inst().state(), State::Fault);
+    EXPECT_TRUE(only<SendAdvert>(c.log()).empty());
+  }
+}
+
+TEST(Fault, MasterResignsWithPriorityZeroThenFaults) {
+  Clocked c = make_master();
+  const Actions a = c.fault(true);
+  ASSERT_EQ(a.size(), 2u);
+  const auto* send = std::get_if<SendAdvert>(&a[0]);
+  ASSERT_NE(send, nullptr) << "priority 0 must go out before FAULT";
+  EXPECT_EQ(send->priority, kPriorityResign);
+  const auto* t = std::get_if<Transition>(&a[1]);
+  ASSERT_NE(t, nullptr);
+  EXPECT_EQ(t->from, State::Master);
+  EXPECT_EQ(t->to, State::Fault);
+  EXPECT_FALSE(c.inst().next_deadline().has_value());
+}
+
+TEST(Fault, BackupFaultsSilently) {
+  Clocked c(make_params());
+  c.start();
+  const Actions a = c.fault(true);
+  EXPECT_TRUE(only<SendAdvert>(a).empty());
+  EXPECT_EQ(c.inst().state(), State::Fault);
+  EXPECT_FALSE(c.inst().next_deadline().has_value());
+  EXPECT_TRUE(c.fault(true).empty()) << "a second fault report changes nothing";
+}
+
+TEST(Fault, ClearedGoesToBackupWithFreshMasterDownTimer) {
+  Clocked c(make_params());
+  c.start(true);
+  c.advance_to(Time{seconds(20)});
+  const Actions a = c.fault(false);
+  const auto t = only<Transition>(a);
+  ASSERT_EQ(t.size(), 1u);
+  EXPECT_EQ(t[0].from, State::Fault);
+  EXPECT_EQ(t[0].to, State::Backup);
+  EXPECT_EQ(c.inst().next_deadline(), Time{seconds(20)} + Duration{3'609'375});
+  c.advance_to(Time{seconds(20)} + Duration{3'609'375});
+  EXPECT_EQ(c.inst().state(), State::Master);
+}
+
+TEST(Fault, ClearingWhenNotFaultedChangesNothing) {
+  Clocked c(make_params());
+  c.start();
+  EXPECT_TRUE(c.fault(false).empty());
+  EXPECT_EQ(c.inst().state(), State::Backup);
+  EXPECT_EQ(c.inst().next_deadline(), Time{3'609'375});
+}
+
+// ---- priority adjustments ----
+
+TEST(Priority, DeltaIsClampedToOneThrough254) {
+  Instance i(make_params(100));
+  (void)i.set_priority_delta(Time{0}, 30);
+  EXPECT_EQ(i.effective_priority(), 130);
+  (void)i.set_priority_delta(Time{0}, 500);
+  EXPECT_EQ(i.effective_priority(), 254);
+  (void)i.set_priority_delta(Time{0}, -99);
+  EXPECT_EQ(i.effective_priority(), 1);
+  (void)i.set_priority_delta(Time{0}, -1000);
+  EXPECT_EQ(i.effective_priority(), 1);
+  EXPECT_EQ(i.params().priority, 100) << "the configured priority is kept";
+}
+
+TEST(Priority, OwnerIsNeverAdjusted) {
+  Instance i(make_params(kPriorityOwner));
+  (void)i.set_priority_delta(Time{0}, -50);
+  EXPECT_EQ(i.effective_priority(), 255);
+  (void)i.set_priority_delta(Time{0}, 50);
+  EXPECT_EQ(i.effective_priority(), 255);
+}
+
+TEST(Priority, SkewAndComparisonsUseTheEffectivePriority) {
+  Clocked c(make_params(100));
+  c.delta(20);  // 120
+  c.start();
+  EXPECT_EQ(c.inst().skew_time(), Duration{(256 - 120) * 1'000'000 / 256});
+  c.advance_to(Time{seconds(1)});
+  c.advert(advert_from(kHighAddr, 110));  // lower than 120: discarded (preempt)
+  EXPECT_FALSE(c.inst().master().has_value());
+  c.delta(0);  // the delta is the current sum, not an increment: back to 100
+  c.advert(advert_from(kHighAddr, 110));
+  EXPECT_EQ(c.inst().master(), kHighAddr);
+  EXPECT_EQ(c.inst().next_deadline(), Time{seconds(1)} + Duration{3'609'375});
+}
+
+TEST(Priority, MasterComparesAgainstEffectivePriority) {
+  Clocked c = make_master(make_params(100));
+  c.delta(-10);  // the current sum of weights: 90
+  c.advert(advert_from(kLowAddr, 95));
+  EXPECT_EQ(c.inst().state(), State::Backup);
+}
+
+
+// ---- our own adverts, reconfiguration ----
+
+TEST(OwnAdvert, AMasterIgnoresItsOwnLoopedBackAdvert) {
+  Clocked c = make_master();
+  c.advance(milliseconds(300));
+  const Actions a = c.advert(advert_from(kMyAddr, 100));
+  EXPECT_TRUE(a.empty());
+  EXPECT_EQ(c.inst().state(), State::Master);
+}
+
+TEST(Reconfigure, MasterAnnouncesTheNewPriorityAtOnce) {
+  Clocked c = make_master();
+  c.advance(milliseconds(300));
+  Params p = make_params(120, milliseconds(500));
+  const Actions a = c.keep(c.inst().reconfigure(c.now(), p));
+  const auto sends = only<SendAdvert>(a);
+  ASSERT_EQ(sends.size(), 1u);
+  EXPECT_EQ(sends[0].priority, 120);
+  EXPECT_EQ(sends[0].max_adver_interval_cs, 50);
+  EXPECT_EQ(c.inst().state(), State::Master);
+  EXPECT_EQ(c.inst().next_deadline(), c.now() + milliseconds(500));
+}
+
+TEST(Reconfigure, BackupKeepsItsStateAndUsesTheNewPriorityForPreemption) {
+  Clocked c(make_params(100));
+  c.start();
+  c.advert(advert_from(kHighAddr, 110));
+  const Actions a = c.keep(c.inst().reconfigure(c.now(), make_params(200)));
+  EXPECT_TRUE(a.empty());
+  EXPECT_EQ(c.inst().state(), State::Backup);
+  // The 110 master now ranks below us: its adverts are discarded and we take over.
+  c.advance(milliseconds(900));
+  c.advert(advert_from(kHighAddr, 110));
+  c.advance(c.inst().master_down_interval());
+  EXPECT_EQ(c.inst().state(), State::Master);
+}
+
+}  // namespace
+}  // namespace failoverd::core
