@@ -1,0 +1,303 @@
+#include "failoverd/control/control_server.h"
+
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <boost/asio/local/stream_protocol.hpp>
+#include <boost/asio/read_until.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/write.hpp>
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+#include <string>
+#include <system_error>
+#include <unordered_set>
+#include <utility>
+
+#include "failoverd/util/duration.h"
+
+namespace failoverd::control {
+
+namespace asio = boost::asio;
+using StreamProtocol = asio::local::stream_protocol;
+using boost::system::error_code;
+
+namespace {
+
+class Session;
+
+// What outlives the ControlServer object while handlers are still queued: every handler
+// holds a shared_ptr to it and checks `stopped` before touching the user's handler.
+struct State : std::enable_shared_from_this<State> {
+  State(asio::io_context& io, Handler h, ServerOptions o)
+      : acceptor(io), retry_timer(io), handler(std::move(h)), options(o) {}
+
+  void accept();
+  void reject_busy(StreamProtocol::socket& socket);
+
+  StreamProtocol::acceptor acceptor;
+  asio::steady_timer retry_timer;  // after an accept error (EMFILE...): do not spin
+  Handler handler;
+  ServerOptions options;
+  ServerStats stats;
+  std::unordered_set<Session*> sessions;  // not owned: a session removes itself when done
+  bool stopped = false;
+};
+
+// One connection: read one line (deadline armed), answer, close.
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(StreamProtocol::socket socket, std::shared_ptr<State> state)
+      : socket_(std::move(socket)), deadline_(socket_.get_executor()), state_(std::move(state)) {
+    state_->sessions.insert(this);
+  }
+  ~Session() { state_->sessions.erase(this); }
+
+  void start() {
+    arm_deadline();
+    asio::async_read_until(
+        socket_, asio::dynamic_buffer(buffer_, state_->options.max_request_bytes + 1), '\n',
+        [self = shared_from_this()](const error_code& ec, std::size_t n) { self->on_read(ec, n); });
+  }
+
+  void close() {
+    closed_ = true;
+    error_code ignored;
+    socket_.shutdown(StreamProtocol::socket::shutdown_both, ignored);
+    socket_.close(ignored);
+    deadline_.cancel();
+  }
+
+ private:
+  void arm_deadline() {
+    const unsigned generation = ++deadline_generation_;
+    deadline_.expires_after(state_->options.timeout);
+    deadline_.async_wait([self = shared_from_this(), generation](const error_code& ec) {
+      // A wait that was already queued when the deadline was re-armed is stale.
+      if (!ec && generation == self->deadline_generation_) self->on_deadline();
+    });
+  }
+
+  void on_deadline() {
+    if (closed_) return;
+    if (writing_) {
+      close();  // the client does not read its answer
+      return;
+    }
+    timed_out_ = true;
+    error_code ignored;
+    socket_.cancel(ignored);  // on_read answers the timeout
+  }
+
+  void on_read(const error_code& ec, std::size_t n) {
+    if (closed_ || state_->stopped) return close();
+    ServerStats& stats = state_->stats;
+    if (ec == asio::error::operation_aborted && timed_out_) {
+      ++stats.timed_out;
+      return answer(format_error_response("no request within " +
+                                          util::format_duration(state_->options.timeout)));
+    }
+    if (ec == asio::error::not_found) {  // the buffer limit was reached before a '\n'
+      ++stats.oversized;
+      return answer(format_error_response("request is longer than " +
+                                          std::to_string(state_->options.max_request_bytes) +
+                                          " bytes"));
+    }
+    std::string_view line;
+    if (!ec) {
+      line = std::string_view(buffer_).substr(0, n);
+    } else if (ec == asio::error::eof && !buffer_.empty()) {
+      line = buffer_;  // the client half-closed after a request without '\n': be lenient
+    } else {
+      ++stats.disconnected;
+      return close();
+    }
+    auto request = parse_request(line);
+    if (!request) {
+      ++stats.bad_request;
+      return answer(format_error_response(request.error()));
+    }
+    ++stats.answered;
+    answer(format_response(run_handler(*request)));
+  }
+
+  Outcome run_handler(const Request& request) {
+    try {
+      return state_->handler(request);
+    } catch (const std::exception& e) {
+      return util::unexpected(std::string("internal error: ") + e.what());
+    } catch (...) {
+      return util::unexpected(std::string("internal error"));
+    }
+  }
+
+  void answer(std::string line) {
+    writing_ = true;
+    answer_ = std::move(line);
+    arm_deadline();
+    asio::async_write(
+        socket_, asio::buffer(answer_),
+        [self = shared_from_this()](const error_code&, std::size_t) { self->close(); });
+  }
+
+  StreamProtocol::socket socket_;
+  asio::steady_timer deadline_;
+  std::shared_ptr<State> state_;
+  std::string buffer_;
+  std::string answer_;
+  unsigned deadline_generation_ = 0;
+  bool writing_ = false;
+  bool timed_out_ = false;
+  bool closed_ = false;
+};
+
+void State::accept() {
+  acceptor.async_accept(
+      [self = shared_from_this()](const error_code& ec, StreamProtocol::socket socket) {
+        if (self->stopped || ec == asio::error::operation_aborted) return;
+        if (ec) {
+          ++self->stats.accept_errors;
+          self->retry_timer.expires_after(std::chrono::milliseconds(100));
+          self->retry_timer.async_wait([self](const error_code& wait_ec) {
+            if (!wait_ec && !self->stopped) self->accept();
+          });
+          return;
+        }
+        ++self->stats.accepted;
+        if (self->sessions.size() >= self->options.max_connections) {
+          ++self->stats.disconnected;
+          self->reject_busy(socket);
+        } else {
+          std::make_shared<Session>(std::move(socket), self)->start();
+        }
+        self->accept();
+      });
+}
+
+void State::reject_busy(StreamProtocol::socket& socket) {
+  // A short line into an empty socket buffer: a non-blocking write completes or is dropped.
+  error_code ignored;
+  socket.non_blocking(true, ignored);
+  const std::string line = format_error_response("failoverd is busy: too many control connections");
+  asio::write(socket, asio::buffer(line), ignored);
+  socket.close(ignored);
+}
+
+std::string errno_text(int err) {
+  return std::generic_category().message(err);
+}
+
+// Refuses to replace anything but a dead socket: a regular file at the path is a
+// configuration mistake, a live socket is another daemon with the same instance name.
+void remove_stale_socket(const std::filesystem::path& path) {
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT) return;
+    throw std::runtime_error("control socket " + path.string() + ": " + errno_text(errno));
+  }
+  if (!S_ISSOCK(st.st_mode))
+    throw std::runtime_error("control socket " + path.string() +
+                             " exists and is not a socket; refusing to replace it");
+  const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (fd < 0) throw std::runtime_error("socket(): " + errno_text(errno));
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::strncpy(addr.sun_path, path.c_str(), sizeof(addr.sun_path) - 1);
+  const int rc = ::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof(addr));
+  const int err = errno;
+  ::close(fd);
+  if (rc == 0 || err == EAGAIN)
+    throw std::runtime_error("another failoverd is already listening on " + path.string());
+  if (err != ECONNREFUSED)
+    throw std::runtime_error("control socket " + path.string() + ": " + errno_text(err));
+  if (::unlink(path.c_str()) != 0 && errno != ENOENT)
+    throw std::runtime_error("cannot remove stale control socket " + path.string() + ": " +
+                             errno_text(errno));
+}
+
+}  // namespace
+
+struct ControlServer::Impl {
+  std::filesystem::path path;
+  std::shared_ptr<State> state;
+  dev_t dev = 0;
+  ino_t ino = 0;
+};
+
+ControlServer::ControlServer(asio::io_context& io, std::filesystem::path socket_path,
+                             Handler handler, ServerOptions options)
+    : impl_(std::make_unique<Impl>()) {
+  impl_->path = std::move(socket_path);
+  const auto& path = impl_->path;
+  if (path.empty()) throw std::runtime_error("control socket path is empty");
+  if (path.string().size() >= sizeof(sockaddr_un::sun_path))
+    throw std::runtime_error("control socket path " + path.string() + " is longer than " +
+                             std::to_string(sizeof(sockaddr_un::sun_path) - 1) + " bytes");
+  if (path.has_parent_path()) {
+    std::error_code ec;
+    std::filesystem::create_directories(path.parent_path(), ec);
+    if (ec)
+      throw std::runtime_error("cannot create directory " + path.parent_path().string() + ": " +
+                               ec.message());
+  }
+  remove_stale_socket(path);
+
+  impl_->state = std::make_shared<State>(io, std::move(handler), options);
+  auto& acceptor = impl_->state->acceptor;
+  error_code ec;
+  acceptor.open(StreamProtocol(), ec);
+  if (!ec) acceptor.bind(StreamProtocol::endpoint(path.string()), ec);
+  if (ec)
+    throw std::runtime_error("cannot bind control socket " + path.string() + ": " + ec.message());
+  // Before listen(): nobody can connect while the mode is still the umask's.
+  if (::chmod(path.c_str(), 0660) != 0) {
+    const int err = errno;
+    ::unlink(path.c_str());
+    throw std::runtime_error("cannot chmod control socket " + path.string() + ": " +
+                             errno_text(err));
+  }
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) == 0) {
+    impl_->dev = st.st_dev;
+    impl_->ino = st.st_ino;
+  }
+  acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    ::unlink(path.c_str());
+    throw std::runtime_error("cannot listen on control socket " + path.string() + ": " +
+                             ec.message());
+  }
+  impl_->state->accept();
+}
+
+ControlServer::~ControlServer() {
+  State& state = *impl_->state;
+  state.stopped = true;
+  error_code ignored;
+  state.acceptor.close(ignored);
+  state.retry_timer.cancel();
+  // close() may drop a session's last reference, which erases it from the set: copy first.
+  const std::vector<Session*> open(state.sessions.begin(), state.sessions.end());
+  for (Session* s : open) s->close();
+  // Only our own socket: a newer daemon may already have replaced the file.
+  struct stat st {};
+  if (::lstat(impl_->path.c_str(), &st) == 0 && st.st_dev == impl_->dev && st.st_ino == impl_->ino)
+    ::unlink(impl_->path.c_str());
+}
+
+const std::filesystem::path& ControlServer::socket_path() const {
+  return impl_->path;
+}
+
+std::size_t ControlServer::open_connections() const {
+  return impl_->state->sessions.size();
+}
+
+const ServerStats& ControlServer::stats() const {
+  return impl_->state->stats;
+}
+
+}  // namespace failoverd::control

@@ -1,0 +1,262 @@
+#include "failoverd/control/ctl.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <sstream>
+#include <thread>
+#include <vector>
+
+#include "failoverd/util/duration.h"
+
+namespace failoverd::control {
+
+using nlohmann::json;
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// "3.609s", "414.063ms", "0ms": short, no trailing zeros.
+std::string format_ms(double ms) {
+  if (!std::isfinite(ms)) return "?";
+  const bool seconds = std::fabs(ms) >= 1000;
+  char buf[64];
+  std::snprintf(buf, sizeof(buf), "%.3f", seconds ? ms / 1000 : ms);
+  std::string s = buf;
+  while (!s.empty() && s.back() == '0') s.pop_back();
+  if (!s.empty() && s.back() == '.') s.pop_back();
+  return s + (seconds ? "s" : "ms");
+}
+
+// "3d 4h 5m 6s", "42s".
+std::string format_uptime(double seconds) {
+  if (!std::isfinite(seconds) || seconds < 0 || seconds > 1e12) return "?";  // no UB cast
+  auto left = static_cast<std::uint64_t>(seconds);
+  const std::uint64_t days = left / 86400;
+  left %= 86400;
+  const std::uint64_t hours = left / 3600;
+  left %= 3600;
+  const std::uint64_t minutes = left / 60;
+  left %= 60;
+  std::string out;
+  const auto part = [&out](std::uint64_t n, const char* unit) {
+    if (!out.empty()) out += ' ';
+    out += std::to_string(n) + unit;
+  };
+  if (days) part(days, "d");
+  if (days || hours) part(hours, "h");
+  if (days || hours || minutes) part(minutes, "m");
+  part(left, "s");
+  return out;
+}
+
+std::string format_duration_ms(std::chrono::milliseconds d) {
+  return util::format_duration(std::chrono::duration_cast<util::Duration>(d));
+}
+
+void print_error(std::ostream& err, const std::string& message) {
+  err << "failoverctl: " << message << "\n";
+}
+
+int exit_code_for(const ClientError& e) {
+  return e.kind == ClientError::Kind::kDaemonError ? kExitDaemonError : kExitUnreachable;
+}
+
+// One line per failing check: "containers (3/10 running)".
+std::string failing_checks(const Status& status) {
+  std::string out;
+  for (const auto& c : status.checks) {
+    if (c.ok) continue;
+    if (!out.empty()) out += ", ";
+    out += c.name;
+    if (!c.detail.empty()) out += " (" + c.detail + ")";
+  }
+  return out;
+}
+
+int run_status(const ControlClient& client, const CtlInvocation& inv, std::ostream& out,
+               std::ostream& err) {
+  auto result = client.call("status");
+  if (!result) {
+    print_error(err, result.error().message);
+    return exit_code_for(result.error());
+  }
+  if (inv.json) {
+    out << result->dump(-1, ' ', false, json::error_handler_t::replace) << "\n";
+    return kExitOk;
+  }
+  auto status = status_from_json(*result);
+  if (!status) {
+    print_error(err, "malformed answer from failoverd: " + status.error());
+    return kExitUnreachable;
+  }
+  out << format_status_table(*status);
+  return kExitOk;
+}
+
+// Polls status until every check passes. Errors reaching the daemon are retried until the
+// deadline: during a rolling update the daemon may be restarting.
+int run_wait_healthy(const ControlClient& client, const CtlInvocation& inv, std::ostream& out,
+                     std::ostream& err) {
+  const auto deadline = Clock::now() + inv.wait_timeout;
+  std::string last_problem;
+  int last_code = kExitDaemonError;
+  for (;;) {
+    auto result = client.call("status");
+    if (result) {
+      auto status = status_from_json(*result);
+      if (!status) {
+        last_problem = "malformed answer from failoverd: " + status.error();
+        last_code = kExitUnreachable;
+      } else if (const std::string failing = failing_checks(*status); failing.empty()) {
+        out << "healthy: " << status->checks.size()
+            << (status->checks.size() == 1 ? " check passes" : " checks pass") << "\n";
+        return kExitOk;
+      } else {
+        last_problem = "failing: " + failing;
+        last_code = kExitDaemonError;
+      }
+    } else if (result.error().kind == ClientError::Kind::kDaemonError) {
+      print_error(err, result.error().message);
+      return kExitDaemonError;
+    } else {
+      last_problem = result.error().message;
+      last_code = kExitUnreachable;
+    }
+    const auto now = Clock::now();
+    if (now >= deadline) {
+      print_error(
+          err, "not healthy after " + format_duration_ms(inv.wait_timeout) + ": " + last_problem);
+      return last_code;
+    }
+    std::this_thread::sleep_for(std::min<Clock::duration>(inv.poll_interval, deadline - now));
+  }
+}
+
+// Commands the daemon answers with a free-form result: a "message" is printed as is, any
+// other result as indented JSON.
+int run_generic(const ControlClient& client, const CtlInvocation& inv, std::ostream& out,
+                std::ostream& err) {
+  auto result = client.call(inv.command, inv.args);
+  if (!result) {
+    print_error(err, result.error().message);
+    return exit_code_for(result.error());
+  }
+  const json& r = *result;
+  if (inv.json) {
+    out << r.dump(-1, ' ', false, json::error_handler_t::replace) << "\n";
+  } else if (r.is_object() && r.size() == 1 && r.contains("message") && r["message"].is_string()) {
+    out << r["message"].get<std::string>() << "\n";
+  } else if (!(r.is_object() && r.empty()) && !r.is_null()) {
+    out << r.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+util::Expected<std::filesystem::path, std::string> resolve_socket(
+    const std::optional<std::filesystem::path>& socket, const std::optional<std::string>& instance,
+    const std::filesystem::path& run_dir) {
+  if (socket) {
+    if (socket->empty()) return util::unexpected(std::string("--socket must not be empty"));
+    return *socket;
+  }
+  if (instance) {
+    if (instance->empty() || instance->find('/') != std::string::npos || *instance == "." ||
+        *instance == "..")
+      return util::unexpected("invalid instance name \"" + *instance + "\"");
+    return run_dir / (*instance + ".sock");
+  }
+  std::vector<std::filesystem::path> found;
+  std::error_code ec;
+  for (std::filesystem::directory_iterator it(run_dir, ec), end; !ec && it != end;
+       it.increment(ec)) {
+    if (it->path().extension() == ".sock") found.push_back(it->path());
+  }
+  if (found.size() == 1) return found.front();
+  if (found.empty()) return run_dir / (std::string(kDefaultInstance) + ".sock");
+  std::sort(found.begin(), found.end());
+  std::string names;
+  for (const auto& p : found) names += (names.empty() ? "" : ", ") + p.stem().string();
+  return util::unexpected("several failoverd instances are running (" + names +
+                          "); choose one with --instance NAME");
+}
+
+std::string format_status_table(const Status& s) {
+  std::ostringstream o;
+  o << "failoverd " << s.name << ": " << s.state;
+  if (!s.since.empty()) o << " since " << s.since;
+  o << " (" << s.transitions << (s.transitions == 1 ? " transition" : " transitions") << ")\n";
+  const auto row = [&o](const char* label, const std::string& value) {
+    char buf[32];
+    std::snprintf(buf, sizeof(buf), "  %-14s", label);
+    o << buf << value << "\n";
+  };
+  row("priority",
+      std::to_string(s.priority) + " (effective " + std::to_string(s.effective_priority) + ")");
+  row("master", s.master ? *s.master : "none known");
+  std::string router = "VRID " + std::to_string(s.virtual_router_id);
+  if (!s.transport.empty()) router += ", transport " + s.transport;
+  if (!s.interface.empty()) router += " on " + s.interface;
+  row("router", router);
+  row("intervals", "advert " + (s.advert_interval.empty() ? "?" : s.advert_interval) +
+                       ", master down " + format_ms(s.master_down_interval_ms) + ", skew " +
+                       format_ms(s.skew_time_ms));
+  row("adverts", "sent " + std::to_string(s.adverts_sent) + ", received " +
+                     std::to_string(s.adverts_received));
+  std::string drops;
+  for (const auto& [reason, count] : s.drops) {
+    if (count == 0) continue;
+    drops += (drops.empty() ? "" : ", ") + reason + " " + std::to_string(count);
+  }
+  row("drops", drops.empty() ? "none" : drops);
+  row("maintenance", s.maintenance ? "on (stays BACKUP)" : "off");
+  if (s.reserved_ip) {
+    const auto& r = *s.reserved_ip;
+    std::string text = r.address;
+    if (!r.provider.empty()) text += " via " + r.provider;
+    if (r.holder) text += ", held by " + *r.holder;
+    if (r.last_claim) text += ", last claim " + *r.last_claim;
+    row("reserved ip", text);
+  } else {
+    row("reserved ip", "none");
+  }
+  row("process", "pid " + std::to_string(s.pid) + ", up " + format_uptime(s.uptime_s));
+
+  if (s.checks.empty()) {
+    o << "checks: none configured\n";
+    return o.str();
+  }
+  o << "checks (" << s.checks.size() << "):\n";
+  std::size_t name_w = 4;
+  std::size_t type_w = 4;
+  for (const auto& c : s.checks) {
+    name_w = std::max(name_w, c.name.size());
+    type_w = std::max(type_w, c.type.size());
+  }
+  const auto pad = [](const std::string& text, std::size_t width) {
+    return text + std::string(width - std::min(width, text.size()) + 2, ' ');
+  };
+  o << "  " << pad("NAME", name_w) << pad("TYPE", type_w) << "OK    DETAIL\n";
+  for (const auto& c : s.checks)
+    o << "  " << pad(c.name, name_w) << pad(c.type, type_w) << (c.ok ? "ok    " : "FAIL  ")
+      << c.detail << "\n";
+  return o.str();
+}
+
+int run_ctl(const CtlInvocation& inv, std::ostream& out, std::ostream& err,
+            const std::filesystem::path& run_dir) {
+  auto path = resolve_socket(inv.socket, inv.instance, run_dir);
+  if (!path) {
+    print_error(err, path.error());
+    return kExitUsage;
+  }
+  const ControlClient client(*path, inv.call_timeout);
+  if (inv.command == "status") return run_status(client, inv, out, err);
+  if (inv.command == "wait-healthy") return run_wait_healthy(client, inv, out, err);
+  return run_generic(client, inv, out, err);
+}
+
+}  // namespace failoverd::control

@@ -1,0 +1,244 @@
+#include "failoverd/control/ctl.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <fstream>
+#include <sstream>
+
+#include "control/test_support.h"
+
+namespace failoverd::control {
+namespace {
+
+using nlohmann::json;
+using testing::LoopServer;
+using namespace std::chrono_literals;
+
+Status table_status() {
+  Status s;
+  s.name = "web";
+  s.state = "MASTER";
+  s.priority = 150;
+  s.effective_priority = 140;
+  s.virtual_router_id = 51;
+  s.master = "10.114.0.4";
+  s.checks = {{"containers", "docker", true, "10/10 running"}, {"site", "http", false, "HTTP 503"}};
+  s.transport = "vrrp";
+  s.interface = "eth1";
+  s.advert_interval = "1s";
+  s.master_down_interval_ms = 3414.0625;
+  s.skew_time_ms = 414.0625;
+  s.adverts_sent = 1200;
+  s.adverts_received = 7;
+  s.drops = {{"bad_checksum", 2}, {"wrong_vrid", 0}};
+  s.since = "2024-05-01T12:00:00Z";
+  s.transitions = 3;
+  s.uptime_s = 93784.9;
+  s.pid = 4242;
+  return s;
+}
+
+TEST(FormatStatusTable, ShowsEverythingAPersonLooksFor) {
+  const std::string t = format_status_table(table_status());
+  EXPECT_EQ(t,
+            "failoverd web: MASTER since 2024-05-01T12:00:00Z (3 transitions)\n"
+            "  priority      150 (effective 140)\n"
+            "  master        10.114.0.4\n"
+            "  router        VRID 51, transport vrrp on eth1\n"
+            "  intervals     advert 1s, master down 3.414s, skew 414.062ms\n"
+            "  adverts       sent 1200, received 7\n"
+            "  drops         bad_checksum 2\n"
+            "  maintenance   off\n"
+            "  reserved ip   none\n"
+            "  process       pid 4242, up 1d 2h 3m 4s\n"
+            "checks (2):\n"
+            "  NAME        TYPE    OK    DETAIL\n"
+            "  containers  docker  ok    10/10 running\n"
+            "  site        http    FAIL  HTTP 503\n");
+}
+
+TEST(FormatStatusTable, NoMasterNoChecksReservedIp) {
+  Status s = table_status();
+  s.master.reset();
+  s.checks.clear();
+  s.maintenance = true;
+  s.reserved_ip = ReservedIpStatus{"203.0.113.10", "digitalocean", "droplet 42", std::nullopt};
+  const std::string t = format_status_table(s);
+  EXPECT_NE(t.find("  master        none known\n"), std::string::npos) << t;
+  EXPECT_NE(t.find("  maintenance   on (stays BACKUP)\n"), std::string::npos) << t;
+  EXPECT_NE(t.find("  reserved ip   203.0.113.10 via digitalocean, held by droplet 42\n"),
+            std::string::npos)
+      << t;
+  EXPECT_NE(t.find("checks: none configured\n"), std::string::npos) << t;
+}
+
+class ResolveSocketTest : public ::testing::Test {
+ protected:
+  void SetUp() override { dir_ = testing::make_temp_dir(); }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  void touch(const char* name) { std::ofstream(dir_ / name) << ""; }
+  std::filesystem::path dir_;
+};
+
+TEST_F(ResolveSocketTest, ExplicitSocketWins) {
+  touch("a.sock");
+  auto p = resolve_socket(std::filesystem::path("/x/y.sock"), std::string("web"), dir_);
+  ASSERT_TRUE(p.has_value());
+  EXPECT_EQ(*p, "/x/y.sock");
+}
+
+TEST_F(ResolveSocketTest, InstanceNamesTheSocket) {
+  auto p = resolve_socket(std::nullopt, std::string("web"), dir_);
+  ASSERT_TRUE(p.has_value());
+  EXPECT_EQ(*p, dir_ / "web.sock");
+  EXPECT_EQ(resolve_socket(std::nullopt, std::string("../etc"), dir_).error(),
+            "invalid instance name \"../etc\"");
+}
+
+TEST_F(ResolveSocketTest, DefaultIsTheOnlySocketOrFailoverd) {
+  EXPECT_EQ(*resolve_socket(std::nullopt, std::nullopt, dir_), dir_ / "failoverd.sock");
+  EXPECT_EQ(*resolve_socket(std::nullopt, std::nullopt, dir_ / "missing"),
+            dir_ / "missing" / "failoverd.sock");
+  touch("web.sock");
+  touch("notes.txt");
+  EXPECT_EQ(*resolve_socket(std::nullopt, std::nullopt, dir_), dir_ / "web.sock");
+  touch("db.sock");
+  auto several = resolve_socket(std::nullopt, std::nullopt, dir_);
+  ASSERT_FALSE(several.has_value());
+  EXPECT_EQ(several.error(),
+            "several failoverd instances are running (db, web); choose one with --instance NAME");
+}
+
+// run_ctl against a real server on a temporary socket.
+class RunCtlTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = testing::make_temp_dir();
+    server_ = std::make_unique<LoopServer>(dir_ / "web.sock");
+  }
+  void TearDown() override {
+    server_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  void start() {
+    server_->start([this](const Request& r) -> Outcome {
+      if (r.command == "status") {
+        Status s = table_status();
+        if (++polls_ > healthy_after_polls_.load()) s.checks[1].ok = true;
+        return to_json(s);
+      }
+      if (r.command == "maintenance")
+        return json{{"message", r.args["enabled"] ? "maintenance on" : "maintenance off"}};
+      return util::unexpected(std::string("not implemented yet"));
+    });
+  }
+
+  int run(CtlInvocation inv) {
+    out_.str("");
+    err_.str("");
+    return run_ctl(inv, out_, err_, dir_);
+  }
+
+  std::filesystem::path dir_;
+  std::unique_ptr<LoopServer> server_;
+  std::atomic<int> polls_{0};
+  std::atomic<int> healthy_after_polls_{1'000'000};
+  std::ostringstream out_;
+  std::ostringstream err_;
+};
+
+TEST_F(RunCtlTest, StatusPrintsTheTable) {
+  start();
+  CtlInvocation inv;
+  inv.command = "status";  // the only socket in the run dir is picked
+  EXPECT_EQ(run(inv), kExitOk) << err_.str();
+  EXPECT_EQ(out_.str(), format_status_table(table_status()));
+  EXPECT_EQ(err_.str(), "");
+}
+
+TEST_F(RunCtlTest, StatusJsonPrintsOneLine) {
+  start();
+  CtlInvocation inv;
+  inv.command = "status";
+  inv.json = true;
+  inv.instance = "web";
+  EXPECT_EQ(run(inv), kExitOk);
+  const std::string out = out_.str();
+  EXPECT_EQ(out.find('\n'), out.size() - 1);
+  EXPECT_EQ(json::parse(out), to_json(table_status()));
+}
+
+TEST_F(RunCtlTest, DaemonErrorExitsOne) {
+  start();
+  CtlInvocation inv;
+  inv.command = "failover";
+  EXPECT_EQ(run(inv), kExitDaemonError);
+  EXPECT_EQ(err_.str(), "failoverctl: not implemented yet\n");
+}
+
+TEST_F(RunCtlTest, MaintenancePrintsTheMessage) {
+  start();
+  CtlInvocation inv;
+  inv.command = "maintenance";
+  inv.args = {{"enabled", true}};
+  EXPECT_EQ(run(inv), kExitOk) << err_.str();
+  EXPECT_EQ(out_.str(), "maintenance on\n");
+}
+
+TEST_F(RunCtlTest, NoDaemonExitsThree) {
+  CtlInvocation inv;
+  inv.command = "status";
+  EXPECT_EQ(run(inv), kExitUnreachable);
+  EXPECT_EQ(err_.str(), "failoverctl: failoverd is not running (no socket at " +
+                            (dir_ / "failoverd.sock").string() + ")\n");
+}
+
+TEST_F(RunCtlTest, SeveralInstancesWithoutChoiceIsAUsageError) {
+  start();
+  std::ofstream(dir_ / "db.sock") << "";
+  CtlInvocation inv;
+  inv.command = "status";
+  EXPECT_EQ(run(inv), kExitUsage);
+  EXPECT_NE(err_.str().find("several failoverd instances are running (db, web)"),
+            std::string::npos);
+}
+
+TEST_F(RunCtlTest, WaitHealthyReturnsOnceEveryCheckPasses) {
+  healthy_after_polls_ = 2;
+  start();
+  CtlInvocation inv;
+  inv.command = "wait-healthy";
+  inv.poll_interval = 20ms;
+  inv.wait_timeout = 5s;
+  EXPECT_EQ(run(inv), kExitOk) << err_.str();
+  EXPECT_EQ(out_.str(), "healthy: 2 checks pass\n");
+  EXPECT_EQ(polls_.load(), 3);
+}
+
+TEST_F(RunCtlTest, WaitHealthyTimesOutNamingTheFailingCheck) {
+  start();
+  CtlInvocation inv;
+  inv.command = "wait-healthy";
+  inv.poll_interval = 50ms;
+  inv.wait_timeout = 300ms;
+  const auto start_time = std::chrono::steady_clock::now();
+  EXPECT_EQ(run(inv), kExitDaemonError);
+  EXPECT_GE(std::chrono::steady_clock::now() - start_time, 300ms);
+  EXPECT_EQ(err_.str(), "failoverctl: not healthy after 300ms: failing: site (HTTP 503)\n");
+  EXPECT_GE(polls_.load(), 3);
+}
+
+TEST_F(RunCtlTest, WaitHealthyWithoutDaemonExitsThree) {
+  CtlInvocation inv;
+  inv.command = "wait-healthy";
+  inv.poll_interval = 20ms;
+  inv.wait_timeout = 100ms;
+  EXPECT_EQ(run(inv), kExitUnreachable);
+  EXPECT_NE(err_.str().find("not healthy after 100ms: failoverd is not running"), std::string::npos)
+      << err_.str();
+}
+
+}  // namespace
+}  // namespace failoverd::control
