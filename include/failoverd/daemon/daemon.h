@@ -1,0 +1,117 @@
+// The daemon: one Boost.Asio event loop that owns core::Instance and wires it to the
+// heartbeat transport, the timer, signals and the control socket. Everything here runs on
+// the loop's thread; nothing else touches the Instance.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <nlohmann/json.hpp>
+#include <spdlog/logger.h>
+
+#include "failoverd/config/config.h"
+#include "failoverd/control/control_protocol.h"
+#include "failoverd/core/instance.h"
+#include "failoverd/daemon/drop_log.h"
+#include "failoverd/daemon/virtual_ips.h"
+#include "failoverd/net/address_manager.h"
+#include "failoverd/net/transport.h"
+
+namespace failoverd::control {
+class ControlServer;
+}
+
+namespace failoverd::daemon {
+
+struct Options {
+  std::string config_path;
+  std::vector<std::string> overrides;  // "section.key=value", re-applied on every reload
+};
+
+// One entry of the transition history (failoverctl history, status "since").
+struct HistoryEntry {
+  std::chrono::system_clock::time_point at;
+  core::State from;
+  core::State to;
+  std::string reason;
+};
+
+class Daemon {
+ public:
+  // Opens the transport and the control socket; throws std::runtime_error with a clear
+  // message when it cannot (the caller prints it and exits non-zero).
+  Daemon(boost::asio::io_context& io, Options options, config::Config cfg);
+  ~Daemon();
+  Daemon(const Daemon&) = delete;
+  Daemon& operator=(const Daemon&) = delete;
+
+  // Starts the election. The loop runs until SIGTERM/SIGINT has been handled.
+  void start();
+
+  control::Status status() const;
+  // True when the loop stopped because of an error rather than a signal.
+  bool failed() const { return failed_; }
+
+ private:
+  core::Time now() const;
+  // Throws std::runtime_error with a clear message when the transport cannot be made.
+  std::unique_ptr<net::Transport> make_transport(const config::Config& cfg) const;
+  void install_transport(std::unique_ptr<net::Transport> transport);
+  void retire_transport();
+  void wait_readable();
+  void on_readable();
+  void apply(const core::Actions& actions);
+  void send_advert(const core::SendAdvert& send);
+  void rearm_timer();
+  void wait_signal();
+  void on_signal(int signo);
+  void shutdown();
+  // Re-reads the config file; returns what changed, or why nothing did.
+  util::Expected<std::string, std::string> reload();
+  void on_transition(const core::Transition& t);
+  void log_vip_events(const std::vector<VipEvent>& events);
+  void repeat_garp(int remaining);
+  control::Outcome handle_control(const control::Request& request);
+
+  boost::asio::io_context& io_;
+  Options options_;
+  config::Config cfg_;
+  std::shared_ptr<spdlog::logger> log_;
+  util::Ipv4 source_;
+  std::vector<util::Ipv4> advert_addresses_;
+  std::unique_ptr<net::Transport> transport_;
+  std::uint64_t transport_generation_ = 0;
+  proto::DropCounters retired_drops_{};  // drops counted by transports replaced on reload
+  boost::asio::posix::stream_descriptor readable_;
+  boost::asio::steady_timer timer_;
+  boost::asio::signal_set signals_;
+  std::unique_ptr<control::ControlServer> control_;
+  std::unique_ptr<net::AddressManager> address_manager_;  // only with [virtual_ip]
+  std::optional<VirtualIps> vips_;
+  boost::asio::steady_timer garp_timer_;
+  core::Instance instance_;
+  DropLog drop_log_;
+
+  std::uint64_t adverts_sent_ = 0;
+  std::uint64_t adverts_received_ = 0;
+  std::uint64_t send_errors_ = 0;
+  std::uint64_t transitions_ = 0;
+  std::deque<HistoryEntry> history_;
+  std::chrono::steady_clock::time_point started_at_;
+  bool stopping_ = false;
+  bool failed_ = false;  // stopped because of an error: exit non-zero
+};
+
+// Parses the command line, loads the config and runs the loop; returns the exit code.
+int main(int argc, char** argv);
+
+}  // namespace failoverd::daemon

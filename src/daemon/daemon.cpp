@@ -1,0 +1,426 @@
+#include "failoverd/daemon/daemon.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <ctime>
+#include <stdexcept>
+
+#include <boost/asio/post.hpp>
+#include <spdlog/spdlog.h>
+
+#include "failoverd/control/control_server.h"
+#include "failoverd/daemon/logging.h"
+#include "failoverd/daemon/sd_notify.h"
+#include "failoverd/daemon/unsupported.h"
+#include "failoverd/util/duration.h"
+
+namespace failoverd::daemon {
+
+namespace asio = boost::asio;
+
+namespace {
+
+constexpr std::size_t kHistorySize = 100;
+constexpr int kMaxDatagramsPerWakeup = 64;  // then yield to timers and signals
+// Gratuitous ARPs after taking the virtual IPs: one at once, then these many, a second apart,
+// in case the first is lost or a switch was slow to learn.
+constexpr int kGarpRepeats = 2;
+
+std::vector<util::Ipv4> advert_addresses(const config::Config& cfg, util::Ipv4 source) {
+  // keepalived compares the address list of an advert with its own virtual addresses, so
+  // carry the same list it is configured with: the virtual IPs, else the reserved IP, else
+  // our own address (the count must not be 0).
+  std::vector<util::Ipv4> out;
+  for (const auto& vip : cfg.virtual_ip.addresses) out.push_back(vip.address);
+  if (out.empty() && cfg.reserved_ip.address) out.push_back(*cfg.reserved_ip.address);
+  if (out.empty()) out.push_back(source);
+  return out;
+}
+
+std::string iso8601(std::chrono::system_clock::time_point t) {
+  const std::time_t secs = std::chrono::system_clock::to_time_t(t);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[64];
+  const auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count() % 1000;
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
+  return buf;
+}
+
+util::Ipv4 resolve_source(const config::Config& cfg) {
+  if (cfg.vrrp.source) return *cfg.vrrp.source;
+  auto addr = net::first_ipv4_address(cfg.instance.interface);
+  if (!addr) {
+    throw std::runtime_error("[vrrp] source: not set and " + addr.error() +
+                             "; set source or give the interface an address");
+  }
+  return *addr;
+}
+
+}  // namespace
+
+Daemon::Daemon(asio::io_context& io, Options options, config::Config cfg)
+    : io_(io),
+      options_(std::move(options)),
+      cfg_(std::move(cfg)),
+      log_(make_logger(cfg_.instance.name)),
+      source_(resolve_source(cfg_)),
+      advert_addresses_(advert_addresses(cfg_, source_)),
+      readable_(io),
+      timer_(io),
+      signals_(io, SIGTERM, SIGINT, SIGHUP),
+      garp_timer_(io),
+      instance_(config::to_core_params(cfg_, source_)),
+      started_at_(std::chrono::steady_clock::now()) {
+  install_transport(make_transport(cfg_));
+  if (!cfg_.virtual_ip.addresses.empty()) {
+    address_manager_ = net::make_netlink_address_manager();
+    std::vector<net::InterfaceAddress> vips;
+    for (const auto& c : cfg_.virtual_ip.addresses) vips.push_back({c.address, c.prefix_len});
+    // The ledger sits beside the control socket, in the runtime directory: it lives as long
+    // as the boot does, like the addresses it records.
+    vips_.emplace(*address_manager_, cfg_.instance.interface, std::move(vips),
+                  cfg_.control.socket + ".vips");
+    log_vip_events(vips_->clean_up_previous_run());
+  }
+  control_ = std::make_unique<control::ControlServer>(
+      io_, cfg_.control.socket,
+      [this](const control::Request& r) { return handle_control(r); });
+}
+
+Daemon::~Daemon() = default;
+
+core::Time Daemon::now() const {
+  return std::chrono::duration_cast<core::Time>(
+      std::chrono::steady_clock::now().time_since_epoch());
+}
+
+std::unique_ptr<net::Transport> Daemon::make_transport(const config::Config& cfg) const {
+  net::TransportConfig tc;
+  tc.interface = cfg.instance.interface;
+  tc.source = source_;
+  tc.peers = cfg.vrrp.peers;
+  tc.virtual_router_id = cfg.vrrp.virtual_router_id;
+  tc.checksum_mode = cfg.vrrp.checksum_pseudo_header ? proto::ChecksumMode::kPseudoHeader
+                                                     : proto::ChecksumMode::kNoPseudoHeader;
+  tc.port = cfg.vrrp.port;
+  if (cfg.vrrp.transport == config::Transport::kUdp) {
+    auto key = config::read_key_file(cfg.vrrp.auth_key_file);
+    if (!key) throw std::runtime_error("[vrrp] auth_key_file: " + key.error());
+    tc.auth_key = std::move(*key);
+    return net::make_udp_transport(tc);
+  }
+  return net::make_vrrp_transport(tc);
+}
+
+void Daemon::retire_transport() {
+  if (!transport_) return;
+  // Drop counters belong to a transport; keep the totals across a reload.
+  for (std::size_t i = 0; i < proto::kDropReasonCount; ++i) {
+    retired_drops_[i] += transport_->drops()[i];
+  }
+  if (readable_.is_open()) readable_.close();
+  transport_.reset();
+}
+
+void Daemon::install_transport(std::unique_ptr<net::Transport> transport) {
+  retire_transport();
+  // The descriptor only waits for readability; the transport keeps owning the socket, so
+  // watch a duplicate that asio may close.
+  const int dup = ::fcntl(transport->fd(), F_DUPFD_CLOEXEC, 0);
+  if (dup < 0) throw std::runtime_error("dup of the transport socket failed");
+  if (readable_.is_open()) readable_.close();  // cancels the wait on the old socket
+  readable_.assign(dup);
+  transport_ = std::move(transport);
+  ++transport_generation_;
+}
+
+void Daemon::start() {
+  log_->info("starting: VRID {}, priority {}, advert_interval {}, transport {} on {} from {}, "
+             "{}",
+             cfg_.vrrp.virtual_router_id, cfg_.vrrp.priority,
+             util::format_duration(cfg_.vrrp.advert_interval),
+             cfg_.vrrp.transport == config::Transport::kUdp ? "udp" : "vrrp",
+             cfg_.instance.interface, source_.to_string(),
+             cfg_.vrrp.peers.empty() ? std::string("multicast 224.0.0.18")
+                                     : std::to_string(cfg_.vrrp.peers.size()) + " unicast peer(s)");
+  wait_signal();
+  wait_readable();
+  apply(instance_.start(now(), false));
+  sd_notify(std::string("READY=1\nSTATUS=") + core::to_string(instance_.state()));
+}
+
+void Daemon::wait_readable() {
+  readable_.async_wait(asio::posix::stream_descriptor::wait_read,
+                       [this](const boost::system::error_code& ec) {
+                         if (ec || stopping_) return;
+                         on_readable();
+                       });
+}
+
+// Reads until the socket is empty: asio's epoll reactor is edge-triggered, so a datagram left
+// behind would wait for the next one to arrive. After a batch, the rest is read from a posted
+// handler, so timers and signals are not starved by a flood.
+void Daemon::on_readable() {
+  if (!transport_) return;
+  for (int i = 0; i < kMaxDatagramsPerWakeup; ++i) {
+    auto got = transport_->receive();
+    if (!got) {
+      wait_readable();
+      return;
+    }
+    if (!*got) {
+      const auto& err = got->error();
+      if (auto suppressed = drop_log_.should_log(err.reason, std::chrono::steady_clock::now())) {
+        log_->warn("dropped packet ({}): {}{}", proto::to_string(err.reason), err.detail,
+                   *suppressed ? fmt::format(" ({} more since the last such line)", *suppressed)
+                               : std::string());
+      }
+      continue;
+    }
+    ++adverts_received_;
+    const net::Received& r = got->value();
+    log_->trace("advert from {}: priority {}, interval {}cs", r.source.to_string(),
+                r.advert.priority, r.advert.max_adver_interval_cs);
+    apply(instance_.on_advert(now(), core::Advert{r.source, r.advert.priority,
+                                                  r.advert.max_adver_interval_cs}));
+  }
+  asio::post(io_, [this, generation = transport_generation_] {
+    // A reload may have replaced the transport meanwhile; its own wait is already armed.
+    if (!stopping_ && generation == transport_generation_) on_readable();
+  });
+}
+
+void Daemon::send_advert(const core::SendAdvert& send) {
+  proto::Advertisement ad;
+  ad.virtual_router_id = cfg_.vrrp.virtual_router_id;
+  ad.priority = send.priority;
+  ad.max_adver_interval_cs = send.max_adver_interval_cs;
+  ad.addresses = advert_addresses_;
+  if (!transport_) {
+    ++send_errors_;
+    log_->error("advert not sent: no heartbeat transport");
+    return;
+  }
+  auto sent = transport_->send(ad);
+  if (!sent) {
+    ++send_errors_;
+    log_->warn("sending advert failed: {}", sent.error());
+    return;
+  }
+  ++adverts_sent_;
+  log_->trace("advert sent: priority {}", send.priority);
+}
+
+void Daemon::apply(const core::Actions& actions) {
+  for (const core::Action& action : actions) {
+    if (const auto* send = std::get_if<core::SendAdvert>(&action)) {
+      send_advert(*send);
+    } else if (const auto* t = std::get_if<core::Transition>(&action)) {
+      on_transition(*t);
+    } else if (const auto* low = std::get_if<core::LowerPriorityAdvert>(&action)) {
+      log_->warn("MASTER heard a lower-priority advert from {} (priority {}): another node "
+                 "believed it was master; re-asserted",
+                 low->source.to_string(), low->priority);
+    }
+  }
+  rearm_timer();
+}
+
+void Daemon::on_transition(const core::Transition& t) {
+  ++transitions_;
+  history_.push_back({std::chrono::system_clock::now(), t.from, t.to, t.reason});
+  if (history_.size() > kHistorySize) history_.pop_front();
+  log_->info("{} -> {}: {}", core::to_string(t.from), core::to_string(t.to), t.reason);
+  sd_notify(std::string("STATUS=") + core::to_string(t.to));
+  if (!vips_) return;
+  if (t.to == core::State::Master) {
+    log_vip_events(vips_->take());
+    repeat_garp(kGarpRepeats);
+  } else if (t.from == core::State::Master) {
+    garp_timer_.cancel();
+    log_vip_events(vips_->release());
+  }
+}
+
+void Daemon::log_vip_events(const std::vector<VipEvent>& events) {
+  for (const auto& e : events) {
+    if (e.ok) {
+      log_->info("{}", e.message);
+    } else {
+      log_->error("{}", e.message);
+    }
+  }
+}
+
+void Daemon::repeat_garp(int remaining) {
+  if (remaining <= 0) return;
+  garp_timer_.expires_after(std::chrono::seconds(1));
+  garp_timer_.async_wait([this, remaining](const boost::system::error_code& ec) {
+    if (ec || stopping_ || instance_.state() != core::State::Master) return;
+    log_vip_events(vips_->announce());
+    repeat_garp(remaining - 1);
+  });
+}
+
+void Daemon::rearm_timer() {
+  const auto deadline = instance_.next_deadline();
+  if (!deadline) {
+    timer_.cancel();
+    return;
+  }
+  timer_.expires_at(std::chrono::steady_clock::time_point(
+      std::chrono::duration_cast<std::chrono::steady_clock::duration>(*deadline)));
+  timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec || stopping_) return;  // cancelled or re-armed
+    apply(instance_.on_timer(now()));
+  });
+}
+
+void Daemon::wait_signal() {
+  signals_.async_wait([this](const boost::system::error_code& ec, int signo) {
+    if (ec) return;
+    on_signal(signo);
+    if (!stopping_) wait_signal();
+  });
+}
+
+void Daemon::on_signal(int signo) {
+  if (signo == SIGHUP) {
+    (void)reload();  // logs its outcome
+    return;
+  }
+  log_->info("{}: shutting down", signo == SIGTERM ? "SIGTERM" : "SIGINT");
+  shutdown();
+}
+
+void Daemon::shutdown() {
+  if (stopping_) return;
+  sd_notify("STOPPING=1");
+  apply(instance_.shutdown(now()));
+  stopping_ = true;
+  timer_.cancel();
+  garp_timer_.cancel();
+  readable_.cancel();
+  signals_.cancel();
+  control_.reset();
+  io_.stop();
+}
+
+util::Expected<std::string, std::string> Daemon::reload() {
+  log_->info("SIGHUP: reloading {}", options_.config_path);
+  auto loaded = config::load_config(options_.config_path, options_.overrides);
+  if (!loaded) {
+    std::string all;
+    for (const auto& p : loaded.error()) {
+      log_->error("reload refused: {}", p.to_string());
+      all += (all.empty() ? "" : "; ") + p.to_string();
+    }
+    log_->error("reload refused: keeping the running configuration");
+    return util::unexpected("reload refused, the running configuration is kept: " + all);
+  }
+  if (auto missing = unsupported_features(*loaded); !missing.empty()) {
+    std::string all;
+    for (const auto& p : missing) all += (all.empty() ? "" : "; ") + p.to_string();
+    log_->error("reload refused: {}", all);
+    return util::unexpected("reload refused, the running configuration is kept: " + all);
+  }
+  config::Config next = std::move(*loaded);
+  if (next.instance.name != cfg_.instance.name || next.instance.interface != cfg_.instance.interface ||
+      next.vrrp.virtual_router_id != cfg_.vrrp.virtual_router_id ||
+      next.control.socket != cfg_.control.socket || next.vrrp.source != cfg_.vrrp.source ||
+      next.virtual_ip.addresses != cfg_.virtual_ip.addresses) {
+    const std::string why =
+        "name, interface, source, virtual_router_id, virtual_ip and control socket cannot change "
+        "without a restart";
+    log_->error("reload refused: {}; keeping the running configuration", why);
+    return util::unexpected("reload refused, the running configuration is kept: " + why);
+  }
+  // The key file is compared by name only: to roll a key, change the file name (or restart).
+  const bool transport_changed =
+      next.vrrp.transport != cfg_.vrrp.transport || next.vrrp.peers != cfg_.vrrp.peers ||
+      next.vrrp.port != cfg_.vrrp.port || next.vrrp.auth_key_file != cfg_.vrrp.auth_key_file ||
+      next.vrrp.checksum_pseudo_header != cfg_.vrrp.checksum_pseudo_header;
+  if (transport_changed) {
+    // Build the new transport before giving up the old one, so that when it cannot be made
+    // the node keeps running exactly as before. A udp transport on the same port cannot bind
+    // while the old socket is open: then close the old one first, and rebuild it on failure.
+    std::unique_ptr<net::Transport> fresh;
+    try {
+      fresh = make_transport(next);
+    } catch (const std::exception&) {
+      retire_transport();
+      try {
+        fresh = make_transport(next);
+      } catch (const std::exception& e) {
+        log_->error("reload refused: {}; keeping the running configuration", e.what());
+        const std::string why = e.what();
+        try {
+          install_transport(make_transport(cfg_));
+          wait_readable();
+        } catch (const std::exception& again) {
+          // Neither works: stop rather than run deaf and mute while looking healthy.
+          log_->critical("cannot restore the heartbeat transport: {}; exiting", again.what());
+          failed_ = true;
+          shutdown();
+        }
+        return util::unexpected("reload refused, the running configuration is kept: " + why);
+      }
+    }
+    install_transport(std::move(fresh));
+    wait_readable();
+  }
+  cfg_ = std::move(next);
+  advert_addresses_ = advert_addresses(cfg_, source_);
+  apply(instance_.reconfigure(now(), config::to_core_params(cfg_, source_)));
+  const std::string done = fmt::format("reloaded: priority {}, advert_interval {}, preempt {}",
+                                       cfg_.vrrp.priority,
+                                       util::format_duration(cfg_.vrrp.advert_interval),
+                                       cfg_.vrrp.preempt);
+  log_->info("{}", done);
+  return done;
+}
+
+control::Outcome Daemon::handle_control(const control::Request& request) {
+  if (request.command == "status") return control::to_json(status());
+  if (request.command == "reload") {
+    auto r = reload();
+    if (!r) return util::unexpected(r.error());
+    return nlohmann::json{{"message", *r}};
+  }
+  return util::unexpected("\"" + request.command + "\" is not implemented yet in this version");
+}
+
+control::Status Daemon::status() const {
+  control::Status s;
+  s.name = cfg_.instance.name;
+  s.state = core::to_string(instance_.state());
+  s.priority = cfg_.vrrp.priority;
+  s.effective_priority = instance_.effective_priority();
+  s.virtual_router_id = cfg_.vrrp.virtual_router_id;
+  if (auto m = instance_.master()) s.master = m->to_string();
+  s.maintenance = false;
+  s.transport = cfg_.vrrp.transport == config::Transport::kUdp ? "udp" : "vrrp";
+  s.interface = cfg_.instance.interface;
+  s.advert_interval = util::format_duration(cfg_.vrrp.advert_interval);
+  s.master_down_interval_ms =
+      static_cast<double>(instance_.master_down_interval().count()) / 1000.0;
+  s.skew_time_ms = static_cast<double>(instance_.skew_time().count()) / 1000.0;
+  s.adverts_sent = adverts_sent_;
+  s.adverts_received = adverts_received_;
+  for (std::size_t i = 0; i < proto::kDropReasonCount; ++i) {
+    const auto live = transport_ ? transport_->drops()[i] : 0;
+    s.drops[proto::to_string(static_cast<proto::DropReason>(i))] = retired_drops_[i] + live;
+  }
+  if (!history_.empty()) s.since = iso8601(history_.back().at);
+  s.transitions = transitions_;
+  s.uptime_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_at_).count();
+  s.pid = static_cast<int>(::getpid());
+  return s;
+}
+
+}  // namespace failoverd::daemon

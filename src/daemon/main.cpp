@@ -1,0 +1,107 @@
+// failoverd's command line: run one instance, or validate a config file.
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/program_options.hpp>
+
+#include "failoverd/config/config.h"
+#include "failoverd/daemon/daemon.h"
+#include "failoverd/daemon/logging.h"
+#include "failoverd/daemon/unsupported.h"
+
+
+namespace failoverd::daemon {
+
+namespace po = boost::program_options;
+
+namespace {
+
+constexpr int kExitOk = 0;
+constexpr int kExitConfig = 1;
+constexpr int kExitUsage = 2;
+constexpr int kExitRuntime = 3;
+
+void print_problems(std::ostream& out, const std::string& path,
+                    const std::vector<config::Problem>& problems) {
+  for (const auto& p : problems) out << path << ": " << p.to_string() << '\n';
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  po::options_description desc(
+      "Usage: failoverd --config FILE [options]\n"
+      "       failoverd --check-config FILE\n\n"
+      "Keeps a service address alive across hosts with VRRPv3 heartbeats.\n\nOptions");
+  std::string config_path;
+  std::string check_path;
+  std::string log_level = "info";
+  std::vector<std::string> overrides;
+  desc.add_options()
+      ("help,h", "print this help and exit")
+      ("version", "print the version and exit")
+      ("config,c", po::value(&config_path), "run the instance configured in FILE")
+      ("check-config", po::value(&check_path),
+       "validate FILE: print one line per problem and exit non-zero when there is any")
+      ("set,o", po::value(&overrides)->composing(),
+       "override a config key, e.g. --set vrrp.priority=200 (repeatable)")
+      ("log-level", po::value(&log_level), "trace, debug, info (default), warn or error");
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(argc, argv).options(desc).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    std::cerr << "failoverd: " << e.what() << "\nTry 'failoverd --help'.\n";
+    return kExitUsage;
+  }
+  if (vm.count("help")) {
+    std::cout << desc << '\n';
+    return kExitOk;
+  }
+  if (vm.count("version")) {
+    std::cout << "failoverd " << FAILOVERD_VERSION << '\n';
+    return kExitOk;
+  }
+  if (!check_path.empty()) {
+    auto loaded = config::load_config(check_path, overrides);
+    if (!loaded) {
+      print_problems(std::cout, check_path, loaded.error());
+      return kExitConfig;
+    }
+    std::cout << check_path << ": OK\n";
+    return kExitOk;
+  }
+  if (config_path.empty()) {
+    std::cerr << "failoverd: --config FILE is required\nTry 'failoverd --help'.\n";
+    return kExitUsage;
+  }
+  if (!set_log_level(log_level)) {
+    std::cerr << "failoverd: --log-level: \"" << log_level << "\" is not one of trace, debug, "
+              << "info, warn, error\n";
+    return kExitUsage;
+  }
+  auto loaded = config::load_config(config_path, overrides);
+  if (!loaded) {
+    print_problems(std::cerr, config_path, loaded.error());
+    return kExitConfig;
+  }
+  if (auto missing = unsupported_features(*loaded); !missing.empty()) {
+    print_problems(std::cerr, config_path, missing);
+    return kExitConfig;
+  }
+  try {
+    boost::asio::io_context io;
+    Daemon daemon(io, Options{config_path, overrides}, std::move(*loaded));
+    daemon.start();
+    io.run();
+    if (daemon.failed()) return kExitRuntime;
+  } catch (const std::exception& e) {
+    std::cerr << "failoverd: " << e.what() << '\n';
+    return kExitRuntime;
+  }
+  return kExitOk;
+}
+
+}  // namespace failoverd::daemon
