@@ -91,7 +91,7 @@ Actions Instance::become_backup(Time now, State from, std::string reason) {
   (void)from;
   master_adver_interval_ = params_.advert_interval;
   transition(out, State::Backup, std::move(reason));
-  master_down_timer_ = now + master_down_interval();
+  if (!maintenance_) master_down_timer_ = now + master_down_interval();
   master_down_from_resign_ = false;
   preempt_allowed_at_ = now + params_.preempt_delay;
   master_.reset();
@@ -108,7 +108,7 @@ Actions Instance::start(Time now, bool faulted, const std::string& fault_reason)
     transition(out, State::Fault, "started with a fault: " + fault_reason);
     return out;
   }
-  if (params_.priority == kPriorityOwner) {
+  if (params_.priority == kPriorityOwner && !maintenance_) {
     return become_master(now, "started as address owner (priority 255)");
   }
   return become_backup(now, State::Initialize,
@@ -140,6 +140,11 @@ Actions Instance::on_advert(Time now, const Advert& ad) {
       if (ad.priority != kPriorityResign) master_ = ad.source;
       return out;
     case State::Backup: {
+      if (maintenance_) {
+        // Out of the election: follow who is master, for status, and nothing else.
+        if (ad.priority != kPriorityResign) master_ = ad.source;
+        return out;
+      }
       // RFC 5798 §6.4.2.
       if (ad.priority == kPriorityResign) {
         master_down_timer_ = now + skew_time();
@@ -232,6 +237,42 @@ Actions Instance::set_priority_delta(Time now, int delta) {
   // The next advert carries the new priority; a BACKUP compares it with the next advert it
   // receives. Nothing to do at once.
   return {};
+}
+
+std::optional<Actions> Instance::resign(Time now, Duration hold) {
+  if (state_ != State::Master) return std::nullopt;
+  Actions out;
+  out.push_back(SendAdvert{kPriorityResign, to_centiseconds(params_.advert_interval)});
+  master_adver_interval_ = params_.advert_interval;
+  transition(out, State::Backup, "resigned by the operator (failover)");
+  master_.reset();
+  master_down_from_resign_ = false;
+  preempt_allowed_at_ = now + hold;
+  if (!maintenance_) master_down_timer_ = now + master_down_interval();
+  return out;
+}
+
+Actions Instance::set_maintenance(Time now, bool on) {
+  Actions out;
+  if (on == maintenance_) return out;
+  maintenance_ = on;
+  if (on) {
+    if (state_ == State::Master) {
+      out.push_back(SendAdvert{kPriorityResign, to_centiseconds(params_.advert_interval)});
+      transition(out, State::Backup, "maintenance on: resigned");
+      master_.reset();
+    }
+    master_down_timer_.reset();
+    return out;
+  }
+  if (state_ == State::Backup) {
+    // Rejoin as if just started: wait one Master_Down_Interval for a master.
+    master_adver_interval_ = params_.advert_interval;
+    master_down_timer_ = now + master_down_interval();
+    master_down_from_resign_ = false;
+    preempt_allowed_at_ = now + params_.preempt_delay;
+  }
+  return out;
 }
 
 Actions Instance::reconfigure(Time now, const Params& params) {

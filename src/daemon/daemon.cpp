@@ -23,6 +23,10 @@ namespace asio = boost::asio;
 namespace {
 
 constexpr std::size_t kHistorySize = 100;
+// After `failoverctl failover`, the node does not preempt back for this long, so a planned
+// switchover to a lower-priority peer holds long enough to be tested. For longer, use
+// maintenance.
+constexpr core::Duration kFailoverHold = std::chrono::seconds(60);
 constexpr int kMaxDatagramsPerWakeup = 64;  // then yield to timers and signals
 // Gratuitous ARPs after taking the virtual IPs: one at once, then these many, a second apart,
 // in case the first is lost or a switch was slow to learn.
@@ -387,6 +391,36 @@ util::Expected<std::string, std::string> Daemon::reload() {
 
 control::Outcome Daemon::handle_control(const control::Request& request) {
   if (request.command == "status") return control::to_json(status());
+  if (request.command == "failover") {
+    if (instance_.state() != core::State::Master) {
+      const auto m = instance_.master();
+      return util::unexpected(std::string("this node is ") + core::to_string(instance_.state()) +
+                              ", not MASTER: run failover on the master" +
+                              (m ? " (" + m->to_string() + ")" : std::string()));
+    }
+    apply(*instance_.resign(now(), kFailoverHold));
+    return nlohmann::json{
+        {"message", "resigned: priority 0 sent, a backup takes over after its Skew_Time; this "
+                    "node will not preempt back for " + util::format_duration(kFailoverHold)}};
+  }
+  if (request.command == "maintenance") {
+    const bool on = request.args.at("enabled").get<bool>();
+    apply(instance_.set_maintenance(now(), on));
+    log_->info("maintenance {}", on ? "on: staying BACKUP" : "off: rejoining the election");
+    return nlohmann::json{{"maintenance", on},
+                          {"state", core::to_string(instance_.state())}};
+  }
+  if (request.command == "history") {
+    nlohmann::json entries = nlohmann::json::array();
+    for (const auto& h : history_) {
+      entries.push_back({{"at", iso8601(h.at)},
+                         {"from", core::to_string(h.from)},
+                         {"to", core::to_string(h.to)},
+                         {"reason", h.reason}});
+    }
+    return nlohmann::json{{"history", entries}};
+  }
+  if (request.command == "checks") return nlohmann::json{{"checks", control::to_json(status())["checks"]}};
   if (request.command == "reload") {
     auto r = reload();
     if (!r) return util::unexpected(r.error());
@@ -403,7 +437,7 @@ control::Status Daemon::status() const {
   s.effective_priority = instance_.effective_priority();
   s.virtual_router_id = cfg_.vrrp.virtual_router_id;
   if (auto m = instance_.master()) s.master = m->to_string();
-  s.maintenance = false;
+  s.maintenance = instance_.maintenance();
   s.transport = cfg_.vrrp.transport == config::Transport::kUdp ? "udp" : "vrrp";
   s.interface = cfg_.instance.interface;
   s.advert_interval = util::format_duration(cfg_.vrrp.advert_interval);

@@ -617,5 +617,87 @@ TEST(Reconfigure, BackupKeepsItsStateAndUsesTheNewPriorityForPreemption) {
   EXPECT_EQ(c.inst().state(), State::Master);
 }
 
+
+// ---- operator controls: failover (resign) and maintenance ----
+
+TEST(Resign, MasterSendsPriorityZeroAndBecomesBackup) {
+  Clocked c = make_master();
+  auto a = c.inst().resign(c.now(), seconds(60));
+  ASSERT_TRUE(a);
+  c.keep(*a);
+  const auto sends = only<SendAdvert>(*a);
+  ASSERT_EQ(sends.size(), 1u);
+  EXPECT_EQ(sends[0].priority, kPriorityResign);
+  EXPECT_EQ(c.inst().state(), State::Backup);
+  ASSERT_EQ(only<Transition>(*a).size(), 1u);
+  EXPECT_EQ(only<Transition>(*a)[0].reason, "resigned by the operator (failover)");
+}
+
+TEST(Resign, RefusedWhenNotMaster) {
+  Clocked c(make_params());
+  c.start();
+  EXPECT_FALSE(c.inst().resign(c.now(), seconds(60)));
+  EXPECT_EQ(c.inst().state(), State::Backup);
+}
+
+TEST(Resign, DoesNotPreemptTheLowerPriorityPeerDuringTheHold) {
+  Clocked c = make_master(make_params(150));
+  c.keep(*c.inst().resign(c.now(), seconds(60)));
+  // The lower-priority peer takes over and advertises; we stay BACKUP for the hold.
+  for (int i = 0; i < 50; ++i) {
+    c.advance(seconds(1));
+    c.advert(advert_from(kLowAddr, 100));
+  }
+  EXPECT_EQ(c.inst().state(), State::Backup);
+  EXPECT_EQ(c.inst().master(), kLowAddr);
+  // After the hold, preemption applies again.
+  c.advance(seconds(11));
+  c.advert(advert_from(kLowAddr, 100));
+  c.advance(c.inst().master_down_interval());
+  EXPECT_EQ(c.inst().state(), State::Master);
+}
+
+TEST(Resign, TakesTheAddressBackWhenNobodyTakesOver) {
+  Clocked c = make_master();
+  c.keep(*c.inst().resign(c.now(), seconds(60)));
+  c.clear();
+  c.advance(c.inst().master_down_interval());
+  EXPECT_EQ(c.inst().state(), State::Master);
+}
+
+TEST(Maintenance, MasterResignsAndNeverComesBack) {
+  Clocked c = make_master();
+  const Actions a = c.keep(c.inst().set_maintenance(c.now(), true));
+  ASSERT_EQ(only<SendAdvert>(a).size(), 1u);
+  EXPECT_EQ(only<SendAdvert>(a)[0].priority, kPriorityResign);
+  EXPECT_EQ(c.inst().state(), State::Backup);
+  EXPECT_EQ(c.inst().next_deadline(), std::nullopt);
+  c.advance(seconds(60));  // no master anywhere: still BACKUP
+  EXPECT_EQ(c.inst().state(), State::Backup);
+  c.advert(advert_from(kLowAddr, 1));
+  c.advance(seconds(60));
+  EXPECT_EQ(c.inst().state(), State::Backup);
+  EXPECT_EQ(c.inst().master(), kLowAddr);
+}
+
+TEST(Maintenance, OffRejoinsAsAFreshBackup) {
+  Clocked c(make_params());
+  c.keep(c.inst().set_maintenance(c.now(), true));
+  c.start();
+  EXPECT_EQ(c.inst().state(), State::Backup);
+  EXPECT_EQ(c.inst().next_deadline(), std::nullopt);
+  c.keep(c.inst().set_maintenance(c.now(), false));
+  EXPECT_EQ(c.inst().next_deadline(), c.now() + c.inst().master_down_interval());
+  c.advance(c.inst().master_down_interval());
+  EXPECT_EQ(c.inst().state(), State::Master);
+}
+
+TEST(Maintenance, AnOwnerInMaintenanceStartsAsBackup) {
+  Clocked c(make_params(kPriorityOwner));
+  c.keep(c.inst().set_maintenance(c.now(), true));
+  c.start();
+  EXPECT_EQ(c.inst().state(), State::Backup);
+}
+
 }  // namespace
 }  // namespace failoverd::core

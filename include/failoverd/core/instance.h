@@ -96,6 +96,17 @@ class Instance {
   // priority is priority + delta, kept within 1..254; an owner (255) is never adjusted.
   Actions set_priority_delta(Time now, int delta);
 
+  // An operator's planned switchover (failoverctl failover): a MASTER sends priority 0 and
+  // becomes BACKUP, so a backup takes over after its Skew_Time. For `hold` it does not preempt
+  // back; if no master is heard, it takes the address back after Master_Down_Interval so the
+  // address is never left without a holder. Returns nullopt, with no effect, when not MASTER.
+  std::optional<Actions> resign(Time now, Duration hold);
+
+  // Maintenance (failoverctl maintenance on|off): the node stays BACKUP and never becomes
+  // MASTER (a MASTER resigns with priority 0 first). Off: it rejoins as a fresh BACKUP.
+  Actions set_maintenance(Time now, bool on);
+  bool maintenance() const { return maintenance_; }
+
   // SIGHUP with a changed [vrrp] section: new priority, interval, preempt settings take
   // effect from the next advert, without a new election. REQUIRES: the same VRID.
   Actions reconfigure(Time now, const Params& params);
@@ -129,6 +140,7 @@ class Instance {
   Time preempt_allowed_at_{0};
   std::optional<util::Ipv4> master_;
   bool started_ = false;
+  bool maintenance_ = false;
   bool faulted_ = false;
   std::string fault_reason_;
 };
