@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Installs every package needed to build and test failoverd on Debian 12 (run as root).
+# Idempotent and fast on re-runs: when every package is already installed, apt is not touched.
+set -euo pipefail
+
+packages=(
+  # build
+  cmake g++ make pkg-config
+  libnl-3-dev libnl-route-3-dev
+  libboost-program-options-dev libboost-dev
+  libcurl4-openssl-dev libspdlog-dev nlohmann-json3-dev libssl-dev
+  # tests
+  libgtest-dev libgmock-dev
+  # end-to-end, interop and demo: namespaces, a real keepalived peer, ping, ps/kill
+  keepalived iproute2 iputils-ping procps
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null | grep -qx installed; then
+    missing+=("$p")
+  fi
+done
+
+if ((${#missing[@]} == 0)); then
+  echo "install-deps: all ${#packages[@]} packages already installed"
+  exit 0
+fi
+
+if ((EUID != 0)); then
+  echo "install-deps: must run as root to install: ${missing[*]}" >&2
+  exit 1
+fi
+
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# A container has no init system: keep keepalived's postinst from trying to start a service.
+apt-get install -y -qq --no-install-recommends -o Dpkg::Options::=--force-confdef \
+  -o Dpkg::Options::=--force-confold "${missing[@]}"
