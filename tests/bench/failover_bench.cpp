@@ -32,7 +32,7 @@
 #include <sstream>
 #include <thread>
 
-#include "e2e/harness.h"
+#include "harness/harness.h"
 #include "failoverd/core/timing.h"
 
 namespace fe = failoverd::e2e;
