@@ -78,6 +78,8 @@ Daemon::Daemon(asio::io_context& io, Options options, config::Config cfg)
       timer_(io),
       signals_(io, SIGTERM, SIGINT, SIGHUP),
       garp_timer_(io),
+      link_readable_(io),
+      link_retry_timer_(io),
       instance_(config::to_core_params(cfg_, source_)),
       started_at_(std::chrono::steady_clock::now()) {
   install_transport(make_transport(cfg_));
@@ -91,6 +93,11 @@ Daemon::Daemon(asio::io_context& io, Options options, config::Config cfg)
                   cfg_.control.socket + ".vips");
     log_vip_events(vips_->clean_up_previous_run());
   }
+  // The heartbeat interface first: its losing every IPv4 address is a fault too.
+  std::vector<std::string> watched{cfg_.instance.interface};
+  for (const auto& t : cfg_.instance.track_interfaces) watched.push_back(t);
+  links_ = std::make_unique<net::LinkMonitor>(watched);
+  link_readable_.assign(::fcntl(links_->fd(), F_DUPFD_CLOEXEC, 0));
   control_ = std::make_unique<control::ControlServer>(
       io_, cfg_.control.socket,
       [this](const control::Request& r) { return handle_control(r); });
@@ -154,7 +161,10 @@ void Daemon::start() {
                                      : std::to_string(cfg_.vrrp.peers.size()) + " unicast peer(s)");
   wait_signal();
   wait_readable();
-  apply(instance_.start(now(), false));
+  wait_link_events();
+  const auto reason = fault_reason();
+  faulted_ = reason.has_value();
+  apply(instance_.start(now(), faulted_, reason.value_or("")));
   sd_notify(std::string("READY=1\nSTATUS=") + core::to_string(instance_.state()));
 }
 
@@ -271,6 +281,46 @@ void Daemon::repeat_garp(int remaining) {
   });
 }
 
+void Daemon::wait_link_events() {
+  link_readable_.async_wait(asio::posix::stream_descriptor::wait_read,
+                            [this](const boost::system::error_code& ec) {
+                              if (ec || stopping_) return;
+                              on_link_events();
+                              wait_link_events();
+                            });
+}
+
+void Daemon::on_link_events() {
+  for (const auto& l : links_->process_events()) {
+    log_->info("link {}: {}", l.ifname,
+               !l.exists ? "does not exist"
+                         : std::string(l.up ? "up" : "down") +
+                               (l.has_ipv4 ? ", has IPv4" : ", no IPv4 address"));
+  }
+  if (auto err = links_->take_error()) log_->warn("link monitor: {}", *err);
+  if (links_->resync_pending()) {
+    // The kernel dropped events and re-reading failed: no event may come to retry, so poll.
+    link_retry_timer_.expires_after(std::chrono::seconds(1));
+    link_retry_timer_.async_wait([this](const boost::system::error_code& ec) {
+      if (!ec && !stopping_) on_link_events();
+    });
+  }
+  update_fault();
+}
+
+std::optional<std::string> Daemon::fault_reason() const {
+  if (auto p = links_->problem()) return *p;
+  return std::nullopt;
+}
+
+void Daemon::update_fault() {
+  const auto reason = fault_reason();
+  const bool faulted = reason.has_value();
+  if (faulted == faulted_) return;
+  faulted_ = faulted;
+  apply(instance_.set_fault(now(), faulted, faulted ? *reason : std::string("links are up")));
+}
+
 void Daemon::rearm_timer() {
   const auto deadline = instance_.next_deadline();
   if (!deadline) {
@@ -309,6 +359,8 @@ void Daemon::shutdown() {
   stopping_ = true;
   timer_.cancel();
   garp_timer_.cancel();
+  link_retry_timer_.cancel();
+  link_readable_.cancel();
   readable_.cancel();
   signals_.cancel();
   control_.reset();
@@ -337,10 +389,11 @@ util::Expected<std::string, std::string> Daemon::reload() {
   if (next.instance.name != cfg_.instance.name || next.instance.interface != cfg_.instance.interface ||
       next.vrrp.virtual_router_id != cfg_.vrrp.virtual_router_id ||
       next.control.socket != cfg_.control.socket || next.vrrp.source != cfg_.vrrp.source ||
-      next.virtual_ip.addresses != cfg_.virtual_ip.addresses) {
+      next.virtual_ip.addresses != cfg_.virtual_ip.addresses ||
+      next.instance.track_interfaces != cfg_.instance.track_interfaces) {
     const std::string why =
-        "name, interface, source, virtual_router_id, virtual_ip and control socket cannot change "
-        "without a restart";
+        "name, interface, track_interface, source, virtual_router_id, virtual_ip and control "
+        "socket cannot change without a restart";
     log_->error("reload refused: {}; keeping the running configuration", why);
     return util::unexpected("reload refused, the running configuration is kept: " + why);
   }

@@ -17,9 +17,6 @@ std::vector<config::Problem> unsupported_features(const config::Config& cfg) {
     out.push_back({"notify", "", "notify hooks " + why});
   }
   if (cfg.metrics.listen) out.push_back({"metrics", "listen", "the metrics endpoint " + why});
-  if (!cfg.instance.track_interfaces.empty()) {
-    out.push_back({"instance", "track_interface", "link tracking " + why});
-  }
   return out;
 }
 

@@ -343,8 +343,9 @@ std::string render_config(const NodeConfig& cfg) {
   std::ostringstream s;
   s << "[instance]\n"
     << "name = " << cfg.name << "\n"
-    << "interface = " << cfg.interface << "\n\n"
-    << "[vrrp]\n"
+    << "interface = " << cfg.interface << "\n";
+  for (const auto& t : cfg.track_interfaces) s << "track_interface = " << t << "\n";
+  s << "\n[vrrp]\n"
     << "virtual_router_id = " << cfg.virtual_router_id << "\n"
     << "priority = " << cfg.priority << "\n"
     << "advert_interval = " << cfg.advert_interval << "\n"

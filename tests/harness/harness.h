@@ -144,6 +144,7 @@ struct NodeConfig {
   std::string name = "node";
   std::string netns;
   std::string interface = NetnsPair::iface();
+  std::vector<std::string> track_interfaces;
   int virtual_router_id = 51;
   int priority = 100;
   std::string advert_interval = "100ms";

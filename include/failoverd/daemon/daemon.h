@@ -24,6 +24,7 @@
 #include "failoverd/daemon/drop_log.h"
 #include "failoverd/daemon/virtual_ips.h"
 #include "failoverd/net/address_manager.h"
+#include "failoverd/net/link_monitor.h"
 #include "failoverd/net/transport.h"
 
 namespace failoverd::control {
@@ -80,6 +81,11 @@ class Daemon {
   void on_transition(const core::Transition& t);
   void log_vip_events(const std::vector<VipEvent>& events);
   void repeat_garp(int remaining);
+  void wait_link_events();
+  void on_link_events();
+  // Recomputes the fault from its sources (links; health checks) and tells core.
+  void update_fault();
+  std::optional<std::string> fault_reason() const;
   control::Outcome handle_control(const control::Request& request);
 
   boost::asio::io_context& io_;
@@ -98,6 +104,10 @@ class Daemon {
   std::unique_ptr<net::AddressManager> address_manager_;  // only with [virtual_ip]
   std::optional<VirtualIps> vips_;
   boost::asio::steady_timer garp_timer_;
+  std::unique_ptr<net::LinkMonitor> links_;
+  boost::asio::posix::stream_descriptor link_readable_;
+  boost::asio::steady_timer link_retry_timer_;
+  bool faulted_ = false;
   core::Instance instance_;
   DropLog drop_log_;
 
