@@ -9,6 +9,7 @@
 #include <system_error>
 
 #include "config_internal.h"
+#include "failoverd/util/unique_fd.h"
 #include "failoverd/config/config.h"
 
 namespace failoverd::config {
@@ -18,19 +19,7 @@ namespace {
 constexpr std::size_t kMaxConfigBytes = 1024 * 1024;
 constexpr std::size_t kMaxSecretBytes = 64 * 1024;
 
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
+using Fd = util::UniqueFd;
 
 std::string errno_text(int err) { return std::generic_category().message(err); }
 

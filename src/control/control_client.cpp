@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "failoverd/util/duration.h"
+#include "failoverd/util/unique_fd.h"
 
 namespace failoverd::control {
 
@@ -19,19 +20,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-class Fd {  // RAII for the one socket of an exchange
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
+using Fd = util::UniqueFd;
 
 ClientError error(ClientError::Kind kind, std::string message) {
   return ClientError{kind, std::move(message)};

@@ -16,7 +16,7 @@
 #include <cstring>
 #include <stdexcept>
 
-#include "failoverd/net/unique_fd.h"
+#include "failoverd/util/unique_fd.h"
 
 namespace failoverd::net {
 
@@ -67,7 +67,7 @@ class NetlinkAddressManager final : public AddressManager {
                                                  util::Ipv4 address) override {
     const unsigned ifindex = if_nametoindex(ifname.c_str());
     if (ifindex == 0) return util::unexpected("gratuitous ARP on " + ifname + ": no such interface");
-    UniqueFd fd(::socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC, htons(ETH_P_ARP)));
+    util::UniqueFd fd(::socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC, htons(ETH_P_ARP)));
     if (!fd.valid()) return util::unexpected(std::string("gratuitous ARP: socket: ") + std::strerror(errno));
     ifreq ifr{};
     std::strncpy(ifr.ifr_name, ifname.c_str(), IFNAMSIZ - 1);

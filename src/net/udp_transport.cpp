@@ -9,7 +9,7 @@
 #include <stdexcept>
 
 #include "failoverd/net/transport.h"
-#include "failoverd/net/unique_fd.h"
+#include "failoverd/util/unique_fd.h"
 #include "failoverd/proto/auth_envelope.h"
 #include "socket_util.h"
 
@@ -134,7 +134,7 @@ class UdpTransport final : public Transport {
   TransportConfig config_;
   proto::Authenticator auth_;
   proto::ReplayGuard guard_;
-  UniqueFd fd_;
+  util::UniqueFd fd_;
   proto::DropCounters drops_{};
   std::vector<std::uint8_t> buffer_;
   std::uint64_t last_sequence_ = 0;

@@ -7,7 +7,7 @@
 #include <stdexcept>
 
 #include "failoverd/net/transport.h"
-#include "failoverd/net/unique_fd.h"
+#include "failoverd/util/unique_fd.h"
 #include "socket_util.h"
 
 namespace failoverd::net {
@@ -133,7 +133,7 @@ class VrrpTransport final : public Transport {
 
  private:
   TransportConfig config_;
-  UniqueFd fd_;
+  util::UniqueFd fd_;
   proto::DropCounters drops_{};
   std::vector<std::uint8_t> buffer_;
 };

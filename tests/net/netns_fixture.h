@@ -25,7 +25,7 @@
 #include <type_traits>
 #include <utility>
 
-#include "failoverd/net/unique_fd.h"
+#include "failoverd/util/unique_fd.h"
 #include "failoverd/util/ipv4.h"
 
 namespace failoverd::testing {
@@ -60,7 +60,7 @@ auto run_in_netns(const std::string& ns, F&& f) -> std::invoke_result_t<F&> {
   std::exception_ptr error;
   std::thread worker([&] {
     try {
-      net::UniqueFd handle(::open(("/run/netns/" + ns).c_str(), O_RDONLY | O_CLOEXEC));
+      util::UniqueFd handle(::open(("/run/netns/" + ns).c_str(), O_RDONLY | O_CLOEXEC));
       if (!handle.valid()) throw std::runtime_error("open /run/netns/" + ns + " failed");
       if (::setns(handle.get(), CLONE_NEWNET) != 0) {
         throw std::runtime_error("setns " + ns + " failed");

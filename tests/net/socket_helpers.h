@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "failoverd/net/transport.h"
-#include "failoverd/net/unique_fd.h"
+#include "failoverd/util/unique_fd.h"
 #include "failoverd/proto/drop_reason.h"
 #include "failoverd/util/ipv4.h"
 
@@ -56,8 +56,8 @@ inline sockaddr_in sockaddr_of(util::Ipv4 address, std::uint16_t port) {
 
 // A plain socket bound to `local` (port 0 = any) with the given unicast TTL. Call inside a
 // namespace. type is SOCK_DGRAM (udp) or SOCK_RAW (IP protocol 112, kernel-built header).
-inline net::UniqueFd plain_socket(int type, util::Ipv4 local, std::uint16_t port, int ttl) {
-  net::UniqueFd fd(::socket(AF_INET, type | SOCK_CLOEXEC, type == SOCK_RAW ? 112 : 0));
+inline util::UniqueFd plain_socket(int type, util::Ipv4 local, std::uint16_t port, int ttl) {
+  util::UniqueFd fd(::socket(AF_INET, type | SOCK_CLOEXEC, type == SOCK_RAW ? 112 : 0));
   if (!fd.valid()) throw std::runtime_error("socket failed");
   const int one = 1;
   ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);

@@ -71,7 +71,7 @@ class UdpTransportTest : public testing::NetnsTest {
     return net().in_b([&] { return make_udp_transport(c); });
   }
   // A plain UDP socket at a's address, as an attacker or a broken peer would use.
-  UniqueFd plain_in_a(int ttl = 255) {
+  util::UniqueFd plain_in_a(int ttl = 255) {
     return net().in_a([ttl] { return testing::plain_socket(SOCK_DGRAM, kA, 0, ttl); });
   }
 };

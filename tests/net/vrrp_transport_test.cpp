@@ -87,7 +87,7 @@ TEST_F(VrrpTransportTest, MulticastWhenNoPeers) {
   auto b = in_b(config(NetnsPair::kIfB, kB, {}));
   // A plain raw socket in b sees the IP header the kernel built for a's advert.
   auto sniffer = net().in_b([] {
-    UniqueFd fd(::socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, 112));
+    util::UniqueFd fd(::socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, 112));
     return fd;
   });
   ASSERT_TRUE(sniffer.valid());

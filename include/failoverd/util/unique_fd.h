@@ -5,7 +5,7 @@
 
 #include <utility>
 
-namespace failoverd::net {
+namespace failoverd::util {
 
 class UniqueFd {
  public:
@@ -33,4 +33,4 @@ class UniqueFd {
   int fd_ = -1;
 };
 
-}  // namespace failoverd::net
+}  // namespace failoverd::util
