@@ -1,0 +1,383 @@
+#include "failoverd/cloud/digitalocean.h"
+
+#include <algorithm>
+#include <cctype>
+#include <limits>
+#include <nlohmann/json.hpp>
+
+namespace failoverd::cloud {
+
+namespace {
+
+using nlohmann::json;
+
+std::string strip_trailing_slashes(std::string url) {
+  while (!url.empty() && url.back() == '/') url.pop_back();
+  return url;
+}
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// A JSON number that is a positive integer (ids), else nullopt.
+std::optional<std::uint64_t> positive_id(const json& j) {
+  if (j.is_number_unsigned()) {
+    const auto v = j.get<std::uint64_t>();
+    if (v > 0) return v;
+  } else if (j.is_number_integer()) {
+    const auto v = j.get<std::int64_t>();
+    if (v > 0) return static_cast<std::uint64_t>(v);
+  }
+  return std::nullopt;
+}
+
+std::string ms_text(Millis d) {
+  return std::to_string(d.count()) + "ms";
+}
+
+}  // namespace
+
+// ---- parsing ----
+
+util::Expected<ReservedIpInfo, std::string> parse_reserved_ip(std::string_view body) {
+  const json j = json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) return util::unexpected(std::string("body is not JSON"));
+  if (!j.is_object() || !j.contains("reserved_ip") || !j["reserved_ip"].is_object()) {
+    return util::unexpected(std::string("no \"reserved_ip\" object"));
+  }
+  const json& r = j["reserved_ip"];
+  ReservedIpInfo info;
+  if (r.contains("ip") && r["ip"].is_string()) info.ip = r["ip"].get<std::string>();
+  if (r.contains("droplet") && !r["droplet"].is_null()) {
+    const json& d = r["droplet"];
+    if (!d.is_object() || !d.contains("id")) {
+      return util::unexpected(std::string("reserved_ip.droplet has no \"id\""));
+    }
+    info.droplet_id = positive_id(d["id"]);
+    if (!info.droplet_id) {
+      return util::unexpected(std::string("reserved_ip.droplet.id is not a positive integer"));
+    }
+  }
+  if (r.contains("locked")) {
+    if (!r["locked"].is_boolean()) {
+      return util::unexpected(std::string("reserved_ip.locked is not a boolean"));
+    }
+    info.locked = r["locked"].get<bool>();
+  }
+  if (r.contains("region") && r["region"].is_object() && r["region"].contains("slug") &&
+      r["region"]["slug"].is_string()) {
+    info.region = r["region"]["slug"].get<std::string>();
+  }
+  return info;
+}
+
+util::Expected<ActionInfo, std::string> parse_action(std::string_view body) {
+  const json j = json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) return util::unexpected(std::string("body is not JSON"));
+  if (!j.is_object() || !j.contains("action") || !j["action"].is_object()) {
+    return util::unexpected(std::string("no \"action\" object"));
+  }
+  const json& a = j["action"];
+  ActionInfo info;
+  const auto id = a.contains("id") ? positive_id(a["id"]) : std::nullopt;
+  if (!id) return util::unexpected(std::string("action.id is not a positive integer"));
+  info.id = *id;
+  if (!a.contains("status") || !a["status"].is_string()) {
+    return util::unexpected(std::string("action.status is not a string"));
+  }
+  info.status = a["status"].get<std::string>();
+  if (a.contains("type") && a["type"].is_string()) info.type = a["type"].get<std::string>();
+  return info;
+}
+
+util::Expected<std::uint64_t, std::string> parse_droplet_id(std::string_view body) {
+  while (!body.empty() && std::isspace(static_cast<unsigned char>(body.front()))) {
+    body.remove_prefix(1);
+  }
+  while (!body.empty() && std::isspace(static_cast<unsigned char>(body.back()))) {
+    body.remove_suffix(1);
+  }
+  if (body.empty()) return util::unexpected(std::string("empty droplet id"));
+  if (body.size() > 19) return util::unexpected(std::string("droplet id is too long"));
+  std::uint64_t v = 0;
+  for (char c : body) {
+    if (c < '0' || c > '9') return util::unexpected(std::string("droplet id is not a number"));
+    v = v * 10 + static_cast<std::uint64_t>(c - '0');
+  }
+  if (v == 0) return util::unexpected(std::string("droplet id is 0"));
+  return v;
+}
+
+bool is_pending_event(const HttpError& e) {
+  if (e.kind != HttpErrorKind::kHttpStatus || e.status != 422) return false;
+  if (!e.api_id.empty() && e.api_id != "unprocessable_entity") return false;
+  const std::string m = lower(e.api_message);
+  return m.find("pending event") != std::string::npos || m.find("locked") != std::string::npos;
+}
+
+// ---- options ----
+
+CloudResult<DigitalOceanOptions> digitalocean_options(const config::ReservedIpConfig& cfg) {
+  auto fail = [](std::string m) {
+    return util::unexpected(CloudError{CloudErrorKind::kConfig, std::move(m), std::nullopt});
+  };
+  if (cfg.provider != config::Provider::kDigitalOcean) {
+    return fail("[reserved_ip] provider is not digitalocean");
+  }
+  if (!cfg.address) return fail("[reserved_ip] address is not set");
+  if (cfg.token_file.empty()) return fail("[reserved_ip] token_file is not set");
+  auto token = config::read_secret_file(cfg.token_file);
+  if (!token) return fail("[reserved_ip] token_file: " + token.error());
+  DigitalOceanOptions o;
+  if (!cfg.api_url.empty()) o.api_url = cfg.api_url;
+  if (!cfg.metadata_url.empty()) o.metadata_url = cfg.metadata_url;
+  o.address = *cfg.address;
+  o.droplet_id = cfg.droplet_id;
+  o.token = std::move(*token);
+  return o;
+}
+
+// ---- the provider ----
+
+DigitalOcean::DigitalOcean(DigitalOceanOptions options, std::unique_ptr<HttpClient> http,
+                           Clock& clock)
+    : options_(std::move(options)), http_(std::move(http)), clock_(clock) {
+  options_.api_url = strip_trailing_slashes(options_.api_url);
+  options_.metadata_url = strip_trailing_slashes(options_.metadata_url);
+  if (options_.max_assign_attempts < 1) options_.max_assign_attempts = 1;
+  ip_ = options_.address.to_string();
+  if (options_.droplet_id) droplet_id_ = options_.droplet_id;
+}
+
+void DigitalOcean::log(const std::string& line) const {
+  if (options_.log) options_.log(scrub(line, options_.token));
+}
+
+HttpRequest DigitalOcean::api_request(std::string method, std::string path,
+                                      std::string body) const {
+  HttpRequest r;
+  r.method = std::move(method);
+  r.url = options_.api_url + path;
+  r.bearer_token = options_.token;
+  r.headers.emplace_back("Accept", "application/json");
+  if (!body.empty()) {
+    r.headers.emplace_back("Content-Type", "application/json");
+    r.body = std::move(body);
+  }
+  return r;
+}
+
+CloudError DigitalOcean::from_http(const std::string& what, const HttpError& e) const {
+  CloudErrorKind kind = CloudErrorKind::kUnavailable;
+  if (e.kind == HttpErrorKind::kHttpStatus) {
+    if (e.status == 401 || e.status == 403) {
+      kind = CloudErrorKind::kAuth;
+    } else if (e.status == 404) {
+      kind = CloudErrorKind::kNotFound;
+    } else if (e.status >= 400 && e.status < 500 && e.status != 429 && e.status != 408) {
+      kind = CloudErrorKind::kRejected;
+    }
+  } else if (e.kind == HttpErrorKind::kTransport && e.detail.starts_with("response body larger")) {
+    kind = CloudErrorKind::kBadResponse;
+  }
+  return CloudError{kind, scrub(what + ": " + e.to_string(), options_.token), e};
+}
+
+CloudResult<std::uint64_t> DigitalOcean::droplet_id() {
+  if (droplet_id_) return *droplet_id_;
+  HttpRequest r;  // no token: the metadata service is link-local and needs none
+  r.url = options_.metadata_url + "/metadata/v1/id";
+  auto res = http_->request(r);
+  if (!res) return util::unexpected(from_http("droplet id from the metadata service", res.error()));
+  auto id = parse_droplet_id(res->body);
+  if (!id) {
+    return util::unexpected(CloudError{CloudErrorKind::kBadResponse,
+                                       "droplet id from " + redact_url(r.url) + ": " + id.error(),
+                                       std::nullopt});
+  }
+  droplet_id_ = *id;
+  log("droplet id " + std::to_string(*id) + " from the metadata service");
+  return *id;
+}
+
+CloudResult<ReservedIpInfo> DigitalOcean::reserved_ip() {
+  auto res = http_->request(api_request("GET", "/v2/reserved_ips/" + ip_));
+  if (!res) return util::unexpected(from_http("get reserved IP " + ip_, res.error()));
+  auto info = parse_reserved_ip(res->body);
+  if (!info) {
+    return util::unexpected(CloudError{CloudErrorKind::kBadResponse,
+                                       "get reserved IP " + ip_ + ": " + info.error(),
+                                       std::nullopt});
+  }
+  return std::move(*info);
+}
+
+CloudResult<std::optional<std::uint64_t>> DigitalOcean::holder() {
+  auto info = reserved_ip();
+  if (!info) return util::unexpected(info.error());
+  return info->droplet_id;
+}
+
+CloudResult<HolderStatus> DigitalOcean::status() {
+  auto me = droplet_id();
+  if (!me) return util::unexpected(me.error());
+  auto info = reserved_ip();
+  if (!info) return util::unexpected(info.error());
+  HolderStatus s;
+  if (info->droplet_id) s.holder = std::to_string(*info->droplet_id);
+  s.ours = info->droplet_id == *me;
+  s.locked = info->locked;
+  return s;
+}
+
+CloudResult<ActionInfo> DigitalOcean::post_assign(std::uint64_t droplet) {
+  const json body = {{"type", "assign"}, {"droplet_id", droplet}};
+  auto res =
+      http_->request(api_request("POST", "/v2/reserved_ips/" + ip_ + "/actions", body.dump()));
+  if (!res) {
+    return util::unexpected(
+        from_http("assign " + ip_ + " to droplet " + std::to_string(droplet), res.error()));
+  }
+  auto action = parse_action(res->body);
+  if (!action) {
+    return util::unexpected(CloudError{CloudErrorKind::kBadResponse,
+                                       "assign " + ip_ + ": " + action.error(), std::nullopt});
+  }
+  return std::move(*action);
+}
+
+CloudResult<ActionInfo> DigitalOcean::get_action(std::uint64_t action_id) {
+  const std::string id = std::to_string(action_id);
+  auto res = http_->request(api_request("GET", "/v2/reserved_ips/" + ip_ + "/actions/" + id));
+  if (!res) return util::unexpected(from_http("poll action " + id, res.error()));
+  auto action = parse_action(res->body);
+  if (!action) {
+    return util::unexpected(CloudError{CloudErrorKind::kBadResponse,
+                                       "poll action " + id + ": " + action.error(), std::nullopt});
+  }
+  return std::move(*action);
+}
+
+ClaimReport DigitalOcean::claim() {
+  const auto start = clock_.now();
+  const auto deadline = start + options_.claim_deadline;
+  ClaimReport report;
+  auto finish = [&](ClaimOutcome outcome, std::string detail,
+                    std::optional<CloudError> error = std::nullopt) {
+    report.outcome = outcome;
+    report.latency = std::chrono::duration_cast<Millis>(clock_.now() - start);
+    report.detail = scrub("reserved IP " + ip_ + ": " + detail, options_.token);
+    if (error) error->message = scrub(error->message, options_.token);
+    report.error = std::move(error);
+    log("claim " + std::string(to_string(outcome)) + " in " + ms_text(report.latency) + ": " +
+        report.detail);
+    return report;
+  };
+  auto fail = [&](CloudError e) {
+    std::string m = e.message;
+    return finish(ClaimOutcome::kFailed, std::move(m), std::move(e));
+  };
+  // Sleeps `wait` unless that would pass the deadline; false then.
+  auto wait_or_deadline = [&](Millis wait) {
+    if (clock_.now() + wait > deadline) return false;
+    clock_.sleep_for(wait);
+    return true;
+  };
+
+  auto me = droplet_id();
+  if (!me) return fail(me.error());
+  const std::string mine = "droplet " + std::to_string(*me);
+
+  int errored = 0;
+  int locked_waits = 0;
+  for (;;) {
+    auto info = reserved_ip();
+    if (!info) return fail(info.error());
+    if (info->droplet_id == *me) {
+      if (report.attempts == 0) return finish(ClaimOutcome::kAlreadyHeld, "already on " + mine);
+      return finish(ClaimOutcome::kClaimed,
+                    "on " + mine + " after " + std::to_string(report.attempts) + " assign request" +
+                        (report.attempts == 1 ? "" : "s"));
+    }
+    const std::string from =
+        info->droplet_id ? "droplet " + std::to_string(*info->droplet_id) : std::string("nobody");
+    if (info->locked) {
+      ++locked_waits;
+      log("reserved IP " + ip_ + " is locked by a pending action (held by " + from + "); waiting " +
+          ms_text(options_.locked_wait));
+      if (!wait_or_deadline(options_.locked_wait)) {
+        return fail({CloudErrorKind::kDeadline,
+                     "still locked by a pending action after " + std::to_string(locked_waits) +
+                         " waits (claim deadline " + ms_text(options_.claim_deadline) + ")",
+                     std::nullopt});
+      }
+      continue;
+    }
+    if (errored >= options_.max_assign_attempts) {
+      return fail({CloudErrorKind::kActionErrored,
+                   "assign action errored " + std::to_string(errored) + " times; giving up",
+                   std::nullopt});
+    }
+
+    ++report.attempts;
+    log("reserved IP " + ip_ + " held by " + from + "; assigning to " + mine + " (attempt " +
+        std::to_string(report.attempts) + ")");
+    auto action = post_assign(*me);
+    if (!action) {
+      if (action.error().http && is_pending_event(*action.error().http)) {
+        ++locked_waits;
+        log("assign refused, a pending event locks the IP: " + action.error().http->api_message +
+            "; waiting " + ms_text(options_.locked_wait));
+        if (!wait_or_deadline(options_.locked_wait)) {
+          return fail({CloudErrorKind::kDeadline,
+                       "still locked by a pending event after " + std::to_string(locked_waits) +
+                           " waits (claim deadline " + ms_text(options_.claim_deadline) + ")",
+                       action.error().http});
+        }
+        continue;
+      }
+      return fail(action.error());
+    }
+
+    ActionInfo a = std::move(*action);
+    log("assign action " + std::to_string(a.id) + " " + a.status);
+    Millis poll = options_.poll_initial;
+    int polls = 0;
+    while (a.status == "in-progress") {
+      if (!wait_or_deadline(poll)) {
+        return fail({CloudErrorKind::kDeadline,
+                     "assign action " + std::to_string(a.id) + " still in-progress after " +
+                         std::to_string(polls) + " polls (claim deadline " +
+                         ms_text(options_.claim_deadline) + ")",
+                     std::nullopt});
+      }
+      poll = std::min(poll * 2, std::max(options_.poll_max, options_.poll_initial));
+      auto next = get_action(a.id);
+      ++polls;
+      if (!next) return fail(next.error());
+      a = std::move(*next);
+    }
+    if (a.status == "completed") {
+      return finish(ClaimOutcome::kClaimed,
+                    "assigned to " + mine + " (was " + from + ") by action " +
+                        std::to_string(a.id) + " after " + std::to_string(report.attempts) +
+                        " assign request" + (report.attempts == 1 ? "" : "s") + " and " +
+                        std::to_string(polls) + " polls");
+    }
+    if (a.status == "errored") {
+      ++errored;
+      log("assign action " + std::to_string(a.id) + " errored (" + std::to_string(errored) + "/" +
+          std::to_string(options_.max_assign_attempts) + ")");
+      continue;  // look again: someone else's action may have moved it meanwhile
+    }
+    return fail({CloudErrorKind::kBadResponse,
+                 "assign action " + std::to_string(a.id) + " has unknown status \"" +
+                     a.status.substr(0, 40) + "\"",
+                 std::nullopt});
+  }
+}
+
+}  // namespace failoverd::cloud

@@ -1,0 +1,439 @@
+#include "failoverd/cloud/http_client.h"
+
+#include <curl/curl.h>
+#include <strings.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstring>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <stdexcept>
+#include <thread>
+
+namespace failoverd::cloud {
+
+namespace {
+
+constexpr std::size_t kMaxApiMessage = 300;
+constexpr std::size_t kMaxHeaderBytes = 64 * 1024;
+
+// curl_global_init is not thread-safe on every build; do it once, before the first handle.
+void curl_global_once() {
+  static std::once_flag once;
+  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+  return s;
+}
+
+// Whole string of decimal digits (at most 18, so it fits an int64), else nullopt.
+std::optional<std::int64_t> parse_digits(std::string_view s) {
+  s = trim(s);
+  if (s.empty() || s.size() > 18) return std::nullopt;
+  std::int64_t v = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return std::nullopt;
+    v = v * 10 + (c - '0');
+  }
+  return v;
+}
+
+std::string ms_text(Millis d) {
+  return std::to_string(d.count()) + "ms";
+}
+
+struct CurlSlist {
+  curl_slist* list = nullptr;
+  ~CurlSlist() { curl_slist_free_all(list); }
+  void append(const std::string& line) {
+    curl_slist* next = curl_slist_append(list, line.c_str());
+    if (next == nullptr) throw std::bad_alloc();
+    list = next;
+  }
+};
+
+}  // namespace
+
+// ---- clock ----
+
+std::chrono::steady_clock::time_point SystemClock::now() {
+  return std::chrono::steady_clock::now();
+}
+std::chrono::system_clock::time_point SystemClock::wall_now() {
+  return std::chrono::system_clock::now();
+}
+void SystemClock::sleep_for(Millis d) {
+  if (d.count() > 0) std::this_thread::sleep_for(d);
+}
+
+Clock& system_clock() {
+  static SystemClock clock;
+  return clock;
+}
+
+// ---- value types ----
+
+std::optional<std::string> HttpResponse::header(std::string_view name) const {
+  const std::string key = lower(name);
+  for (auto it = headers.rbegin(); it != headers.rend(); ++it) {
+    if (it->first == key) return it->second;
+  }
+  return std::nullopt;
+}
+
+const char* to_string(HttpErrorKind k) {
+  switch (k) {
+    case HttpErrorKind::kTimeout:
+      return "timeout";
+    case HttpErrorKind::kTransport:
+      return "transport";
+    case HttpErrorKind::kHttpStatus:
+      return "http status";
+  }
+  return "?";
+}
+
+std::string HttpError::to_string() const {
+  std::string out = request.empty() ? std::string() : request + ": ";
+  switch (kind) {
+    case HttpErrorKind::kHttpStatus:
+      out += "HTTP " + std::to_string(status);
+      if (!api_id.empty()) out += " " + api_id;
+      if (!api_message.empty()) out += ": " + api_message;
+      break;
+    case HttpErrorKind::kTimeout:
+      out += "timeout";
+      if (!detail.empty()) out += ": " + detail;
+      break;
+    case HttpErrorKind::kTransport:
+      out += "transport error";
+      if (!detail.empty()) out += ": " + detail;
+      break;
+  }
+  out += " (after " + std::to_string(attempts) + (attempts == 1 ? " attempt)" : " attempts)");
+  return out;
+}
+
+// ---- pure helpers ----
+
+std::string redact_url(std::string_view url) {
+  // Cut the query and the fragment first: they may hold tokens ("?token=...").
+  const std::size_t cut = url.find_first_of("?#");
+  if (cut != std::string_view::npos) url = url.substr(0, cut);
+  const std::size_t scheme_end = url.find("://");
+  if (scheme_end == std::string_view::npos) return std::string(url);
+  const std::size_t authority_begin = scheme_end + 3;
+  std::size_t authority_end = url.find('/', authority_begin);
+  if (authority_end == std::string_view::npos) authority_end = url.size();
+  std::string_view authority = url.substr(authority_begin, authority_end - authority_begin);
+  const std::size_t at = authority.rfind('@');
+  if (at != std::string_view::npos) authority.remove_prefix(at + 1);  // user:password@
+  std::string out(url.substr(0, authority_begin));
+  out += authority;
+  out += url.substr(authority_end);
+  return out;
+}
+
+std::string scrub(std::string text, std::string_view secret) {
+  if (secret.empty()) return text;
+  static constexpr std::string_view kMark = "[REDACTED]";
+  for (std::size_t pos = text.find(secret); pos != std::string::npos;
+       pos = text.find(secret, pos + kMark.size())) {
+    text.replace(pos, secret.size(), kMark);
+  }
+  return text;
+}
+
+Millis backoff_delay(int next_attempt, const RetryPolicy& policy, double random01) {
+  const int exponent = std::clamp(next_attempt - 2, 0, 30);
+  const auto base = std::max<std::int64_t>(policy.base_delay.count(), 0);
+  const auto cap = std::max<std::int64_t>(policy.max_delay.count(), 0);
+  std::int64_t ceiling = base;
+  for (int i = 0; i < exponent && ceiling < cap; ++i) ceiling *= 2;
+  ceiling = std::min(ceiling, cap);
+  const double r = std::clamp(random01, 0.0, 1.0);
+  return Millis(static_cast<std::int64_t>(r * static_cast<double>(ceiling)));
+}
+
+std::optional<Millis> server_retry_delay(const HttpResponse& response,
+                                         std::chrono::system_clock::time_point wall_now,
+                                         Millis cap) {
+  using std::chrono::seconds;
+  std::optional<Millis> wait;
+  const std::int64_t now_epoch =
+      std::chrono::duration_cast<seconds>(wall_now.time_since_epoch()).count();
+  if (auto ra = response.header("retry-after")) {
+    if (auto secs = parse_digits(*ra)) {
+      wait = Millis(std::min<std::int64_t>(*secs, cap.count() / 1000 + 1) * 1000);
+    } else {
+      const std::string date(trim(*ra));
+      const time_t when = curl_getdate(date.c_str(), nullptr);
+      if (when > 0) wait = Millis((static_cast<std::int64_t>(when) - now_epoch) * 1000);
+    }
+  }
+  if (!wait) {
+    if (auto reset = response.header("ratelimit-reset")) {
+      if (auto epoch = parse_digits(*reset)) wait = Millis((*epoch - now_epoch) * 1000);
+    }
+  }
+  if (!wait) return std::nullopt;
+  return std::clamp(*wait, Millis(0), std::max(cap, Millis(0)));
+}
+
+void parse_api_error(std::string_view body, HttpError& error) {
+  const auto j = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object()) return;
+  auto text = [&](const char* key) -> std::string {
+    auto it = j.find(key);
+    if (it == j.end() || !it->is_string()) return {};
+    std::string s = it->get<std::string>();
+    if (s.size() > kMaxApiMessage) s = s.substr(0, kMaxApiMessage) + "...";
+    // Keep log lines on one line whatever the server sends.
+    for (char& c : s) {
+      if (c == '\n' || c == '\r' || c == '\t') c = ' ';
+    }
+    return s;
+  };
+  error.api_id = text("id");
+  error.api_message = text("message");
+  error.request_id = text("request_id");
+}
+
+// ---- the libcurl client ----
+
+namespace {
+
+struct Attempt {
+  CURLcode code = CURLE_OK;
+  long status = 0;
+  std::string body;
+  std::vector<Header> headers;
+  std::size_t header_bytes = 0;
+  std::size_t max_body = 0;
+  bool body_too_large = false;
+  std::string error_text;
+  Millis latency{0};
+};
+
+std::size_t on_body(char* data, std::size_t size, std::size_t n, void* user) {
+  auto* a = static_cast<Attempt*>(user);
+  const std::size_t bytes = size * n;
+  if (a->body.size() + bytes > a->max_body) {
+    a->body_too_large = true;
+    return 0;  // aborts the transfer with CURLE_WRITE_ERROR
+  }
+  a->body.append(data, bytes);
+  return bytes;
+}
+
+std::size_t on_header(char* data, std::size_t size, std::size_t n, void* user) {
+  auto* a = static_cast<Attempt*>(user);
+  const std::size_t bytes = size * n;
+  a->header_bytes += bytes;
+  if (a->header_bytes > kMaxHeaderBytes) return 0;
+  std::string_view line(data, bytes);
+  if (line.starts_with("HTTP/")) {
+    a->headers.clear();  // a new response (after 100 Continue): keep only the final headers
+    return bytes;
+  }
+  const std::size_t colon = line.find(':');
+  if (colon == std::string_view::npos || colon == 0) return bytes;
+  a->headers.emplace_back(lower(trim(line.substr(0, colon))),
+                          std::string(trim(line.substr(colon + 1))));
+  return bytes;
+}
+
+}  // namespace
+
+CurlHttpClient::CurlHttpClient(HttpClientOptions options, Clock& clock)
+    : options_(std::move(options)), clock_(clock) {
+  curl_global_once();
+  curl_ = curl_easy_init();
+  if (curl_ == nullptr) throw std::runtime_error("curl_easy_init failed");
+  if (options_.random) {
+    random_ = options_.random;
+  } else {
+    auto engine = std::make_shared<std::mt19937_64>(std::random_device{}());
+    random_ = [engine] { return std::uniform_real_distribution<double>(0.0, 1.0)(*engine); };
+  }
+  if (options_.retry.max_attempts < 1) options_.retry.max_attempts = 1;
+}
+
+CurlHttpClient::~CurlHttpClient() {
+  curl_easy_cleanup(static_cast<CURL*>(curl_));
+}
+
+namespace {
+
+// One attempt on the handle `h`, with `timeout` for the whole exchange.
+Attempt perform(CURL* h, const HttpClientOptions& opts, const HttpRequest& req, Millis timeout) {
+  curl_easy_reset(h);  // keeps the connection cache, drops every option of the last request
+
+  Attempt a;
+  a.max_body = opts.max_body_bytes;
+  char errbuf[CURL_ERROR_SIZE] = {0};
+
+  CurlSlist headers;
+  for (const auto& [name, value] : req.headers) headers.append(name + ": " + value);
+  headers.append("Expect:");  // no 100-continue round trip for POST bodies
+  std::string auth;
+  if (!req.bearer_token.empty()) {
+    auth = "Authorization: Bearer " + req.bearer_token;
+    headers.append(auth);
+    explicit_bzero(auth.data(), auth.size());
+  }
+
+  const long total_ms = std::max<long>(1, static_cast<long>(timeout.count()));
+  const long connect_ms =
+      std::max<long>(1, std::min<long>(static_cast<long>(opts.connect_timeout.count()), total_ms));
+  curl_easy_setopt(h, CURLOPT_URL, req.url.c_str());
+  curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+  curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, connect_ms);
+  curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, total_ms);
+  curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+  curl_easy_setopt(h, CURLOPT_USERAGENT, opts.user_agent.c_str());
+  curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers.list);
+  curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, &on_body);
+  curl_easy_setopt(h, CURLOPT_WRITEDATA, &a);
+  curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, &on_header);
+  curl_easy_setopt(h, CURLOPT_HEADERDATA, &a);
+  if (req.method == "GET") {
+    curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+  } else if (req.method == "HEAD") {
+    curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+  } else {
+    if (req.method != "POST") curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, req.method.c_str());
+    if (req.method == "POST" || !req.body.empty()) {
+      curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(req.body.size()));
+      curl_easy_setopt(h, CURLOPT_POSTFIELDS, req.body.c_str());
+    }
+  }
+
+  a.code = curl_easy_perform(h);
+  curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &a.status);
+  curl_off_t total_us = 0;
+  curl_easy_getinfo(h, CURLINFO_TOTAL_TIME_T, &total_us);
+  a.latency = Millis(total_us / 1000);
+  a.error_text = errbuf[0] != '\0' ? errbuf : curl_easy_strerror(a.code);
+  // The handle keeps a pointer to the header list; drop it before the list goes away.
+  curl_easy_setopt(h, CURLOPT_HTTPHEADER, nullptr);
+  curl_easy_setopt(h, CURLOPT_ERRORBUFFER, nullptr);
+  return a;
+}
+
+}  // namespace
+
+HttpResult CurlHttpClient::request(const HttpRequest& req) {
+  const RetryPolicy& policy = options_.retry;
+  const auto start = clock_.now();
+  const auto deadline = start + policy.deadline;
+  const std::string what = req.method + " " + redact_url(req.url);
+  // Strings that must never leave this function: the token, and the raw query string.
+  const std::size_t q = req.url.find_first_of("?#");
+  const std::string query = q == std::string::npos ? std::string() : req.url.substr(q);
+  auto clean = [&](std::string s) { return scrub(scrub(std::move(s), req.bearer_token), query); };
+  auto log = [&](const std::string& line) {
+    if (options_.log) options_.log(clean(line));
+  };
+  auto elapsed = [&] { return std::chrono::duration_cast<Millis>(clock_.now() - start); };
+
+  HttpError error;
+  error.request = what;
+  for (int attempt = 1;; ++attempt) {
+    const std::string prefix = "http " + what + " attempt " + std::to_string(attempt) + "/" +
+                               std::to_string(policy.max_attempts) + ": ";
+    const auto remaining = std::chrono::duration_cast<Millis>(deadline - clock_.now());
+    if (remaining.count() <= 0) {
+      // Only reachable when the clock moved past the deadline without us sleeping there.
+      if (attempt == 1) {
+        error.kind = HttpErrorKind::kTimeout;
+        error.detail = "deadline of " + ms_text(policy.deadline) + " exhausted";
+      }
+      error.attempts = attempt - 1;
+      error.elapsed = elapsed();
+      return util::unexpected(error);
+    }
+    Attempt a = perform(static_cast<CURL*>(curl_), options_, req,
+                        std::min(options_.request_timeout, remaining));
+
+    bool retryable = false;
+    std::optional<Millis> server_wait;
+    std::string outcome;
+    HttpResponse response;
+    if (a.code == CURLE_OK && a.status < 400) {
+      log(prefix + std::to_string(a.status) + " in " + ms_text(a.latency));
+      response.status = a.status;
+      response.body = std::move(a.body);
+      response.headers = std::move(a.headers);
+      response.attempts = attempt;
+      response.elapsed = elapsed();
+      return response;
+    }
+    error = HttpError{};
+    error.request = what;
+    if (a.code == CURLE_OK) {
+      error.kind = HttpErrorKind::kHttpStatus;
+      error.status = a.status;
+      parse_api_error(a.body, error);
+      error.api_message = clean(error.api_message);
+      outcome =
+          "HTTP " + std::to_string(a.status) + (error.api_id.empty() ? "" : " " + error.api_id);
+      if (!error.api_message.empty()) outcome += " \"" + error.api_message.substr(0, 120) + "\"";
+      if (a.status >= 500) retryable = true;
+      if (a.status == 429) {
+        retryable = true;
+        response.headers = std::move(a.headers);
+        server_wait = server_retry_delay(response, clock_.wall_now(), policy.max_server_delay);
+      }
+    } else if (a.code == CURLE_OPERATION_TIMEDOUT) {
+      error.kind = HttpErrorKind::kTimeout;
+      error.detail = clean(a.error_text);
+      outcome = "timeout (" + error.detail + ")";
+      retryable = true;
+    } else {
+      error.kind = HttpErrorKind::kTransport;
+      if (a.body_too_large) {
+        error.detail =
+            "response body larger than " + std::to_string(options_.max_body_bytes) + " bytes";
+      } else {
+        error.detail = clean(a.error_text);
+      }
+      outcome = "transport error (" + error.detail + ")";
+      retryable = !a.body_too_large && a.code != CURLE_URL_MALFORMAT &&
+                  a.code != CURLE_UNSUPPORTED_PROTOCOL && a.code != CURLE_BAD_FUNCTION_ARGUMENT &&
+                  a.code != CURLE_PEER_FAILED_VERIFICATION;
+    }
+    error.attempts = attempt;
+    outcome += " in " + ms_text(a.latency);
+
+    auto give_up = [&](const std::string& why) {
+      log(prefix + outcome + "; " + why);
+      error.elapsed = elapsed();
+      return util::unexpected(error);
+    };
+    if (!retryable) return give_up("not retried");
+    if (attempt >= policy.max_attempts) return give_up("giving up, no attempts left");
+    const Millis wait = server_wait ? *server_wait : backoff_delay(attempt + 1, policy, random_());
+    if (clock_.now() + wait >= deadline) {
+      return give_up("giving up, waiting " + ms_text(wait) + " would pass the deadline of " +
+                     ms_text(policy.deadline));
+    }
+    log(prefix + outcome + "; retry in " + ms_text(wait));
+    clock_.sleep_for(wait);
+  }
+}
+
+}  // namespace failoverd::cloud

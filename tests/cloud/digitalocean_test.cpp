@@ -1,0 +1,445 @@
+#include "failoverd/cloud/digitalocean.h"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "fake_digitalocean.h"
+#include "test_support.h"
+
+namespace failoverd::cloud {
+namespace {
+
+using testing::FakeClock;
+using testing::FakeDigitalOcean;
+using testing::LogCapture;
+using namespace std::chrono_literals;
+
+constexpr const char* kIp = "203.0.113.10";
+constexpr std::uint64_t kMe = 2;
+constexpr std::uint64_t kOther = 1;
+const std::string kToken = "dop_v1_0123456789abcdefTOPSECRET";
+
+// ---- parsing, from literal bodies of the documented shapes ----
+
+TEST(ParseReservedIp, AssignedUnassignedAndBroken) {
+  auto assigned = parse_reserved_ip(R"({"reserved_ip":{"ip":"45.55.96.47","droplet":{"id":3164444,
+      "name":"example.com","status":"active"},"region":{"name":"New York 3","slug":"nyc3"},
+      "locked":false,"project_id":"746c6152-2fa2-11ed-92d3-27aaa54e4988"}})");
+  ASSERT_TRUE(assigned) << assigned.error();
+  EXPECT_EQ(assigned->ip, "45.55.96.47");
+  EXPECT_EQ(assigned->droplet_id, 3164444u);
+  EXPECT_FALSE(assigned->locked);
+  EXPECT_EQ(assigned->region, "nyc3");
+
+  auto free_ip = parse_reserved_ip(
+      R"({"reserved_ip":{"ip":"45.55.96.47","droplet":null,"region":{"slug":"nyc3"},)"
+      R"("locked":true}})");
+  ASSERT_TRUE(free_ip);
+  EXPECT_FALSE(free_ip->droplet_id.has_value());
+  EXPECT_TRUE(free_ip->locked);
+
+  EXPECT_EQ(parse_reserved_ip("").error(), "body is not JSON");
+  EXPECT_EQ(parse_reserved_ip(R"({"floating_ip":{}})").error(), "no \"reserved_ip\" object");
+  EXPECT_EQ(parse_reserved_ip(R"({"reserved_ip":{"droplet":{"name":"x"}}})").error(),
+            "reserved_ip.droplet has no \"id\"");
+  EXPECT_EQ(parse_reserved_ip(R"({"reserved_ip":{"droplet":{"id":-4}}})").error(),
+            "reserved_ip.droplet.id is not a positive integer");
+  EXPECT_EQ(parse_reserved_ip(R"({"reserved_ip":{"droplet":null,"locked":"no"}})").error(),
+            "reserved_ip.locked is not a boolean");
+}
+
+TEST(ParseAction, DocumentedShape) {
+  auto a = parse_action(R"({"action":{"id":72531856,"status":"completed","type":"assign_ip",
+      "started_at":"2015-11-12T17:51:03Z","completed_at":"2015-11-12T17:51:14Z",
+      "resource_id":758604968,"resource_type":"reserved_ip","region_slug":"nyc3"}})");
+  ASSERT_TRUE(a) << a.error();
+  EXPECT_EQ(a->id, 72531856u);
+  EXPECT_EQ(a->status, "completed");
+  EXPECT_EQ(a->type, "assign_ip");
+  EXPECT_EQ(parse_action(R"({"action":{"status":"completed"}})").error(),
+            "action.id is not a positive integer");
+  EXPECT_EQ(parse_action(R"({"action":{"id":1,"status":7}})").error(),
+            "action.status is not a string");
+  EXPECT_EQ(parse_action("[1,2]").error(), "no \"action\" object");
+}
+
+TEST(ParseDropletId, PlainTextNumber) {
+  EXPECT_EQ(parse_droplet_id("3164444").value(), 3164444u);
+  EXPECT_EQ(parse_droplet_id("  3164444\n").value(), 3164444u);
+  EXPECT_EQ(parse_droplet_id("").error(), "empty droplet id");
+  EXPECT_EQ(parse_droplet_id("0").error(), "droplet id is 0");
+  EXPECT_EQ(parse_droplet_id("12a").error(), "droplet id is not a number");
+  EXPECT_EQ(parse_droplet_id("<html>").error(), "droplet id is not a number");
+  EXPECT_EQ(parse_droplet_id("123456789012345678901").error(), "droplet id is too long");
+}
+
+TEST(IsPendingEvent, OnlyA422AboutAPendingEventOrLock) {
+  HttpError e;
+  e.kind = HttpErrorKind::kHttpStatus;
+  e.status = 422;
+  e.api_id = "unprocessable_entity";
+  e.api_message = "The reserved IP already has a pending event.";
+  EXPECT_TRUE(is_pending_event(e));
+  e.api_message = "Reserved IP is locked";
+  EXPECT_TRUE(is_pending_event(e));
+  e.api_message = "Droplet not found";
+  EXPECT_FALSE(is_pending_event(e));
+  e.api_message = "The reserved IP already has a pending event.";
+  e.status = 400;
+  EXPECT_FALSE(is_pending_event(e));
+}
+
+// ---- the provider against the fake API ----
+
+class DigitalOceanTest : public ::testing::Test {
+ protected:
+  DigitalOceanTest() : fake(make_fake_options()) { fake.add_reserved_ip(kIp, kOther); }
+
+  static FakeDigitalOcean::Options make_fake_options() {
+    FakeDigitalOcean::Options o;
+    o.token = kToken;
+    o.metadata_droplet_id = kMe;
+    return o;
+  }
+
+  DigitalOcean make(std::optional<std::uint64_t> droplet = kMe,
+                    HttpClientOptions http = HttpClientOptions{}) {
+    http.connect_timeout = 1000ms;
+    if (http.request_timeout == HttpClientOptions{}.request_timeout) http.request_timeout = 2000ms;
+    http.log = logs.sink();
+    http.random = [] { return 1.0; };
+    DigitalOceanOptions o;
+    o.api_url = fake.url() + "/";  // a trailing slash must not double up
+    o.metadata_url = fake.url();
+    o.address = *util::Ipv4::parse(kIp);
+    o.droplet_id = droplet;
+    o.token = kToken;
+    o.locked_wait = 1000ms;
+    o.claim_deadline = 60s;
+    o.log = logs.sink();
+    return DigitalOcean(std::move(o), std::make_unique<CurlHttpClient>(std::move(http), clock),
+                        clock);
+  }
+
+  void expect_no_secret() {
+    const std::string all = logs.joined();
+    EXPECT_EQ(all.find(kToken), std::string::npos) << all;
+    EXPECT_EQ(all.find("TOPSECRET"), std::string::npos) << all;
+    EXPECT_EQ(all.find("Bearer"), std::string::npos) << all;
+  }
+
+  FakeDigitalOcean fake;
+  FakeClock clock;
+  LogCapture logs;
+};
+
+TEST_F(DigitalOceanTest, AlreadyOursSendsNoAssign) {
+  fake.add_reserved_ip(kIp, kMe);
+  auto provider = make();
+  const ClaimReport r = provider.claim();
+  EXPECT_EQ(r.outcome, ClaimOutcome::kAlreadyHeld) << r.detail;
+  EXPECT_EQ(r.attempts, 0);
+  EXPECT_FALSE(r.error.has_value());
+  EXPECT_EQ(r.detail, "reserved IP 203.0.113.10: already on droplet 2");
+  EXPECT_EQ(fake.count("POST", "/"), 0u);
+  ASSERT_EQ(fake.requests().size(), 1u);
+  EXPECT_EQ(fake.requests()[0].path, "/v2/reserved_ips/203.0.113.10");
+}
+
+TEST_F(DigitalOceanTest, AssignsAndPollsUntilCompleted) {
+  fake.set_action_polls(3);
+  auto provider = make();
+  const ClaimReport r = provider.claim();
+  ASSERT_EQ(r.outcome, ClaimOutcome::kClaimed) << r.detail;
+  EXPECT_EQ(r.attempts, 1);
+  EXPECT_EQ(fake.holder(kIp), kMe);
+  ASSERT_EQ(fake.assignments().size(), 1u);
+  EXPECT_EQ(fake.assignments()[0].droplet, kMe);
+
+  const auto reqs = fake.requests();
+  ASSERT_EQ(reqs.size(), 6u);  // GET ip, POST assign, 4 polls (3 in-progress, 1 completed)
+  EXPECT_EQ(reqs[1].method, "POST");
+  EXPECT_EQ(reqs[1].path, "/v2/reserved_ips/203.0.113.10/actions");
+  EXPECT_EQ(nlohmann::json::parse(reqs[1].body),
+            nlohmann::json({{"type", "assign"}, {"droplet_id", kMe}}));
+  EXPECT_EQ(fake.count("GET", "/v2/reserved_ips/203.0.113.10/actions/"), 4u);
+  EXPECT_EQ(clock.sleeps, (std::vector<Millis>{100ms, 200ms, 400ms, 800ms}));
+  EXPECT_NE(r.detail.find("assigned to droplet 2 (was droplet 1)"), std::string::npos) << r.detail;
+  expect_no_secret();
+}
+
+TEST_F(DigitalOceanTest, ErroredActionIsRetried) {
+  fake.error_next_actions(1);
+  auto provider = make();
+  const ClaimReport r = provider.claim();
+  ASSERT_EQ(r.outcome, ClaimOutcome::kClaimed) << r.detail;
+  EXPECT_EQ(r.attempts, 2);
+  EXPECT_EQ(fake.count("POST", "/v2/reserved_ips/203.0.113.10/actions"), 2u);
+  EXPECT_EQ(fake.holder(kIp), kMe);
+  EXPECT_NE(logs.joined().find("errored (1/3)"), std::string::npos) << logs.joined();
+}
+
+TEST_F(DigitalOceanTest, ActionsErroringEveryTimeGiveUpBounded) {
+  fake.error_next_actions(100);
+  auto provider = make();
+  const ClaimReport r = provider.claim();
+  ASSERT_EQ(r.outcome, ClaimOutcome::kFailed);
+  ASSERT_TRUE(r.error.has_value());
+  EXPECT_EQ(r.error->kind, CloudErrorKind::kActionErrored);
+  EXPECT_FALSE(r.permanent_failure());
+  EXPECT_EQ(r.attempts, 3);
+  EXPECT_EQ(fake.count("POST", "/"), 3u);
+  EXPECT_EQ(fake.holder(kIp), kOther);
+}
+
+TEST_F(DigitalOceanTest, PendingEventIsWaitedOut) {
+  fake.lock_next_assigns(2);
+  auto provider = make();
+  const ClaimReport r = provider.claim();
+  ASSERT_EQ(r.outcome, ClaimOutcome::kClaimed) << r.detail;
+  EXPECT_EQ(r.attempts, 3);
+  EXPECT_EQ(fake.holder(kIp), kMe);
+  // Two lock waits, then the first poll.
+  EXPECT_EQ(clock.sleeps, (std::vector<Millis>{1000ms, 1000ms, 100ms}));
+  EXPECT_NE(logs.joined().find("The reserved IP already has a pending event."), std::string::npos);
+}
+
+TEST_F(DigitalOceanTest, LockedIpIsNeverPostedOverAndEndsAtTheDeadline) {
+  // Another node's action is in flight: the IP reads "locked": true and a POST would be refused.
+  fake.set_action_polls(2);
+  {
+    HttpRequest post;
+    post.method = "POST";
+    post.url = fake.url() + "/v2/reserved_ips/203.0.113.10/actions";
+    post.bearer_token = kToken;
+    post.body = R"({"type":"assign","droplet_id":11})";
+    CurlHttpClient raw(HttpClientOptions{}, clock);
+    ASSERT_TRUE(raw.request(post));
+  }
+  fake.set_action_polls(0);
+  auto provider = make();
+  // Nobody polls the other action here, so it stays locked: the claim must end at its deadline
+  // without ever POSTing, and the error must not be permanent.
+  ClaimReport r = provider.claim();
+  ASSERT_EQ(r.outcome, ClaimOutcome::kFailed) << r.detail;
+  EXPECT_EQ(r.error->kind, CloudErrorKind::kDeadline);
+  EXPECT_FALSE(r.permanent_failure());
+  EXPECT_EQ(fake.count("POST", "/"), 1u) << "only the other node's assign";
+  EXPECT_EQ(clock.sleeps.size(), 60u);  // 60 s deadline / 1 s lock wait
+}
+
+TEST_F(DigitalOceanTest, LockedForeverEndsAtTheDeadline) {
+  fake.lock_next_assigns(1000);
+  auto provider = make();
+  const ClaimReport r = provider.claim();
+  ASSERT_EQ(r.outcome, ClaimOutcome::kFailed);
+  EXPECT_EQ(r.error->kind, CloudErrorKind::kDeadline);
+  EXPECT_LE(r.latency, 60s);
+  EXPECT_NE(r.detail.find("pending event"), std::string::npos) << r.detail;
+}
+
+TEST_F(DigitalOceanTest, ServerErrorsAndRateLimitsAreRecovered) {
+  fake.fail_next(2, 503);
+  auto provider = make();
+  ClaimReport r = provider.claim();
+  ASSERT_EQ(r.outcome, ClaimOutcome::kClaimed) << r.detail;
+  EXPECT_EQ(fake.holder(kIp), kMe);
+
+  fake.add_reserved_ip(kIp, kOther);
+  fake.rate_limit_next(2, 2);
+  clock.sleeps.clear();
+  r = provider.claim();
+  ASSERT_EQ(r.outcome, ClaimOutcome::kClaimed) << r.detail;
+  EXPECT_EQ(clock.sleeps[0], 2000ms);
+  EXPECT_EQ(clock.sleeps[1], 2000ms);
+  EXPECT_EQ(fake.holder(kIp), kMe);
+  expect_no_secret();
+}
+
+TEST_F(DigitalOceanTest, DroppedConnectionsAreRecovered) {
+  fake.drop_next(2);
+  auto provider = make();
+  const ClaimReport r = provider.claim();
+  ASSERT_EQ(r.outcome, ClaimOutcome::kClaimed) << r.detail;
+  EXPECT_EQ(fake.holder(kIp), kMe);
+}
+
+TEST_F(DigitalOceanTest, UnauthorizedIsPermanentAndTyped) {
+  fake.set_token("another-token");
+  auto provider = make();
+  const ClaimReport r = provider.claim();
+  ASSERT_EQ(r.outcome, ClaimOutcome::kFailed);
+  ASSERT_TRUE(r.error.has_value());
+  EXPECT_EQ(r.error->kind, CloudErrorKind::kAuth);
+  EXPECT_TRUE(r.permanent_failure());
+  ASSERT_TRUE(r.error->http.has_value());
+  EXPECT_EQ(r.error->http->status, 401);
+  EXPECT_EQ(r.error->http->api_id, "unauthorized");
+  EXPECT_EQ(fake.requests().size(), 1u) << "401 is not retried";
+  EXPECT_EQ(fake.count("POST", "/"), 0u);
+  EXPECT_NE(r.detail.find("HTTP 401 unauthorized: Unable to authenticate you"), std::string::npos)
+      << r.detail;
+  EXPECT_EQ(r.detail.find("TOPSECRET"), std::string::npos);
+  EXPECT_EQ(r.error->message.find("TOPSECRET"), std::string::npos);
+  expect_no_secret();
+}
+
+TEST_F(DigitalOceanTest, UnknownIpIsPermanentNotFound) {
+  auto provider = make();
+  HttpClientOptions http;
+  http.log = logs.sink();
+  DigitalOceanOptions other = provider.options();
+  other.address = *util::Ipv4::parse("198.51.100.99");
+  DigitalOcean missing(other, std::make_unique<CurlHttpClient>(std::move(http), clock), clock);
+  const ClaimReport r = missing.claim();
+  ASSERT_EQ(r.outcome, ClaimOutcome::kFailed);
+  EXPECT_EQ(r.error->kind, CloudErrorKind::kNotFound);
+  EXPECT_TRUE(r.permanent_failure());
+}
+
+TEST_F(DigitalOceanTest, SlowAnswersHitTheTimeout) {
+  fake.set_delay(500ms);
+  HttpClientOptions http;
+  http.request_timeout = 100ms;
+  http.retry.max_attempts = 2;
+  auto provider = make(kMe, http);
+  const ClaimReport r = provider.claim();
+  ASSERT_EQ(r.outcome, ClaimOutcome::kFailed);
+  EXPECT_EQ(r.error->kind, CloudErrorKind::kUnavailable);
+  ASSERT_TRUE(r.error->http.has_value());
+  EXPECT_EQ(r.error->http->kind, HttpErrorKind::kTimeout);
+  EXPECT_EQ(r.error->http->attempts, 2);
+  EXPECT_FALSE(r.permanent_failure());
+  EXPECT_EQ(fake.count("POST", "/"), 0u);
+}
+
+TEST_F(DigitalOceanTest, DropletIdFromMetadataWithoutTheToken) {
+  auto provider = make(std::nullopt);
+  auto id = provider.droplet_id();
+  ASSERT_TRUE(id) << id.error().message;
+  EXPECT_EQ(*id, kMe);
+  ASSERT_EQ(fake.requests().size(), 1u);
+  EXPECT_EQ(fake.requests()[0].path, "/metadata/v1/id");
+  EXPECT_EQ(fake.requests()[0].authorization, "") << "the API token never goes to metadata";
+
+  const ClaimReport r = provider.claim();
+  ASSERT_EQ(r.outcome, ClaimOutcome::kClaimed) << r.detail;
+  EXPECT_EQ(fake.holder(kIp), kMe);
+  EXPECT_EQ(fake.count("GET", "/metadata/"), 1u) << "cached";
+}
+
+TEST_F(DigitalOceanTest, MetadataFailureFailsTheClaim) {
+  fake.set_metadata_droplet_id(0);  // 404
+  auto provider = make(std::nullopt);
+  const ClaimReport r = provider.claim();
+  ASSERT_EQ(r.outcome, ClaimOutcome::kFailed);
+  EXPECT_NE(r.detail.find("droplet id from the metadata service"), std::string::npos) << r.detail;
+  EXPECT_EQ(fake.count("POST", "/"), 0u);
+}
+
+TEST_F(DigitalOceanTest, StatusAndHolder) {
+  auto provider = make();
+  auto h = provider.holder();
+  ASSERT_TRUE(h);
+  EXPECT_EQ(*h, kOther);
+  auto s = provider.status();
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->holder, "1");
+  EXPECT_FALSE(s->ours);
+  EXPECT_FALSE(s->locked);
+
+  fake.add_reserved_ip(kIp, std::nullopt);
+  h = provider.holder();
+  ASSERT_TRUE(h);
+  EXPECT_FALSE(h->has_value());
+}
+
+TEST_F(DigitalOceanTest, TokenNeverInAnyLogLineOrError) {
+  // A sweep over every kind of outcome, all logged into one capture.
+  auto provider = make();
+  fake.fail_next(1, 500);
+  fake.rate_limit_next(0);
+  EXPECT_TRUE(provider.claim().ok());
+  fake.add_reserved_ip(kIp, kOther);
+  fake.lock_next_assigns(1);
+  fake.error_next_actions(1);
+  EXPECT_TRUE(provider.claim().ok());
+  fake.set_token("rotated");
+  const ClaimReport bad = provider.claim();
+  EXPECT_FALSE(bad.ok());
+  const std::string all = logs.joined() + bad.detail + bad.error->message +
+                          bad.error->http->to_string() + bad.error->http->api_message;
+  EXPECT_GE(logs.lines().size(), 10u);
+  EXPECT_EQ(all.find(kToken), std::string::npos) << all;
+  EXPECT_EQ(all.find("TOPSECRET"), std::string::npos) << all;
+  EXPECT_EQ(all.find("Bearer"), std::string::npos) << all;
+}
+
+// ---- options from the config ----
+
+class TokenFile : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/fod-cloud-XXXXXX";
+    ASSERT_NE(::mkdtemp(tmpl), nullptr);
+    dir = tmpl;
+  }
+  void TearDown() override { std::filesystem::remove_all(dir); }
+
+  std::string write(const std::string& content, mode_t mode) {
+    const std::string path = dir + "/do.token";
+    std::ofstream(path) << content;
+    ::chmod(path.c_str(), mode);
+    return path;
+  }
+
+  config::ReservedIpConfig cfg(const std::string& token_file) {
+    config::ReservedIpConfig c;
+    c.provider = config::Provider::kDigitalOcean;
+    c.address = util::Ipv4::parse(kIp);
+    c.token_file = token_file;
+    c.api_url = "http://127.0.0.1:9";
+    c.droplet_id = 42;
+    return c;
+  }
+
+  std::string dir;
+};
+
+TEST_F(TokenFile, ReadsTheTokenFromAPrivateFile) {
+  auto o = digitalocean_options(cfg(write(kToken + "\n", 0600)));
+  ASSERT_TRUE(o) << o.error().message;
+  EXPECT_EQ(o->token, kToken);
+  EXPECT_EQ(o->droplet_id, 42u);
+  EXPECT_EQ(o->api_url, "http://127.0.0.1:9");
+  EXPECT_EQ(o->address.to_string(), kIp);
+}
+
+TEST_F(TokenFile, RefusesAWorldReadableFileWithoutShowingIt) {
+  auto o = digitalocean_options(cfg(write(kToken, 0644)));
+  ASSERT_FALSE(o);
+  EXPECT_EQ(o.error().kind, CloudErrorKind::kConfig);
+  EXPECT_TRUE(o.error().permanent());
+  EXPECT_NE(o.error().message.find("readable by group or others"), std::string::npos)
+      << o.error().message;
+  EXPECT_EQ(o.error().message.find("TOPSECRET"), std::string::npos);
+}
+
+TEST_F(TokenFile, RefusesAConfigWithoutAddress) {
+  auto c = cfg(write(kToken, 0600));
+  c.address.reset();
+  auto o = digitalocean_options(c);
+  ASSERT_FALSE(o);
+  EXPECT_EQ(o.error().message, "[reserved_ip] address is not set");
+}
+
+}  // namespace
+}  // namespace failoverd::cloud

@@ -1,0 +1,107 @@
+// A fake DigitalOcean API for tests and demos: an HTTP/1.1 server on its own thread speaking
+// the real paths and JSON shapes of reserved IPs, their actions and the metadata service, with
+// switches for faults. It records every request so tests assert what was called.
+//
+//   GET  /v2/reserved_ips/{ip}                    {"reserved_ip":{"ip","droplet":{..}|null,
+//                                                  "region":{..},"locked","project_id"}}
+//   POST /v2/reserved_ips/{ip}/actions            {"type":"assign","droplet_id":N} or
+//                                                 {"type":"unassign"} -> 201 {"action":{..}}
+//   GET  /v2/reserved_ips/{ip}/actions/{id}       {"action":{"id","status",...}}
+//   GET  /metadata/v1/id                          the droplet id, text/plain, no token needed
+//
+// API errors are {"id","message","request_id"}; every API answer carries ratelimit-limit,
+// ratelimit-remaining and ratelimit-reset. A missing or wrong bearer token answers 401
+// {"id":"unauthorized","message":"Unable to authenticate you"}.
+//
+// Actions behave like the real ones: the POST answers "in-progress"; the IP is "locked" until
+// the action ends; the assignment changes when it completes. By default an action completes at
+// once (the first poll sees "completed"); set_action_polls(k) keeps it in-progress for k polls.
+//
+// Admin paths for the standalone executable (not recorded, never faulted): GET /_fake/state,
+// GET /_fake/requests, POST /_fake/faults (JSON with the names of the fault switches below).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace failoverd::cloud::testing {
+
+struct RecordedRequest {
+  std::string method;
+  std::string target;  // as sent, query included
+  std::string path;    // without the query
+  std::string body;
+  std::string authorization;  // the Authorization header, "" when absent
+};
+
+struct FakeAssignment {
+  std::string ip;
+  std::optional<std::uint64_t> droplet;  // nullopt: unassigned
+  std::uint64_t action_id = 0;
+  std::chrono::steady_clock::time_point at;
+  std::chrono::system_clock::time_point wall_at;  // for other processes ("at_unix_ms")
+};
+
+class FakeDigitalOcean {
+ public:
+  struct Options {
+    std::string token = "fake-do-token";
+    std::string listen_address = "127.0.0.1";
+    std::uint16_t port = 0;                 // 0: any free port
+    std::uint64_t metadata_droplet_id = 0;  // 0: /metadata/v1/id answers 404
+  };
+
+  FakeDigitalOcean();
+  // Starts serving; throws std::runtime_error when it cannot listen.
+  explicit FakeDigitalOcean(Options options);
+  ~FakeDigitalOcean();  // stops the server thread
+  FakeDigitalOcean(const FakeDigitalOcean&) = delete;
+  FakeDigitalOcean& operator=(const FakeDigitalOcean&) = delete;
+
+  std::uint16_t port() const;
+  // "http://127.0.0.1:PORT": the API and the metadata service share it.
+  std::string url() const;
+
+  // ---- state ----
+  void add_reserved_ip(const std::string& ip, std::optional<std::uint64_t> droplet = std::nullopt,
+                       const std::string& region = "nyc3");
+  // Known droplets. While none are added, any droplet id may be assigned; once some are, an
+  // unknown one answers 422 like the real API.
+  void add_droplet(std::uint64_t id);
+  std::optional<std::uint64_t> holder(const std::string& ip) const;
+  std::vector<FakeAssignment> assignments() const;  // completed changes, oldest first
+  void set_metadata_droplet_id(std::uint64_t id);
+  void set_token(const std::string& token);
+
+  // ---- faults: each "next n" counter is consumed by the next answers it applies to ----
+  void fail_next(int n, int status = 500);  // any request: `status` with an error body
+  // 429 {"id":"too_many_requests"} with Retry-After (when set) and ratelimit-reset (the given
+  // epoch, else now + 60s), ratelimit-remaining 0.
+  void rate_limit_next(int n, std::optional<int> retry_after_s = 1,
+                       std::optional<std::int64_t> reset_epoch = std::nullopt);
+  // POST actions: 422 unprocessable_entity "The reserved IP already has a pending event."
+  void lock_next_assigns(int n);
+  void drop_next(int n);                                // read the request, close without an answer
+  void set_delay(std::chrono::milliseconds d);          // before every answer
+  void delay_next(int n, std::chrono::milliseconds d);  // before the next n answers
+  void set_action_polls(int k);                         // new actions stay in-progress for k polls
+  void error_next_actions(int n);                       // the next n actions end "errored"
+
+  // ---- records ----
+  std::vector<RecordedRequest> requests() const;
+  // Requests whose method matches and whose path starts with `path_prefix`.
+  std::size_t count(std::string_view method, std::string_view path_prefix) const;
+  void clear_requests();
+
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace failoverd::cloud::testing
