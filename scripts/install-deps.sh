@@ -12,7 +12,9 @@ packages=(
   # tests
   libgtest-dev libgmock-dev
   # end-to-end, interop and demo: namespaces, a real keepalived peer, ping, ps/kill
-  keepalived iproute2 iputils-ping procps
+  keepalived iproute2 iputils-ping procps curl
+  # a real Docker-compatible engine for the docker check tests
+  podman runc busybox-static
 )
 
 missing=()

@@ -11,6 +11,7 @@
 #include <spdlog/spdlog.h>
 
 #include "failoverd/control/control_server.h"
+#include "failoverd/cloud/digitalocean.h"
 #include "failoverd/daemon/logging.h"
 #include "failoverd/daemon/sd_notify.h"
 #include "failoverd/daemon/unsupported.h"
@@ -98,6 +99,27 @@ Daemon::Daemon(asio::io_context& io, Options options, config::Config cfg)
   for (const auto& t : cfg_.instance.track_interfaces) watched.push_back(t);
   links_ = std::make_unique<net::LinkMonitor>(watched);
   link_readable_.assign(::fcntl(links_->fd(), F_DUPFD_CLOEXEC, 0));
+  if (cfg_.reserved_ip.provider == config::Provider::kDigitalOcean) {
+    // Read the token now, on the loop thread: a bad token file is a start-up error.
+    auto do_options = cloud::digitalocean_options(cfg_.reserved_ip);
+    if (!do_options) throw std::runtime_error(do_options.error().message);
+    auto log = log_;
+    do_options->log = [log](const std::string& line) { log->debug("digitalocean: {}", line); };
+    auto make = [o = std::move(*do_options),
+                 log]() -> std::unique_ptr<cloud::ReservedAddressProvider> {
+      cloud::HttpClientOptions http;
+      http.log = [log](const std::string& line) { log->debug("http: {}", line); };
+      return std::make_unique<cloud::DigitalOcean>(
+          o, std::make_unique<cloud::CurlHttpClient>(std::move(http)));
+    };
+    reserved_ip_ = std::make_unique<ReservedIpKeeper>(
+        io_, cfg_.reserved_ip.address->to_string(), "digitalocean",
+        std::chrono::duration_cast<std::chrono::milliseconds>(cfg_.reserved_ip.reconcile_interval),
+        std::move(make), log_, [this](const std::string& why) {
+          claim_fault_ = why;
+          update_fault();
+        });
+  }
   control_ = std::make_unique<control::ControlServer>(
       io_, cfg_.control.socket,
       [this](const control::Request& r) { return handle_control(r); });
@@ -240,6 +262,7 @@ void Daemon::apply(const core::Actions& actions) {
       log_->warn("MASTER heard a lower-priority advert from {} (priority {}): another node "
                  "believed it was master; re-asserted",
                  low->source.to_string(), low->priority);
+      if (reserved_ip_) reserved_ip_->heard_lower_priority_master();
     }
   }
   rearm_timer();
@@ -251,6 +274,10 @@ void Daemon::on_transition(const core::Transition& t) {
   if (history_.size() > kHistorySize) history_.pop_front();
   log_->info("{} -> {}: {}", core::to_string(t.from), core::to_string(t.to), t.reason);
   sd_notify(std::string("STATUS=") + core::to_string(t.to));
+  if (reserved_ip_) {
+    if (t.to == core::State::Master) reserved_ip_->became_master();
+    if (t.from == core::State::Master) reserved_ip_->left_master();
+  }
   if (!vips_) return;
   if (t.to == core::State::Master) {
     log_vip_events(vips_->take());
@@ -310,6 +337,7 @@ void Daemon::on_link_events() {
 
 std::optional<std::string> Daemon::fault_reason() const {
   if (auto p = links_->problem()) return *p;
+  if (claim_fault_) return *claim_fault_;
   return std::nullopt;
 }
 
@@ -318,7 +346,7 @@ void Daemon::update_fault() {
   const bool faulted = reason.has_value();
   if (faulted == faulted_) return;
   faulted_ = faulted;
-  apply(instance_.set_fault(now(), faulted, faulted ? *reason : std::string("links are up")));
+  apply(instance_.set_fault(now(), faulted, faulted ? *reason : std::string("no fault left")));
 }
 
 void Daemon::rearm_timer() {
@@ -361,6 +389,7 @@ void Daemon::shutdown() {
   garp_timer_.cancel();
   link_retry_timer_.cancel();
   link_readable_.cancel();
+  if (reserved_ip_) reserved_ip_->stop();
   readable_.cancel();
   signals_.cancel();
   control_.reset();
@@ -390,10 +419,11 @@ util::Expected<std::string, std::string> Daemon::reload() {
       next.vrrp.virtual_router_id != cfg_.vrrp.virtual_router_id ||
       next.control.socket != cfg_.control.socket || next.vrrp.source != cfg_.vrrp.source ||
       next.virtual_ip.addresses != cfg_.virtual_ip.addresses ||
-      next.instance.track_interfaces != cfg_.instance.track_interfaces) {
+      next.instance.track_interfaces != cfg_.instance.track_interfaces ||
+      !(next.reserved_ip == cfg_.reserved_ip)) {
     const std::string why =
-        "name, interface, track_interface, source, virtual_router_id, virtual_ip and control "
-        "socket cannot change without a restart";
+        "name, interface, track_interface, source, virtual_router_id, virtual_ip, reserved_ip "
+        "and control socket cannot change without a restart";
     log_->error("reload refused: {}; keeping the running configuration", why);
     return util::unexpected("reload refused, the running configuration is kept: " + why);
   }
@@ -491,6 +521,7 @@ control::Status Daemon::status() const {
   s.virtual_router_id = cfg_.vrrp.virtual_router_id;
   if (auto m = instance_.master()) s.master = m->to_string();
   s.maintenance = instance_.maintenance();
+  if (reserved_ip_) s.reserved_ip = reserved_ip_->status();
   s.transport = cfg_.vrrp.transport == config::Transport::kUdp ? "udp" : "vrrp";
   s.interface = cfg_.instance.interface;
   s.advert_interval = util::format_duration(cfg_.vrrp.advert_interval);

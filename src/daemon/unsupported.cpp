@@ -9,8 +9,10 @@ std::vector<config::Problem> unsupported_features(const config::Config& cfg) {
   for (const auto& check : cfg.checks) {
     out.push_back({"check." + check.name, "", "health checks " + why});
   }
-  if (cfg.reserved_ip.provider != config::Provider::kNone) {
-    out.push_back({"reserved_ip", "provider", "claiming a reserved IP " + why});
+  if (cfg.reserved_ip.provider != config::Provider::kNone &&
+      cfg.reserved_ip.provider != config::Provider::kDigitalOcean) {
+    out.push_back({"reserved_ip", "provider",
+                   std::string(config::to_string(cfg.reserved_ip.provider)) + " " + why});
   }
   const config::NotifyConfig& n = cfg.notify;
   if (!n.master.empty() || !n.backup.empty() || !n.fault.empty() || !n.stop.empty()) {

@@ -1,0 +1,79 @@
+// Keeps the [reserved_ip] on this node while it is MASTER. Provider calls block (HTTP with
+// retries, polling an action), so they run one at a time on a worker thread of their own and
+// post their report back to the loop; everything else runs on the loop thread.
+//
+// Policy (so that two MASTERs of a split never fight over the address):
+//   - every transition to MASTER claims (idempotent: already ours, nothing is changed);
+//   - a lower-priority advert heard as MASTER (a split healing) re-checks and re-claims;
+//   - while MASTER, every reconcile_interval the holder is checked: an address that nobody
+//     holds is claimed; one held by another node is reported, not taken back — the election
+//     decides who is master, and the next transition or healed split claims again.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <spdlog/logger.h>
+
+#include "failoverd/cloud/provider.h"
+#include "failoverd/control/control_protocol.h"
+
+namespace failoverd::daemon {
+
+class ReservedIpKeeper {
+ public:
+  using MakeProvider = std::function<std::unique_ptr<cloud::ReservedAddressProvider>()>;
+  // Called on the loop thread when a claim fails in a way retrying cannot fix (a wrong
+  // token): the daemon puts the node in FAULT.
+  using OnPermanentFailure = std::function<void(const std::string& why)>;
+
+  // `make_provider` runs on the worker thread, which then owns the provider.
+  ReservedIpKeeper(boost::asio::io_context& io, std::string address, std::string provider_name,
+                   std::chrono::milliseconds reconcile_interval, MakeProvider make_provider,
+                   std::shared_ptr<spdlog::logger> log, OnPermanentFailure on_permanent_failure);
+  ~ReservedIpKeeper();  // waits for a call in flight (bounded by the provider's deadline)
+  ReservedIpKeeper(const ReservedIpKeeper&) = delete;
+  ReservedIpKeeper& operator=(const ReservedIpKeeper&) = delete;
+
+  void became_master();
+  void left_master();
+  void heard_lower_priority_master();
+  void stop();
+
+  control::ReservedIpStatus status() const;
+
+ private:
+  enum class Job { kClaim, kCheck };
+  void submit(Job job, std::string why);
+  void run_next();
+  void on_claim(const cloud::ClaimReport& report, const std::string& why);
+  void on_check(const cloud::CloudResult<cloud::HolderStatus>& status);
+  void arm_reconcile();
+
+  boost::asio::io_context& io_;
+  std::string address_;
+  std::string provider_name_;
+  std::chrono::milliseconds reconcile_interval_;
+  std::shared_ptr<spdlog::logger> log_;
+  OnPermanentFailure on_permanent_failure_;
+  boost::asio::steady_timer reconcile_timer_;
+  boost::asio::thread_pool worker_{1};
+  std::shared_ptr<std::unique_ptr<cloud::ReservedAddressProvider>> provider_;  // worker only
+  MakeProvider make_provider_;
+  std::shared_ptr<bool> alive_;
+
+  bool master_ = false;
+  bool busy_ = false;
+  std::optional<std::pair<Job, std::string>> queued_;  // at most one job waits; a claim wins
+  std::optional<std::string> holder_;
+  std::optional<std::string> last_claim_;  // ISO-8601 time of the last successful claim
+  std::optional<std::string> last_error_;
+};
+
+}  // namespace failoverd::daemon
