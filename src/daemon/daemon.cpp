@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <csignal>
 #include <ctime>
 #include <stdexcept>
@@ -99,6 +100,13 @@ Daemon::Daemon(asio::io_context& io, Options options, config::Config cfg)
   for (const auto& t : cfg_.instance.track_interfaces) watched.push_back(t);
   links_ = std::make_unique<net::LinkMonitor>(watched);
   link_readable_.assign(::fcntl(links_->fd(), F_DUPFD_CLOEXEC, 0));
+  if (!cfg_.checks.empty()) {
+    checks_ = std::make_unique<CheckRunner>(io_, cfg_.checks, log_,
+                                            [this](const health::Verdict& v) { on_verdict(v); });
+    // Until a check has risen it counts as failing: a fresh node with a broken service must
+    // never become MASTER.
+    verdict_ = checks_->verdict();
+  }
   if (cfg_.reserved_ip.provider == config::Provider::kDigitalOcean) {
     // Read the token now, on the loop thread: a bad token file is a start-up error.
     auto do_options = cloud::digitalocean_options(cfg_.reserved_ip);
@@ -186,7 +194,9 @@ void Daemon::start() {
   wait_link_events();
   const auto reason = fault_reason();
   faulted_ = reason.has_value();
+  apply(instance_.set_priority_delta(now(), verdict_.priority_delta));
   apply(instance_.start(now(), faulted_, reason.value_or("")));
+  if (checks_) checks_->start();
   sd_notify(std::string("READY=1\nSTATUS=") + core::to_string(instance_.state()));
 }
 
@@ -335,8 +345,20 @@ void Daemon::on_link_events() {
   update_fault();
 }
 
+void Daemon::on_verdict(const health::Verdict& v) {
+  if (v.priority_delta != verdict_.priority_delta) {
+    log_->info("checks: priority {} -> {} (delta {:+d})",
+               instance_.effective_priority(),
+               std::clamp(int{cfg_.vrrp.priority} + v.priority_delta, 1, 254), v.priority_delta);
+  }
+  verdict_ = v;
+  apply(instance_.set_priority_delta(now(), v.priority_delta));
+  update_fault();
+}
+
 std::optional<std::string> Daemon::fault_reason() const {
   if (auto p = links_->problem()) return *p;
+  if (verdict_.fault) return verdict_.fault_reason;
   if (claim_fault_) return *claim_fault_;
   return std::nullopt;
 }
@@ -390,6 +412,7 @@ void Daemon::shutdown() {
   link_retry_timer_.cancel();
   link_readable_.cancel();
   if (reserved_ip_) reserved_ip_->stop();
+  if (checks_) checks_->stop();
   readable_.cancel();
   signals_.cancel();
   control_.reset();
@@ -420,10 +443,10 @@ util::Expected<std::string, std::string> Daemon::reload() {
       next.control.socket != cfg_.control.socket || next.vrrp.source != cfg_.vrrp.source ||
       next.virtual_ip.addresses != cfg_.virtual_ip.addresses ||
       next.instance.track_interfaces != cfg_.instance.track_interfaces ||
-      !(next.reserved_ip == cfg_.reserved_ip)) {
+      !(next.reserved_ip == cfg_.reserved_ip) || !(next.checks == cfg_.checks)) {
     const std::string why =
-        "name, interface, track_interface, source, virtual_router_id, virtual_ip, reserved_ip "
-        "and control socket cannot change without a restart";
+        "name, interface, track_interface, source, virtual_router_id, virtual_ip, reserved_ip, "
+        "checks and control socket cannot change without a restart";
     log_->error("reload refused: {}; keeping the running configuration", why);
     return util::unexpected("reload refused, the running configuration is kept: " + why);
   }
@@ -522,6 +545,7 @@ control::Status Daemon::status() const {
   if (auto m = instance_.master()) s.master = m->to_string();
   s.maintenance = instance_.maintenance();
   if (reserved_ip_) s.reserved_ip = reserved_ip_->status();
+  if (checks_) s.checks = checks_->statuses();
   s.transport = cfg_.vrrp.transport == config::Transport::kUdp ? "udp" : "vrrp";
   s.interface = cfg_.instance.interface;
   s.advert_interval = util::format_duration(cfg_.vrrp.advert_interval);

@@ -6,9 +6,6 @@ std::vector<config::Problem> unsupported_features(const config::Config& cfg) {
   std::vector<config::Problem> out;
   const std::string why = "is valid but not supported by this version of failoverd yet; remove it "
                           "rather than believe it is in effect";
-  for (const auto& check : cfg.checks) {
-    out.push_back({"check." + check.name, "", "health checks " + why});
-  }
   if (cfg.reserved_ip.provider != config::Provider::kNone &&
       cfg.reserved_ip.provider != config::Provider::kDigitalOcean) {
     out.push_back({"reserved_ip", "provider",

@@ -21,7 +21,9 @@
 #include "failoverd/config/config.h"
 #include "failoverd/control/control_protocol.h"
 #include "failoverd/core/instance.h"
+#include "failoverd/daemon/check_runner.h"
 #include "failoverd/daemon/drop_log.h"
+#include "failoverd/daemon/reserved_ip.h"
 #include "failoverd/daemon/virtual_ips.h"
 #include "failoverd/net/address_manager.h"
 #include "failoverd/net/link_monitor.h"
@@ -85,6 +87,7 @@ class Daemon {
   void on_link_events();
   // Recomputes the fault from its sources (links; health checks) and tells core.
   void update_fault();
+  void on_verdict(const health::Verdict& v);
   std::optional<std::string> fault_reason() const;
   control::Outcome handle_control(const control::Request& request);
 
@@ -107,6 +110,10 @@ class Daemon {
   std::unique_ptr<net::LinkMonitor> links_;
   boost::asio::posix::stream_descriptor link_readable_;
   boost::asio::steady_timer link_retry_timer_;
+  std::unique_ptr<ReservedIpKeeper> reserved_ip_;  // only with [reserved_ip]
+  std::unique_ptr<CheckRunner> checks_;             // only with [check.NAME] sections
+  health::Verdict verdict_;                         // of the checks, as last reported
+  std::optional<std::string> claim_fault_;          // a claim failed for good (e.g. bad token)
   bool faulted_ = false;
   core::Instance instance_;
   DropLog drop_log_;

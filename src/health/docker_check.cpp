@@ -1,0 +1,350 @@
+#include "failoverd/health/docker_check.h"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <nlohmann/json.hpp>
+
+#include "curl_get.h"
+#include "failoverd/util/duration.h"
+
+namespace failoverd::health {
+
+using nlohmann::json;
+
+std::string percent_encode(std::string_view text) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(text.size() * 3);
+  for (const char ch : text) {
+    const auto c = static_cast<unsigned char>(ch);
+    const bool unreserved = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+                            (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' ||
+                            c == '~';
+    if (unreserved) {
+      out += ch;
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 0xF];
+    }
+  }
+  return out;
+}
+
+std::string docker_filters_json(const config::DockerCheckSpec& spec) {
+  json filters = json::object();
+  filters["status"] = json::array({"running"});
+  if (!spec.labels.empty()) filters["label"] = spec.labels;
+  if (spec.name) filters["name"] = json::array({*spec.name});
+  // Replace: a config value is not guaranteed to be valid UTF-8, and dump() would throw.
+  return filters.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+std::string docker_containers_target(std::string_view api_version,
+                                     const config::DockerCheckSpec& spec) {
+  return "/v" + std::string(api_version) +
+         "/containers/json?filters=" + percent_encode(docker_filters_json(spec));
+}
+
+namespace {
+
+bool is_api_version(const std::string& v) {
+  const auto dot = v.find('.');
+  if (dot == std::string::npos || dot == 0 || dot > 3 || v.size() - dot - 1 == 0 ||
+      v.size() - dot - 1 > 3) {
+    return false;
+  }
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    if (i != dot && (v[i] < '0' || v[i] > '9')) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+std::optional<std::string> parse_api_version(std::string_view header_value) {
+  std::string v(header_value);
+  if (!is_api_version(v)) return std::nullopt;
+  return v;
+}
+
+namespace {
+
+// Counts while parsing (nlohmann's SAX interface): no document is built, which makes a
+// 100-container listing several times cheaper than parsing it into a json value first.
+// Depth 0 is outside everything, 1 inside the root array, 2 inside a container object, 3 inside
+// its Labels object.
+class Counter final : public json::json_sax_t {
+ public:
+  explicit Counter(const config::DockerCheckSpec& spec) {
+    for (const auto& f : spec.labels) {
+      const auto eq = f.find('=');
+      filters_.push_back({f.substr(0, eq), eq == std::string::npos
+                                                ? std::nullopt
+                                                : std::optional<std::string>(f.substr(eq + 1))});
+    }
+    matched_.resize(filters_.size());
+  }
+
+  int running() const { return running_; }
+  const std::string& error() const { return error_; }
+
+  bool null() override { return scalar("null", nullptr); }
+  bool boolean(bool) override { return scalar("a boolean", nullptr); }
+  bool number_integer(number_integer_t) override { return scalar("a number", nullptr); }
+  bool number_unsigned(number_unsigned_t) override { return scalar("a number", nullptr); }
+  bool number_float(number_float_t, const string_t&) override {
+    return scalar("a number", nullptr);
+  }
+  bool string(string_t& val) override { return scalar("a string", &val); }
+  bool binary(binary_t&) override { return scalar("binary", nullptr); }
+
+  bool start_object(std::size_t) override {
+    if (depth_ == 0) return fail_root("an object");
+    if (depth_ == 1) {
+      in_entry_ = true;
+      state_running_ = true;
+      std::fill(matched_.begin(), matched_.end(), false);
+    } else if (depth_ == 2 && take_key() == Key::kLabels) {
+      in_labels_ = true;
+    }
+    pending_ = Key::kNone;
+    ++depth_;
+    return true;
+  }
+  bool end_object() override {
+    --depth_;
+    if (depth_ == 2) in_labels_ = false;
+    if (depth_ == 1 && in_entry_) {
+      in_entry_ = false;
+      ++entries_;
+      if (state_running_ && std::all_of(matched_.begin(), matched_.end(), [](bool m) { return m; })) {
+        ++running_;
+      }
+    }
+    return true;
+  }
+  bool start_array(std::size_t) override {
+    if (depth_ == 1) return fail_entry("an array");
+    pending_ = Key::kNone;
+    ++depth_;
+    return true;
+  }
+  bool end_array() override {
+    --depth_;
+    return true;
+  }
+  bool key(string_t& val) override {
+    if (depth_ == 2) {
+      pending_ = val == "State" ? Key::kState : val == "Labels" ? Key::kLabels : Key::kNone;
+    } else if (depth_ == 3 && in_labels_) {
+      label_key_ = val;
+      pending_ = Key::kLabel;
+    }
+    return true;
+  }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override {
+    if (error_.empty()) error_ = "not JSON";
+    return false;
+  }
+
+ private:
+  enum class Key { kNone, kState, kLabels, kLabel };
+  struct Filter {
+    std::string key;
+    std::optional<std::string> value;  // nullopt: the key alone must be present
+  };
+
+  Key take_key() { return std::exchange(pending_, Key::kNone); }
+
+  bool scalar(const char* kind, const std::string* text) {
+    if (depth_ == 0) return fail_root(kind);
+    if (depth_ == 1) return fail_entry(kind);
+    const Key k = take_key();
+    // The engine was asked for running containers only; a State saying otherwise is trusted.
+    if (depth_ == 2 && k == Key::kState && text != nullptr && *text != "running") {
+      state_running_ = false;
+    }
+    if (depth_ == 3 && k == Key::kLabel) {
+      for (std::size_t i = 0; i < filters_.size(); ++i) {
+        if (filters_[i].key == label_key_ &&
+            (!filters_[i].value || (text != nullptr && *text == *filters_[i].value))) {
+          matched_[i] = true;
+        }
+      }
+    }
+    return true;
+  }
+  bool fail_root(const char* kind) {
+    error_ = std::string("response is ") + kind + ", not an array of containers";
+    return false;
+  }
+  bool fail_entry(const char* kind) {
+    error_ = "container entry " + std::to_string(entries_) + " is " + kind + ", not an object";
+    return false;
+  }
+
+  std::vector<Filter> filters_;
+  std::vector<bool> matched_;
+  int depth_ = 0;
+  bool in_entry_ = false;
+  bool in_labels_ = false;
+  bool state_running_ = true;
+  Key pending_ = Key::kNone;
+  std::string label_key_;
+  int running_ = 0;
+  int entries_ = 0;
+  std::string error_;
+};
+
+}  // namespace
+
+util::Expected<int, std::string> count_running_containers(std::string_view body,
+                                                          const config::DockerCheckSpec& spec) {
+  if (body.find_first_not_of(" \t\r\n") == std::string_view::npos) {
+    return util::unexpected(std::string("response body is empty"));
+  }
+  Counter counter(spec);
+  if (json::sax_parse(body, &counter)) return counter.running();
+  if (counter.error() == "not JSON") {
+    return util::unexpected("response is not JSON: \"" + one_line(body.substr(0, 60), 40) + "\"");
+  }
+  return util::unexpected(counter.error());
+}
+
+std::string describe_docker_filters(const config::DockerCheckSpec& spec) {
+  std::string out;
+  for (const auto& label : spec.labels) {
+    if (!out.empty()) out += ", ";
+    out += "label " + label;
+  }
+  if (spec.name) {
+    if (!out.empty()) out += ", ";
+    out += "name " + *spec.name;
+  }
+  return out.empty() ? "all containers" : out;
+}
+
+CheckResult judge_container_count(int running, const config::DockerCheckSpec& spec) {
+  CheckResult r;
+  r.ok = running >= spec.min_running;
+  const std::string filters = " (" + describe_docker_filters(spec) + ")";
+  if (r.ok) {
+    r.detail = std::to_string(running) + (running == 1 ? " container" : " containers") +
+               " running, " + std::to_string(spec.min_running) + " required" + filters;
+  } else {
+    r.detail = std::to_string(running) + " of " + std::to_string(spec.min_running) +
+               " required containers running" + filters;
+  }
+  r.detail = one_line(r.detail, 300);
+  return r;
+}
+
+std::string docker_error_detail(long status, std::string_view body) {
+  std::string out = "HTTP " + std::to_string(status);
+  const json j = json::parse(body, nullptr, false);
+  if (j.is_object()) {
+    const auto it = j.find("message");
+    if (it != j.end() && it->is_string()) {
+      return one_line(out + ": " + it->get_ref<const std::string&>(), 300);
+    }
+  }
+  if (!body.empty()) out += ": " + one_line(body.substr(0, 400), 200);
+  return out;
+}
+
+// ---- DockerCheck ----
+
+struct DockerCheck::Curl {
+  detail::CurlEasy easy;
+};
+
+DockerCheck::DockerCheck(config::DockerCheckSpec spec, std::chrono::microseconds timeout)
+    : spec_(std::move(spec)), timeout_(timeout), curl_(std::make_unique<Curl>()) {}
+
+DockerCheck::~DockerCheck() = default;
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::string describe_error(const detail::GetError& e, const std::string& socket,
+                           std::chrono::microseconds timeout) {
+  switch (e.code) {
+    case CURLE_COULDNT_CONNECT:
+      if (e.os_errno != 0) return "docker socket " + socket + ": " + std::strerror(e.os_errno);
+      return "docker socket " + socket + ": cannot connect";
+    case CURLE_OPERATION_TIMEDOUT:
+      return "docker API on " + socket + " did not answer within " +
+             util::format_duration(timeout);
+    case CURLE_PARTIAL_FILE:
+    case CURLE_RECV_ERROR:
+    case CURLE_GOT_NOTHING:
+      return "docker API closed the connection mid-response (" + e.message + ")";
+    default:
+      return "docker API: " + e.message;
+  }
+}
+
+}  // namespace
+
+CheckResult DockerCheck::run() {
+  const auto start = Clock::now();
+  const auto deadline = start + timeout_;
+  auto finish = [&](CheckResult r) {
+    r.detail = one_line(r.detail, 400);
+    r.duration = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start);
+    return r;
+  };
+  auto fail = [&](std::string detail) { return finish(CheckResult{false, std::move(detail), {}}); };
+  auto remaining = [&] {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+  };
+
+  // curl says only "Couldn't connect" for a missing socket; stat() says why.
+  struct stat st {};
+  if (::stat(spec_.socket.c_str(), &st) != 0) {
+    return fail("docker socket " + spec_.socket + ": " + std::strerror(errno));
+  }
+  if (!S_ISSOCK(st.st_mode)) return fail("docker socket " + spec_.socket + ": not a socket");
+
+  detail::GetRequest req;
+  req.unix_socket = spec_.socket;
+  req.max_body = kDockerMaxBody;
+
+  if (!api_version_) {
+    req.url = "http://localhost/_ping";
+    req.capture_header = "Api-Version";
+    req.timeout = remaining();
+    auto ping = curl_->easy.get(req);
+    req.capture_header.clear();
+    if (!ping) return fail(describe_error(ping.error(), spec_.socket, timeout_));
+    api_version_ =
+        parse_api_version(ping->header).value_or(std::string(kFallbackDockerApiVersion));
+  }
+
+  req.url = "http://localhost" + docker_containers_target(*api_version_, spec_);
+  req.timeout = remaining();
+  if (req.timeout.count() <= 0) {
+    return fail("docker API on " + spec_.socket + " did not answer within " +
+                util::format_duration(timeout_));
+  }
+  auto listing = curl_->easy.get(req);
+  if (!listing) return fail(describe_error(listing.error(), spec_.socket, timeout_));
+  if (listing->truncated) {
+    return fail("docker API answer is larger than " + std::to_string(kDockerMaxBody >> 20) +
+                " MiB; refused");
+  }
+  if (listing->status != 200) {
+    api_version_.reset();  // maybe "client version too old/new": negotiate again next time
+    return fail("docker API: " + docker_error_detail(listing->status, listing->body));
+  }
+  const auto count = count_running_containers(listing->body, spec_);
+  if (!count) return fail("docker API: " + count.error());
+  return finish(judge_container_count(*count, spec_));
+}
+
+}  // namespace failoverd::health
