@@ -4,7 +4,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <csignal>
+#include <cstring>
 #include <ctime>
 #include <stdexcept>
 
@@ -57,6 +59,14 @@ std::string iso8601(std::chrono::system_clock::time_point t) {
   return buf;
 }
 
+// asio descriptors own and close what they watch, while the sockets belong to the transport
+// and the link monitor: let asio watch a duplicate.
+int dup_for_asio(int fd) {
+  const int dup = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
+  if (dup < 0) throw std::runtime_error(std::string("dup of a socket failed: ") + std::strerror(errno));
+  return dup;
+}
+
 util::Ipv4 resolve_source(const config::Config& cfg) {
   if (cfg.vrrp.source) return *cfg.vrrp.source;
   auto addr = net::first_ipv4_address(cfg.instance.interface);
@@ -85,55 +95,68 @@ Daemon::Daemon(asio::io_context& io, Options options, config::Config cfg)
       instance_(config::to_core_params(cfg_, source_)),
       started_at_(std::chrono::steady_clock::now()) {
   install_transport(make_transport(cfg_));
-  if (!cfg_.virtual_ip.addresses.empty()) {
-    address_manager_ = net::make_netlink_address_manager();
-    std::vector<net::InterfaceAddress> vips;
-    for (const auto& c : cfg_.virtual_ip.addresses) vips.push_back({c.address, c.prefix_len});
-    // The ledger sits beside the control socket, in the runtime directory: it lives as long
-    // as the boot does, like the addresses it records.
-    vips_.emplace(*address_manager_, cfg_.instance.interface, std::move(vips),
-                  cfg_.control.socket + ".vips");
-    log_vip_events(vips_->clean_up_previous_run());
-  }
-  // The heartbeat interface first: its losing every IPv4 address is a fault too.
-  std::vector<std::string> watched{cfg_.instance.interface};
-  for (const auto& t : cfg_.instance.track_interfaces) watched.push_back(t);
-  links_ = std::make_unique<net::LinkMonitor>(watched);
-  link_readable_.assign(::fcntl(links_->fd(), F_DUPFD_CLOEXEC, 0));
-  if (!cfg_.checks.empty()) {
-    checks_ = std::make_unique<CheckRunner>(io_, cfg_.checks, log_,
-                                            [this](const health::Verdict& v) { on_verdict(v); });
-    // Until a check has risen it counts as failing: a fresh node with a broken service must
-    // never become MASTER.
-    verdict_ = checks_->verdict();
-  }
-  if (cfg_.reserved_ip.provider == config::Provider::kDigitalOcean) {
-    // Read the token now, on the loop thread: a bad token file is a start-up error.
-    auto do_options = cloud::digitalocean_options(cfg_.reserved_ip);
-    if (!do_options) throw std::runtime_error(do_options.error().message);
-    auto log = log_;
-    do_options->log = [log](const std::string& line) { log->debug("digitalocean: {}", line); };
-    auto make = [o = std::move(*do_options),
-                 log]() -> std::unique_ptr<cloud::ReservedAddressProvider> {
-      cloud::HttpClientOptions http;
-      http.log = [log](const std::string& line) { log->debug("http: {}", line); };
-      return std::make_unique<cloud::DigitalOcean>(
-          o, std::make_unique<cloud::CurlHttpClient>(std::move(http)));
-    };
-    reserved_ip_ = std::make_unique<ReservedIpKeeper>(
-        io_, cfg_.reserved_ip.address->to_string(), "digitalocean",
-        std::chrono::duration_cast<std::chrono::milliseconds>(cfg_.reserved_ip.reconcile_interval),
-        std::move(make), log_, [this](const std::string& why) {
-          claim_fault_ = why;
-          update_fault();
-        });
-  }
+  setup_virtual_ips();
+  setup_link_monitor();
+  setup_checks();
+  setup_reserved_ip();
   control_ = std::make_unique<control::ControlServer>(
       io_, cfg_.control.socket,
       [this](const control::Request& r) { return handle_control(r); });
 }
 
 Daemon::~Daemon() = default;
+
+void Daemon::setup_virtual_ips() {
+  if (cfg_.virtual_ip.addresses.empty()) return;
+  address_manager_ = net::make_netlink_address_manager();
+  std::vector<net::InterfaceAddress> vips;
+  for (const auto& c : cfg_.virtual_ip.addresses) vips.push_back({c.address, c.prefix_len});
+  // The ledger sits beside the control socket, in the runtime directory: it lives as long
+  // as the boot does, like the addresses it records.
+  vips_.emplace(*address_manager_, cfg_.instance.interface, std::move(vips),
+                cfg_.control.socket + ".vips");
+  log_vip_events(vips_->clean_up_previous_run());
+}
+
+void Daemon::setup_link_monitor() {
+  // The heartbeat interface first: its losing every IPv4 address is a fault too.
+  std::vector<std::string> watched{cfg_.instance.interface};
+  for (const auto& t : cfg_.instance.track_interfaces) watched.push_back(t);
+  links_ = std::make_unique<net::LinkMonitor>(watched);
+  link_readable_.assign(dup_for_asio(links_->fd()));
+}
+
+void Daemon::setup_checks() {
+  if (cfg_.checks.empty()) return;
+  checks_ = std::make_unique<CheckRunner>(io_, cfg_.checks, log_,
+                                          [this](const health::Verdict& v) { on_verdict(v); });
+  // Until a check has risen it counts as failing: a fresh node with a broken service must
+  // never become MASTER.
+  verdict_ = checks_->verdict();
+}
+
+void Daemon::setup_reserved_ip() {
+  if (cfg_.reserved_ip.provider != config::Provider::kDigitalOcean) return;
+  // Read the token now, on the loop thread: a bad token file is a start-up error.
+  auto do_options = cloud::digitalocean_options(cfg_.reserved_ip);
+  if (!do_options) throw std::runtime_error(do_options.error().message);
+  auto log = log_;
+  do_options->log = [log](const std::string& line) { log->debug("digitalocean: {}", line); };
+  auto make = [o = std::move(*do_options),
+               log]() -> std::unique_ptr<cloud::ReservedAddressProvider> {
+    cloud::HttpClientOptions http;
+    http.log = [log](const std::string& line) { log->debug("http: {}", line); };
+    return std::make_unique<cloud::DigitalOcean>(
+        o, std::make_unique<cloud::CurlHttpClient>(std::move(http)));
+  };
+  reserved_ip_ = std::make_unique<ReservedIpKeeper>(
+      io_, cfg_.reserved_ip.address->to_string(), "digitalocean",
+      std::chrono::duration_cast<std::chrono::milliseconds>(cfg_.reserved_ip.reconcile_interval),
+      std::move(make), log_, [this](const std::string& why) {
+        claim_fault_ = why;
+        update_fault();
+      });
+}
 
 core::Time Daemon::now() const {
   return std::chrono::duration_cast<core::Time>(
@@ -170,10 +193,7 @@ void Daemon::retire_transport() {
 
 void Daemon::install_transport(std::unique_ptr<net::Transport> transport) {
   retire_transport();
-  // The descriptor only waits for readability; the transport keeps owning the socket, so
-  // watch a duplicate that asio may close.
-  const int dup = ::fcntl(transport->fd(), F_DUPFD_CLOEXEC, 0);
-  if (dup < 0) throw std::runtime_error("dup of the transport socket failed");
+  const int dup = dup_for_asio(transport->fd());
   if (readable_.is_open()) readable_.close();  // cancels the wait on the old socket
   readable_.assign(dup);
   transport_ = std::move(transport);

@@ -66,6 +66,10 @@ class Daemon {
 
  private:
   core::Time now() const;
+  void setup_virtual_ips();
+  void setup_link_monitor();
+  void setup_checks();
+  void setup_reserved_ip();
   // Throws std::runtime_error with a clear message when the transport cannot be made.
   std::unique_ptr<net::Transport> make_transport(const config::Config& cfg) const;
   void install_transport(std::unique_ptr<net::Transport> transport);
