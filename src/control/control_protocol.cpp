@@ -236,7 +236,13 @@ util::Expected<Response, std::string> parse_response(std::string_view line) {
 json to_json(const Status& s) {
   json checks = json::array();
   for (const auto& c : s.checks)
-    checks.push_back({{"name", c.name}, {"type", c.type}, {"ok", c.ok}, {"detail", c.detail}});
+    checks.push_back({{"name", c.name},
+                      {"type", c.type},
+                      {"ok", c.ok},
+                      {"detail", c.detail},
+                      {"last_run", c.last_run ? json(*c.last_run) : json(nullptr)},
+                      {"consecutive_passes", c.consecutive_passes},
+                      {"consecutive_failures", c.consecutive_failures}});
   json reserved_ip = nullptr;
   if (s.reserved_ip) {
     const auto& r = *s.reserved_ip;
@@ -301,6 +307,9 @@ util::Expected<Status, std::string> status_from_json(const json& j) {
         cr.str("type", check.type, kRequired);
         cr.boolean("ok", check.ok, kRequired);
         cr.str("detail", check.detail);
+        cr.opt_str("last_run", check.last_run);
+        cr.integer("consecutive_passes", check.consecutive_passes);
+        cr.integer("consecutive_failures", check.consecutive_failures);
         if (cr.error()) {
           r.fail("checks", "entry: " + *cr.error());
           break;

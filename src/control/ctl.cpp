@@ -95,6 +95,27 @@ int run_status(const ControlClient& client, const CtlInvocation& inv, std::ostre
   return kExitOk;
 }
 
+// `failoverctl checks`: each check with its last result, streaks and time of the last run.
+int run_checks(const ControlClient& client, const CtlInvocation& inv, std::ostream& out,
+               std::ostream& err) {
+  auto result = client.call("status");
+  if (!result) {
+    print_error(err, result.error().message);
+    return exit_code_for(result.error());
+  }
+  if (inv.json) {
+    out << (*result)["checks"].dump(-1, ' ', false, json::error_handler_t::replace) << "\n";
+    return kExitOk;
+  }
+  auto status = status_from_json(*result);
+  if (!status) {
+    print_error(err, "malformed answer from failoverd: " + status.error());
+    return kExitUnreachable;
+  }
+  out << format_checks_table(status->checks);
+  return kExitOk;
+}
+
 // Polls status until every check passes. Errors reaching the daemon are retried until the
 // deadline: during a rolling update the daemon may be restarting.
 int run_wait_healthy(const ControlClient& client, const CtlInvocation& inv, std::ostream& out,
@@ -184,6 +205,30 @@ util::Expected<std::filesystem::path, std::string> resolve_socket(
                           "); choose one with --instance NAME");
 }
 
+std::string format_checks_table(const std::vector<CheckStatus>& checks) {
+  if (checks.empty()) return "checks: none configured\n";
+  std::ostringstream o;
+  std::size_t name_w = 4;
+  std::size_t type_w = 4;
+  for (const auto& c : checks) {
+    name_w = std::max(name_w, c.name.size());
+    type_w = std::max(type_w, c.type.size());
+  }
+  const auto pad = [](const std::string& text, std::size_t width) {
+    return text + std::string(width - std::min(width, text.size()) + 2, ' ');
+  };
+  o << "  " << pad("NAME", name_w) << pad("TYPE", type_w)
+    << "OK    PASSES  FAILS  LAST RUN              DETAIL\n";
+  for (const auto& c : checks) {
+    char streaks[32];
+    std::snprintf(streaks, sizeof streaks, "%-6d  %-5d  ", c.consecutive_passes,
+                  c.consecutive_failures);
+    o << "  " << pad(c.name, name_w) << pad(c.type, type_w) << (c.ok ? "ok    " : "FAIL  ")
+      << streaks << pad(c.last_run.value_or("never"), 20) << c.detail << "\n";
+  }
+  return o.str();
+}
+
 std::string format_status_table(const Status& s) {
   std::ostringstream o;
   o << "failoverd " << s.name << ": " << s.state;
@@ -229,20 +274,7 @@ std::string format_status_table(const Status& s) {
     o << "checks: none configured\n";
     return o.str();
   }
-  o << "checks (" << s.checks.size() << "):\n";
-  std::size_t name_w = 4;
-  std::size_t type_w = 4;
-  for (const auto& c : s.checks) {
-    name_w = std::max(name_w, c.name.size());
-    type_w = std::max(type_w, c.type.size());
-  }
-  const auto pad = [](const std::string& text, std::size_t width) {
-    return text + std::string(width - std::min(width, text.size()) + 2, ' ');
-  };
-  o << "  " << pad("NAME", name_w) << pad("TYPE", type_w) << "OK    DETAIL\n";
-  for (const auto& c : s.checks)
-    o << "  " << pad(c.name, name_w) << pad(c.type, type_w) << (c.ok ? "ok    " : "FAIL  ")
-      << c.detail << "\n";
+  o << "checks (" << s.checks.size() << "):\n" << format_checks_table(s.checks);
   return o.str();
 }
 
@@ -256,6 +288,7 @@ int run_ctl(const CtlInvocation& inv, std::ostream& out, std::ostream& err,
   const ControlClient client(*path, inv.call_timeout);
   if (inv.command == "status") return run_status(client, inv, out, err);
   if (inv.command == "wait-healthy") return run_wait_healthy(client, inv, out, err);
+  if (inv.command == "checks") return run_checks(client, inv, out, err);
   return run_generic(client, inv, out, err);
 }
 

@@ -125,7 +125,9 @@ std::vector<control::CheckStatus> CheckRunner::statuses() const {
                     std::to_string(e->config.rise) + " passes)";
       }
     }
-    if (auto at = e->tracker.last_run()) s.detail += "; last run " + iso8601(*at);
+    if (auto at = e->tracker.last_run()) s.last_run = iso8601(*at);
+    s.consecutive_passes = e->tracker.consecutive_passes();
+    s.consecutive_failures = e->tracker.consecutive_failures();
     out.push_back(std::move(s));
   }
   return out;

@@ -99,6 +99,10 @@ Daemon::Daemon(asio::io_context& io, Options options, config::Config cfg)
   setup_link_monitor();
   setup_checks();
   setup_reserved_ip();
+  const auto& n = cfg_.notify;
+  if (!n.master.empty() || !n.backup.empty() || !n.fault.empty() || !n.stop.empty()) {
+    hooks_ = std::make_unique<HookRunner>(io_, cfg_.notify, cfg_.instance.name, log_);
+  }
   control_ = std::make_unique<control::ControlServer>(
       io_, cfg_.control.socket,
       [this](const control::Request& r) { return handle_control(r); });
@@ -152,10 +156,40 @@ void Daemon::setup_reserved_ip() {
   reserved_ip_ = std::make_unique<ReservedIpKeeper>(
       io_, cfg_.reserved_ip.address->to_string(), "digitalocean",
       std::chrono::duration_cast<std::chrono::milliseconds>(cfg_.reserved_ip.reconcile_interval),
-      std::move(make), log_, [this](const std::string& why) {
+      std::move(make), log_,
+      [this](const std::string& why) {
         claim_fault_ = why;
         update_fault();
+      },
+      [this](const cloud::ClaimReport& report) {
+        run_pending_master_hook(report.ok() ? "ok" : "failed", report.detail);
       });
+}
+
+void Daemon::run_pending_master_hook(const std::string& claim, const std::string& detail) {
+  if (!master_hook_pending_ || !hooks_) return;
+  hooks_->notify(HookEvent::kMaster, *master_hook_pending_,
+                 {{"FAILOVERD_CLAIM", claim}, {"FAILOVERD_CLAIM_DETAIL", detail}});
+  master_hook_pending_.reset();
+}
+
+// Hooks run in the order of the transitions. The master hook runs once the address is ours
+// (the VIPs are added before this; the reserved IP is claimed on a worker, so its hook waits
+// for the report), and learns the outcome from FAILOVERD_CLAIM: ok, failed, or none.
+void Daemon::run_hooks_for(const core::Transition& t) {
+  if (!hooks_) return;
+  if (t.to == core::State::Master) {
+    if (reserved_ip_) {
+      master_hook_pending_ = instance_.effective_priority();
+    } else {
+      hooks_->notify(HookEvent::kMaster, instance_.effective_priority(),
+                     {{"FAILOVERD_CLAIM", "none"}});
+    }
+    return;
+  }
+  // Leaving MASTER before the claim reported: its hook still runs first, to keep the order.
+  run_pending_master_hook("pending", "left MASTER before the claim finished");
+  if (auto event = hook_event(t.to)) hooks_->notify(*event, instance_.effective_priority());
 }
 
 core::Time Daemon::now() const {
@@ -308,14 +342,16 @@ void Daemon::on_transition(const core::Transition& t) {
     if (t.to == core::State::Master) reserved_ip_->became_master();
     if (t.from == core::State::Master) reserved_ip_->left_master();
   }
-  if (!vips_) return;
-  if (t.to == core::State::Master) {
-    log_vip_events(vips_->take());
-    repeat_garp(kGarpRepeats);
-  } else if (t.from == core::State::Master) {
-    garp_timer_.cancel();
-    log_vip_events(vips_->release());
+  if (vips_) {
+    if (t.to == core::State::Master) {
+      log_vip_events(vips_->take());
+      repeat_garp(kGarpRepeats);
+    } else if (t.from == core::State::Master) {
+      garp_timer_.cancel();
+      log_vip_events(vips_->release());
+    }
   }
+  run_hooks_for(t);
 }
 
 void Daemon::log_vip_events(const std::vector<VipEvent>& events) {
@@ -426,6 +462,14 @@ void Daemon::shutdown() {
   if (stopping_) return;
   sd_notify("STOPPING=1");
   apply(instance_.shutdown(now()));
+  if (hooks_) {
+    // The stop hook runs after the priority-0 advert is out: the peer is already taking over.
+    hooks_->notify(HookEvent::kStop, instance_.effective_priority());
+    if (!hooks_->drain(std::chrono::duration_cast<std::chrono::milliseconds>(cfg_.notify.timeout) +
+                       std::chrono::seconds(1))) {
+      log_->warn("hooks still running at exit; killed");
+    }
+  }
   stopping_ = true;
   timer_.cancel();
   garp_timer_.cancel();
@@ -451,7 +495,7 @@ util::Expected<std::string, std::string> Daemon::reload() {
     log_->error("reload refused: keeping the running configuration");
     return util::unexpected("reload refused, the running configuration is kept: " + all);
   }
-  if (auto missing = unsupported_features(*loaded); !missing.empty()) {
+  if (auto missing = runtime_problems(*loaded); !missing.empty()) {
     std::string all;
     for (const auto& p : missing) all += (all.empty() ? "" : "; ") + p.to_string();
     log_->error("reload refused: {}", all);
@@ -463,10 +507,11 @@ util::Expected<std::string, std::string> Daemon::reload() {
       next.control.socket != cfg_.control.socket || next.vrrp.source != cfg_.vrrp.source ||
       next.virtual_ip.addresses != cfg_.virtual_ip.addresses ||
       next.instance.track_interfaces != cfg_.instance.track_interfaces ||
-      !(next.reserved_ip == cfg_.reserved_ip) || !(next.checks == cfg_.checks)) {
+      !(next.reserved_ip == cfg_.reserved_ip) || !(next.checks == cfg_.checks) ||
+      !(next.notify == cfg_.notify)) {
     const std::string why =
         "name, interface, track_interface, source, virtual_router_id, virtual_ip, reserved_ip, "
-        "checks and control socket cannot change without a restart";
+        "checks, notify and control socket cannot change without a restart";
     log_->error("reload refused: {}; keeping the running configuration", why);
     return util::unexpected("reload refused, the running configuration is kept: " + why);
   }

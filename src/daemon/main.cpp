@@ -1,4 +1,6 @@
 // failoverd's command line: run one instance, or validate a config file.
+#include <unistd.h>
+
 #include <iostream>
 #include <string>
 #include <vector>
@@ -7,6 +9,7 @@
 #include <boost/program_options.hpp>
 
 #include "failoverd/config/config.h"
+#include "failoverd/config/hook_files.h"
 #include "failoverd/daemon/daemon.h"
 #include "failoverd/daemon/logging.h"
 #include "failoverd/daemon/unsupported.h"
@@ -70,6 +73,10 @@ int main(int argc, char** argv) {
       print_problems(std::cout, check_path, loaded.error());
       return kExitConfig;
     }
+    if (auto hooks = config::check_hook_files(loaded->notify, ::geteuid()); !hooks.empty()) {
+      print_problems(std::cout, check_path, hooks);
+      return kExitConfig;
+    }
     std::cout << check_path << ": OK\n";
     return kExitOk;
   }
@@ -87,8 +94,8 @@ int main(int argc, char** argv) {
     print_problems(std::cerr, config_path, loaded.error());
     return kExitConfig;
   }
-  if (auto missing = unsupported_features(*loaded); !missing.empty()) {
-    print_problems(std::cerr, config_path, missing);
+  if (auto problems = runtime_problems(*loaded); !problems.empty()) {
+    print_problems(std::cerr, config_path, problems);
     return kExitConfig;
   }
   try {

@@ -23,13 +23,15 @@ ReservedIpKeeper::ReservedIpKeeper(asio::io_context& io, std::string address,
                                    std::string provider_name,
                                    std::chrono::milliseconds reconcile_interval,
                                    MakeProvider make_provider, std::shared_ptr<spdlog::logger> log,
-                                   OnPermanentFailure on_permanent_failure)
+                                   OnPermanentFailure on_permanent_failure,
+                                   OnClaimReport on_claim_report)
     : io_(io),
       address_(std::move(address)),
       provider_name_(std::move(provider_name)),
       reconcile_interval_(reconcile_interval),
       log_(std::move(log)),
       on_permanent_failure_(std::move(on_permanent_failure)),
+      on_claim_report_(std::move(on_claim_report)),
       reconcile_timer_(io),
       provider_(std::make_shared<std::unique_ptr<cloud::ReservedAddressProvider>>()),
       make_provider_(std::move(make_provider)),
@@ -127,6 +129,7 @@ void ReservedIpKeeper::on_claim(const cloud::ClaimReport& report, const std::str
       queued_ = std::make_pair(Job::kClaim, std::string("retrying after a failed claim"));
     }
   }
+  if (on_claim_report_) on_claim_report_(report);
   run_next();
 }
 

@@ -1,5 +1,9 @@
 #include "failoverd/daemon/unsupported.h"
 
+#include <unistd.h>
+
+#include "failoverd/config/hook_files.h"
+
 namespace failoverd::daemon {
 
 std::vector<config::Problem> unsupported_features(const config::Config& cfg) {
@@ -11,11 +15,14 @@ std::vector<config::Problem> unsupported_features(const config::Config& cfg) {
     out.push_back({"reserved_ip", "provider",
                    std::string(config::to_string(cfg.reserved_ip.provider)) + " " + why});
   }
-  const config::NotifyConfig& n = cfg.notify;
-  if (!n.master.empty() || !n.backup.empty() || !n.fault.empty() || !n.stop.empty()) {
-    out.push_back({"notify", "", "notify hooks " + why});
-  }
   if (cfg.metrics.listen) out.push_back({"metrics", "listen", "the metrics endpoint " + why});
+  return out;
+}
+
+std::vector<config::Problem> runtime_problems(const config::Config& cfg) {
+  auto out = unsupported_features(cfg);
+  auto hooks = config::check_hook_files(cfg.notify, ::geteuid());
+  out.insert(out.end(), hooks.begin(), hooks.end());
   return out;
 }
 

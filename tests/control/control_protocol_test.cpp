@@ -154,7 +154,7 @@ Status sample_status() {
   s.effective_priority = 140;
   s.virtual_router_id = 51;
   s.master = "10.114.0.4";
-  s.checks = {{"containers", "docker", true, "10/10 running"}, {"site", "http", false, "HTTP 503"}};
+  s.checks = {{"containers", "docker", true, "10/10 running", "2026-11-22T19:00:00Z", 5, 0}, {"site", "http", false, "HTTP 503", std::nullopt, 0, 3}};
   s.maintenance = true;
   s.transport = "udp";
   s.interface = "eth1";
@@ -208,8 +208,14 @@ TEST(StatusJson, ChecksAndReservedIpShapes) {
   const json j = to_json(s);
   EXPECT_EQ(
       j["checks"][0],
-      (json{
-          {"name", "containers"}, {"type", "docker"}, {"ok", true}, {"detail", "10/10 running"}}));
+      (json{{"name", "containers"},
+            {"type", "docker"},
+            {"ok", true},
+            {"detail", "10/10 running"},
+            {"last_run", "2026-11-22T19:00:00Z"},
+            {"consecutive_passes", 5},
+            {"consecutive_failures", 0}}));
+  EXPECT_TRUE(j["checks"][1]["last_run"].is_null());
   EXPECT_EQ(j["master"], "10.114.0.4");
   EXPECT_EQ(j["reserved_ip"]["address"], "203.0.113.10");
   EXPECT_TRUE(j["reserved_ip"]["holder"].is_null());

@@ -29,7 +29,7 @@ Status small_status() {
   s.priority = 150;
   s.effective_priority = 150;
   s.virtual_router_id = 51;
-  s.checks = {{"containers", "docker", true, "10/10 running"}};
+  s.checks = {{"containers", "docker", true, "10/10 running", "2026-11-22T19:00:00Z", 5, 0}};
   s.transport = "vrrp";
   s.pid = 99;
   return s;

@@ -23,7 +23,7 @@ Status table_status() {
   s.effective_priority = 140;
   s.virtual_router_id = 51;
   s.master = "10.114.0.4";
-  s.checks = {{"containers", "docker", true, "10/10 running"}, {"site", "http", false, "HTTP 503"}};
+  s.checks = {{"containers", "docker", true, "10/10 running", "2026-11-22T19:00:00Z", 5, 0}, {"site", "http", false, "HTTP 503", std::nullopt, 0, 3}};
   s.transport = "vrrp";
   s.interface = "eth1";
   s.advert_interval = "1s";
@@ -53,9 +53,9 @@ TEST(FormatStatusTable, ShowsEverythingAPersonLooksFor) {
             "  reserved ip   none\n"
             "  process       pid 4242, up 1d 2h 3m 4s\n"
             "checks (2):\n"
-            "  NAME        TYPE    OK    DETAIL\n"
-            "  containers  docker  ok    10/10 running\n"
-            "  site        http    FAIL  HTTP 503\n");
+            "  NAME        TYPE    OK    PASSES  FAILS  LAST RUN              DETAIL\n"
+            "  containers  docker  ok    5       0      2026-11-22T19:00:00Z  10/10 running\n"
+            "  site        http    FAIL  0       3      never                 HTTP 503\n");
 }
 
 TEST(FormatStatusTable, NoMasterNoChecksReservedIp) {

@@ -69,6 +69,9 @@ struct CheckStatus {
   std::string type;  // docker | http | tcp | exec
   bool ok = false;
   std::string detail;
+  std::optional<std::string> last_run;  // ISO-8601 time of the last run; null before the first
+  int consecutive_passes = 0;
+  int consecutive_failures = 0;
 };
 
 struct ReservedIpStatus {

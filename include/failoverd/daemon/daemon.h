@@ -23,6 +23,7 @@
 #include "failoverd/core/instance.h"
 #include "failoverd/daemon/check_runner.h"
 #include "failoverd/daemon/drop_log.h"
+#include "failoverd/daemon/hook_runner.h"
 #include "failoverd/daemon/reserved_ip.h"
 #include "failoverd/daemon/virtual_ips.h"
 #include "failoverd/net/address_manager.h"
@@ -70,6 +71,8 @@ class Daemon {
   void setup_link_monitor();
   void setup_checks();
   void setup_reserved_ip();
+  void run_hooks_for(const core::Transition& t);
+  void run_pending_master_hook(const std::string& claim, const std::string& detail);
   // Throws std::runtime_error with a clear message when the transport cannot be made.
   std::unique_ptr<net::Transport> make_transport(const config::Config& cfg) const;
   void install_transport(std::unique_ptr<net::Transport> transport);
@@ -117,6 +120,10 @@ class Daemon {
   std::unique_ptr<ReservedIpKeeper> reserved_ip_;  // only with [reserved_ip]
   std::unique_ptr<CheckRunner> checks_;             // only with [check.NAME] sections
   health::Verdict verdict_;                         // of the checks, as last reported
+  std::unique_ptr<HookRunner> hooks_;               // only with [notify] hooks
+  // The master hook waits for the claim of the reserved IP, so it can tell the hook whether
+  // the address is ours; this is the priority it will be run with.
+  std::optional<int> master_hook_pending_;
   std::optional<std::string> claim_fault_;          // a claim failed for good (e.g. bad token)
   bool faulted_ = false;
   core::Instance instance_;

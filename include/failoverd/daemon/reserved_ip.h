@@ -32,11 +32,14 @@ class ReservedIpKeeper {
   // Called on the loop thread when a claim fails in a way retrying cannot fix (a wrong
   // token): the daemon puts the node in FAULT.
   using OnPermanentFailure = std::function<void(const std::string& why)>;
+  // Called on the loop thread with every claim report (the master hook waits for the first).
+  using OnClaimReport = std::function<void(const cloud::ClaimReport& report)>;
 
   // `make_provider` runs on the worker thread, which then owns the provider.
   ReservedIpKeeper(boost::asio::io_context& io, std::string address, std::string provider_name,
                    std::chrono::milliseconds reconcile_interval, MakeProvider make_provider,
-                   std::shared_ptr<spdlog::logger> log, OnPermanentFailure on_permanent_failure);
+                   std::shared_ptr<spdlog::logger> log, OnPermanentFailure on_permanent_failure,
+                   OnClaimReport on_claim_report = {});
   ~ReservedIpKeeper();  // waits for a call in flight (bounded by the provider's deadline)
   ReservedIpKeeper(const ReservedIpKeeper&) = delete;
   ReservedIpKeeper& operator=(const ReservedIpKeeper&) = delete;
@@ -62,6 +65,7 @@ class ReservedIpKeeper {
   std::chrono::milliseconds reconcile_interval_;
   std::shared_ptr<spdlog::logger> log_;
   OnPermanentFailure on_permanent_failure_;
+  OnClaimReport on_claim_report_;
   boost::asio::steady_timer reconcile_timer_;
   boost::asio::thread_pool worker_{1};
   std::shared_ptr<std::unique_ptr<cloud::ReservedAddressProvider>> provider_;  // worker only

@@ -11,4 +11,8 @@ namespace failoverd::daemon {
 
 std::vector<config::Problem> unsupported_features(const config::Config& cfg);
 
+// What keeps a valid config from running here: unsupported features, and hook scripts that
+// others could have changed (they run with the daemon's privileges).
+std::vector<config::Problem> runtime_problems(const config::Config& cfg);
+
 }  // namespace failoverd::daemon
