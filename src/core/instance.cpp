@@ -207,7 +207,10 @@ Actions Instance::on_timer(Time now) {
   }
   if (state_ == State::Master && adver_timer_ && *adver_timer_ <= now) {
     out.push_back(advert());
-    adver_timer_ = now + params_.advert_interval;
+    // Next deadline from this one, not from `now`: a timer that fires a little late must not
+    // push every later advert back. After a long stall, restart the cadence from now.
+    const Time next = *adver_timer_ + params_.advert_interval;
+    adver_timer_ = next > now ? next : now + params_.advert_interval;
   }
   return out;
 }

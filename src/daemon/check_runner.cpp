@@ -82,6 +82,8 @@ void CheckRunner::on_result(std::size_t i, const health::CheckResult& result) {
   Entry& e = *entries_[i];
   e.running = false;
   ++e.runs;
+  if (!result.ok) ++e.failures;
+  e.last_duration = result.duration;
   const health::Verdict before = verdict();
   const bool changed = e.tracker.record(result, std::chrono::system_clock::now());
   log_->debug("check {}: {} ({}) in {}", e.config.name, result.ok ? "pass" : "FAIL",
@@ -129,6 +131,16 @@ std::vector<control::CheckStatus> CheckRunner::statuses() const {
     s.consecutive_passes = e->tracker.consecutive_passes();
     s.consecutive_failures = e->tracker.consecutive_failures();
     out.push_back(std::move(s));
+  }
+  return out;
+}
+
+std::vector<control::CheckMetrics> CheckRunner::metrics() const {
+  std::vector<control::CheckMetrics> out;
+  for (const auto& e : entries_) {
+    out.push_back({e->config.name, config::to_string(e->config.type()), e->tracker.healthy(),
+                   std::chrono::duration<double>(e->last_duration).count(), e->runs,
+                   e->failures});
   }
   return out;
 }

@@ -103,6 +103,10 @@ Daemon::Daemon(asio::io_context& io, Options options, config::Config cfg)
   if (!n.master.empty() || !n.backup.empty() || !n.fault.empty() || !n.stop.empty()) {
     hooks_ = std::make_unique<HookRunner>(io_, cfg_.notify, cfg_.instance.name, log_);
   }
+  if (cfg_.metrics.listen) {
+    metrics_server_ = std::make_unique<MetricsServer>(
+        io_, *cfg_.metrics.listen, [this] { return control::format_metrics(metrics()); });
+  }
   control_ = std::make_unique<control::ControlServer>(
       io_, cfg_.control.socket,
       [this](const control::Request& r) { return handle_control(r); });
@@ -334,6 +338,7 @@ void Daemon::apply(const core::Actions& actions) {
 
 void Daemon::on_transition(const core::Transition& t) {
   ++transitions_;
+  ++transitions_to_[core::to_string(t.to)];
   history_.push_back({std::chrono::system_clock::now(), t.from, t.to, t.reason});
   if (history_.size() > kHistorySize) history_.pop_front();
   log_->info("{} -> {}: {}", core::to_string(t.from), core::to_string(t.to), t.reason);
@@ -480,6 +485,7 @@ void Daemon::shutdown() {
   readable_.cancel();
   signals_.cancel();
   control_.reset();
+  metrics_server_.reset();
   io_.stop();
 }
 
@@ -508,10 +514,10 @@ util::Expected<std::string, std::string> Daemon::reload() {
       next.virtual_ip.addresses != cfg_.virtual_ip.addresses ||
       next.instance.track_interfaces != cfg_.instance.track_interfaces ||
       !(next.reserved_ip == cfg_.reserved_ip) || !(next.checks == cfg_.checks) ||
-      !(next.notify == cfg_.notify)) {
+      !(next.notify == cfg_.notify) || next.metrics.listen != cfg_.metrics.listen) {
     const std::string why =
         "name, interface, track_interface, source, virtual_router_id, virtual_ip, reserved_ip, "
-        "checks, notify and control socket cannot change without a restart";
+        "checks, notify, metrics and control socket cannot change without a restart";
     log_->error("reload refused: {}; keeping the running configuration", why);
     return util::unexpected("reload refused, the running configuration is kept: " + why);
   }
@@ -598,6 +604,38 @@ control::Outcome Daemon::handle_control(const control::Request& request) {
     return nlohmann::json{{"message", *r}};
   }
   return util::unexpected("\"" + request.command + "\" is not implemented yet in this version");
+}
+
+control::Metrics Daemon::metrics() const {
+  const control::Status s = status();
+  control::Metrics m;
+  m.instance = s.name;
+  m.state = s.state;
+  m.priority = s.priority;
+  m.effective_priority = s.effective_priority;
+  m.maintenance = s.maintenance;
+  m.transitions = transitions_;
+  m.transitions_to = transitions_to_;
+  m.adverts_sent = adverts_sent_;
+  m.adverts_received = adverts_received_;
+  m.advert_send_errors = send_errors_;
+  m.drops = s.drops;
+  if (checks_) m.checks = checks_->metrics();
+  if (reserved_ip_) {
+    const auto& c = reserved_ip_->counters();
+    m.claim_attempts = c.claims;
+    m.claim_successes = c.successes;
+    m.claim_failures = c.failures;
+    m.last_claim_latency_seconds = std::chrono::duration<double>(c.last_latency).count();
+  }
+  if (hooks_) {
+    const auto c = hooks_->counters();
+    m.hook_runs = c.runs;
+    m.hook_failures = c.failures;
+    m.hook_timeouts = c.timeouts;
+  }
+  m.uptime_seconds = s.uptime_s;
+  return m;
 }
 
 control::Status Daemon::status() const {

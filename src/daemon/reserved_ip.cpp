@@ -106,6 +106,9 @@ void ReservedIpKeeper::run_next() {
 }
 
 void ReservedIpKeeper::on_claim(const cloud::ClaimReport& report, const std::string& why) {
+  ++counters_.claims;
+  counters_.last_latency = report.latency;
+  ++(report.ok() ? counters_.successes : counters_.failures);
   if (report.ok()) {
     last_claim_ = now_iso8601();
     last_error_.reset();

@@ -15,7 +15,6 @@ std::vector<config::Problem> unsupported_features(const config::Config& cfg) {
     out.push_back({"reserved_ip", "provider",
                    std::string(config::to_string(cfg.reserved_ip.provider)) + " " + why});
   }
-  if (cfg.metrics.listen) out.push_back({"metrics", "listen", "the metrics endpoint " + why});
   return out;
 }
 

@@ -699,5 +699,18 @@ TEST(Maintenance, AnOwnerInMaintenanceStartsAsBackup) {
   EXPECT_EQ(c.inst().state(), State::Backup);
 }
 
+
+TEST(Master, AdvertCadenceDoesNotDriftWhenTheTimerFiresLate) {
+  Clocked c = make_master();
+  const Time first = *c.inst().next_deadline();
+  // The loop wakes 3ms late: the next advert is still due one interval after the deadline.
+  c.keep(c.inst().on_timer(first + milliseconds(3)));
+  EXPECT_EQ(c.inst().next_deadline(), first + seconds(1));
+  // After a stall longer than an interval, the cadence restarts from now.
+  const Time late = first + milliseconds(2500);
+  c.keep(c.inst().on_timer(late));
+  EXPECT_EQ(c.inst().next_deadline(), late + seconds(1));
+}
+
 }  // namespace
 }  // namespace failoverd::core

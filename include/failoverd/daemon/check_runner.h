@@ -18,6 +18,7 @@
 
 #include "failoverd/config/config.h"
 #include "failoverd/control/control_protocol.h"
+#include "failoverd/control/metrics.h"
 #include "failoverd/health/check.h"
 #include "failoverd/health/tracker.h"
 
@@ -44,6 +45,7 @@ class CheckRunner {
   health::Verdict verdict() const;
   bool empty() const { return entries_.empty(); }
   std::vector<control::CheckStatus> statuses() const;
+  std::vector<control::CheckMetrics> metrics() const;
 
  private:
   struct Entry {
@@ -53,6 +55,8 @@ class CheckRunner {
     std::unique_ptr<boost::asio::steady_timer> timer;
     bool running = false;
     std::uint64_t runs = 0;
+    std::uint64_t failures = 0;
+    std::chrono::microseconds last_duration{0};
   };
   void schedule(std::size_t i, std::chrono::steady_clock::time_point at);
   void run(std::size_t i);

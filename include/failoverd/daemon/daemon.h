@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -24,6 +25,7 @@
 #include "failoverd/daemon/check_runner.h"
 #include "failoverd/daemon/drop_log.h"
 #include "failoverd/daemon/hook_runner.h"
+#include "failoverd/daemon/metrics_server.h"
 #include "failoverd/daemon/reserved_ip.h"
 #include "failoverd/daemon/virtual_ips.h"
 #include "failoverd/net/address_manager.h"
@@ -62,6 +64,7 @@ class Daemon {
   void start();
 
   control::Status status() const;
+  control::Metrics metrics() const;
   // True when the loop stopped because of an error rather than a signal.
   bool failed() const { return failed_; }
 
@@ -121,6 +124,8 @@ class Daemon {
   std::unique_ptr<CheckRunner> checks_;             // only with [check.NAME] sections
   health::Verdict verdict_;                         // of the checks, as last reported
   std::unique_ptr<HookRunner> hooks_;               // only with [notify] hooks
+  std::unique_ptr<MetricsServer> metrics_server_;   // only with [metrics] listen
+  std::map<std::string, std::uint64_t> transitions_to_;  // by state entered
   // The master hook waits for the claim of the reserved IP, so it can tell the hook whether
   // the address is ours; this is the priority it will be run with.
   std::optional<int> master_hook_pending_;

@@ -51,6 +51,14 @@ class ReservedIpKeeper {
 
   control::ReservedIpStatus status() const;
 
+  struct Counters {
+    std::uint64_t claims = 0;  // claims that ran to a report
+    std::uint64_t successes = 0;
+    std::uint64_t failures = 0;
+    std::chrono::milliseconds last_latency{0};
+  };
+  const Counters& counters() const { return counters_; }
+
  private:
   enum class Job { kClaim, kCheck };
   void submit(Job job, std::string why);
@@ -78,6 +86,7 @@ class ReservedIpKeeper {
   std::optional<std::string> holder_;
   std::optional<std::string> last_claim_;  // ISO-8601 time of the last successful claim
   std::optional<std::string> last_error_;
+  Counters counters_;
 };
 
 }  // namespace failoverd::daemon

@@ -1,0 +1,401 @@
+#include "failoverd/daemon/metrics_server.h"
+
+// Only the asio headers needed: <boost/asio.hpp> drags in awaitable.hpp, which does not
+// compile under C++20 with Boost 1.74 unless <utility> comes first.
+#include <algorithm>
+#include <array>
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/write.hpp>
+#include <charconv>
+#include <exception>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <unordered_set>
+#include <utility>
+#include <vector>
+
+#include "failoverd/control/metrics.h"
+
+namespace failoverd::daemon {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+using boost::system::error_code;
+
+util::Expected<tcp::endpoint, std::string> parse_listen_address(std::string_view listen) {
+  const std::string quoted = "metrics listen \"" + std::string(listen) + "\"";
+  std::string_view host;
+  std::string_view port;
+  const bool bracketed = !listen.empty() && listen.front() == '[';
+  if (bracketed) {
+    const auto close = listen.find(']');
+    if (close == std::string_view::npos)
+      return util::unexpected(quoted + ": missing ']' after the IPv6 address");
+    host = listen.substr(1, close - 1);
+    const auto rest = listen.substr(close + 1);
+    if (rest.empty() || rest.front() != ':')
+      return util::unexpected(quoted + ": expected \":PORT\" after ']'");
+    port = rest.substr(1);
+  } else {
+    const auto colon = listen.rfind(':');
+    if (colon == std::string_view::npos)
+      return util::unexpected(quoted + ": expected HOST:PORT, e.g. 127.0.0.1:9798 or [::1]:9798");
+    host = listen.substr(0, colon);
+    port = listen.substr(colon + 1);
+    if (host.find(':') != std::string_view::npos)
+      return util::unexpected(quoted + ": put an IPv6 address in brackets, e.g. [::1]:9798");
+  }
+  error_code ec;
+  const auto address = asio::ip::make_address(std::string(host), ec);
+  if (ec || host.empty())
+    return util::unexpected(quoted + ": \"" + std::string(host) +
+                            "\" is not a numeric IPv4 or IPv6 address");
+  if (bracketed && !address.is_v6())
+    return util::unexpected(quoted + ": brackets are for IPv6 addresses only");
+  if (address.is_v6() && address.to_v6().scope_id() != 0)
+    return util::unexpected(quoted + ": IPv6 zone ids are not supported");
+  unsigned value = 0;
+  const auto [end, perr] = std::from_chars(port.data(), port.data() + port.size(), value);
+  if (port.empty() || perr != std::errc() || end != port.data() + port.size() || value > 65535)
+    return util::unexpected(quoted + ": port \"" + std::string(port) +
+                            "\" is not a number from 0 to 65535");
+  return tcp::endpoint(address, static_cast<unsigned short>(value));
+}
+
+namespace {
+
+constexpr std::string_view kMetricsPath = "/metrics";
+// After the answer, unread request bytes are read and dropped (at most this many) until the
+// client closes: closing with unread data would send a RST that can destroy the answer
+// before the client reads it.
+constexpr std::size_t kMaxDrainBytes = 64 * 1024;
+
+std::string http_response(std::string_view status, std::string_view content_type,
+                          std::string_view body, bool with_body, std::string_view extra = {}) {
+  std::string out;
+  out.reserve(160 + (with_body ? body.size() : 0));
+  out.append("HTTP/1.1 ").append(status).append("\r\n");
+  out.append("Content-Type: ").append(content_type).append("\r\n");
+  out.append("Content-Length: ").append(std::to_string(body.size())).append("\r\n");
+  out.append(extra);
+  out.append("Connection: close\r\n\r\n");
+  if (with_body) out.append(body);
+  return out;
+}
+
+std::string plain_response(std::string_view status, std::string_view text,
+                           std::string_view extra = {}) {
+  return http_response(status, "text/plain; charset=utf-8", std::string(text) + "\n", true, extra);
+}
+
+// The end of the header block ("\r\n\r\n", or "\n\n" from lenient clients), or npos.
+std::size_t end_of_headers(std::string_view buffer) {
+  const auto crlf = buffer.find("\r\n\r\n");
+  const auto lf = buffer.find("\n\n");
+  if (crlf == std::string_view::npos) return lf == std::string_view::npos ? lf : lf + 2;
+  if (lf == std::string_view::npos || crlf + 4 <= lf + 2) return crlf + 4;
+  return lf + 2;
+}
+
+bool is_token_char(char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+         std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+}
+
+struct RequestLine {
+  std::string_view method;
+  std::string_view path;  // without the query string
+};
+
+// "METHOD SP target SP HTTP/1.x"; anything else is a bad request.
+std::optional<RequestLine> parse_request_line(std::string_view head) {
+  auto line = head.substr(0, head.find('\n'));
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  const auto sp1 = line.find(' ');
+  if (sp1 == std::string_view::npos || sp1 == 0) return std::nullopt;
+  const auto sp2 = line.find(' ', sp1 + 1);
+  if (sp2 == std::string_view::npos || sp2 == sp1 + 1) return std::nullopt;
+  RequestLine r;
+  r.method = line.substr(0, sp1);
+  const auto target = line.substr(sp1 + 1, sp2 - sp1 - 1);
+  const auto version = line.substr(sp2 + 1);
+  if (!std::all_of(r.method.begin(), r.method.end(), is_token_char)) return std::nullopt;
+  if (version != "HTTP/1.1" && version != "HTTP/1.0") return std::nullopt;
+  if (target.front() != '/' && target != "*") return std::nullopt;
+  if (std::any_of(target.begin(), target.end(),
+                  [](char c) { return static_cast<unsigned char>(c) <= 0x20 || c == 0x7f; }))
+    return std::nullopt;
+  r.path = target.substr(0, target.find('?'));
+  return r;
+}
+
+class Session;
+
+// What outlives the MetricsServer object while handlers are still queued: every handler holds
+// a shared_ptr to it and checks `stopped` before touching anything else.
+struct State : std::enable_shared_from_this<State> {
+  State(asio::io_context& io, MetricsServer::Render r, MetricsServerOptions o)
+      : acceptor(io), retry_timer(io), render(std::move(r)), options(o) {}
+
+  void accept();
+  void reject_busy(tcp::socket& socket);
+
+  tcp::acceptor acceptor;
+  asio::steady_timer retry_timer;  // after an accept error (EMFILE...): do not spin
+  MetricsServer::Render render;
+  MetricsServerOptions options;
+  MetricsServerStats stats;
+  std::unordered_set<Session*> sessions;  // not owned: a session removes itself when done
+  bool stopped = false;
+};
+
+// One connection: read the request head (deadline armed), answer, drain, close.
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket socket, std::shared_ptr<State> state)
+      : socket_(std::move(socket)), deadline_(socket_.get_executor()), state_(std::move(state)) {
+    state_->sessions.insert(this);
+  }
+  ~Session() { state_->sessions.erase(this); }
+
+  void start() {
+    arm_deadline();
+    read_more();
+  }
+
+  void close() {
+    if (closed_) return;
+    closed_ = true;
+    error_code ignored;
+    socket_.shutdown(tcp::socket::shutdown_both, ignored);
+    socket_.close(ignored);
+    deadline_.cancel();
+  }
+
+ private:
+  enum class Phase { kReading, kWriting, kDraining };
+
+  void arm_deadline() {
+    const unsigned generation = ++deadline_generation_;
+    deadline_.expires_after(state_->options.timeout);
+    deadline_.async_wait([self = shared_from_this(), generation](const error_code& ec) {
+      // A wait that was already queued when the deadline was re-armed is stale.
+      if (!ec && generation == self->deadline_generation_) self->on_deadline();
+    });
+  }
+
+  void on_deadline() {
+    if (closed_) return;
+    if (phase_ != Phase::kReading) return close();  // the client does not read or close
+    ++state_->stats.timed_out;
+    // Whatever the client still sends is not drained: it had its time.
+    answer(plain_response("408 Request Timeout", "no complete request within the timeout"),
+           /*drain=*/false);
+  }
+
+  void read_more() {
+    const std::size_t limit = state_->options.max_request_bytes;
+    const std::size_t want = std::min(chunk_.size(), limit + 1 - buffer_.size());
+    socket_.async_read_some(
+        asio::buffer(chunk_.data(), want),
+        [self = shared_from_this()](const error_code& ec, std::size_t n) { self->on_read(ec, n); });
+  }
+
+  void on_read(const error_code& ec, std::size_t n) {
+    if (closed_ || state_->stopped) return close();
+    if (phase_ != Phase::kReading) return;  // the deadline answered already
+    MetricsServerStats& stats = state_->stats;
+    if (ec) {
+      ++stats.disconnected;  // EOF or reset before a complete request
+      return close();
+    }
+    buffer_.append(chunk_.data(), n);
+    const auto end = end_of_headers(buffer_);
+    if (end == std::string::npos) {
+      if (buffer_.size() > state_->options.max_request_bytes) {
+        ++stats.oversized;
+        return answer(
+            plain_response("431 Request Header Fields Too Large",
+                           "request is longer than " +
+                               std::to_string(state_->options.max_request_bytes) + " bytes"),
+            /*drain=*/true);
+      }
+      return read_more();
+    }
+    respond(std::string_view(buffer_).substr(0, end));
+  }
+
+  void respond(std::string_view head) {
+    MetricsServerStats& stats = state_->stats;
+    const auto request = parse_request_line(head);
+    if (!request) {
+      ++stats.bad_request;
+      return answer(plain_response("400 Bad Request", "not an HTTP/1.x request"), true);
+    }
+    const bool head_only = request->method == "HEAD";
+    if (request->method != "GET" && !head_only) {
+      ++stats.bad_method;
+      return answer(plain_response("405 Method Not Allowed", "only GET and HEAD are supported",
+                                   "Allow: GET, HEAD\r\n"),
+                    true);
+    }
+    if (request->path != kMetricsPath) {
+      ++stats.not_found;
+      return answer(plain_response("404 Not Found", "metrics are at /metrics"), true);
+    }
+    std::string body;
+    try {
+      body = state_->render();
+    } catch (const std::exception& e) {
+      ++stats.render_errors;
+      return answer(plain_response("500 Internal Server Error",
+                                   std::string("cannot render metrics: ") + e.what()),
+                    true);
+    } catch (...) {
+      ++stats.render_errors;
+      return answer(plain_response("500 Internal Server Error", "cannot render metrics"), true);
+    }
+    ++stats.served;
+    answer(http_response("200 OK", control::kMetricsContentType, body, !head_only), true);
+  }
+
+  void answer(std::string response, bool drain) {
+    phase_ = Phase::kWriting;
+    drain_ = drain;
+    answer_ = std::move(response);
+    error_code ignored;
+    socket_.cancel(ignored);  // a read still pending (after a timeout) must not race the answer
+    arm_deadline();
+    asio::async_write(
+        socket_, asio::buffer(answer_),
+        [self = shared_from_this()](const error_code& ec, std::size_t) { self->on_written(ec); });
+  }
+
+  void on_written(const error_code& ec) {
+    if (closed_ || state_->stopped || ec || !drain_) return close();
+    phase_ = Phase::kDraining;
+    error_code ignored;
+    socket_.shutdown(tcp::socket::shutdown_send, ignored);  // the client sees EOF after the answer
+    drain();
+  }
+
+  void drain() {
+    socket_.async_read_some(asio::buffer(chunk_),
+                            [self = shared_from_this()](const error_code& ec, std::size_t n) {
+                              if (self->closed_) return;
+                              self->drained_ += n;
+                              if (ec || self->state_->stopped || self->drained_ > kMaxDrainBytes)
+                                return self->close();
+                              self->drain();
+                            });
+  }
+
+  tcp::socket socket_;
+  asio::steady_timer deadline_;
+  std::shared_ptr<State> state_;
+  std::array<char, 4096> chunk_{};
+  std::string buffer_;
+  std::string answer_;
+  std::size_t drained_ = 0;
+  unsigned deadline_generation_ = 0;
+  Phase phase_ = Phase::kReading;
+  bool drain_ = false;
+  bool closed_ = false;
+};
+
+void State::accept() {
+  acceptor.async_accept([self = shared_from_this()](const error_code& ec, tcp::socket socket) {
+    if (self->stopped || ec == asio::error::operation_aborted) return;
+    if (ec) {
+      ++self->stats.accept_errors;
+      self->retry_timer.expires_after(std::chrono::milliseconds(100));
+      self->retry_timer.async_wait([self](const error_code& wait_ec) {
+        if (!wait_ec && !self->stopped) self->accept();
+      });
+      return;
+    }
+    ++self->stats.accepted;
+    if (self->sessions.size() >= self->options.max_connections) {
+      ++self->stats.busy;
+      self->reject_busy(socket);
+    } else {
+      std::make_shared<Session>(std::move(socket), self)->start();
+    }
+    self->accept();
+  });
+}
+
+void State::reject_busy(tcp::socket& socket) {
+  // A short answer into an empty socket buffer: a non-blocking write completes or is dropped.
+  error_code ignored;
+  socket.non_blocking(true, ignored);
+  const std::string response =
+      plain_response("503 Service Unavailable", "too many metrics connections");
+  asio::write(socket, asio::buffer(response), ignored);
+  socket.shutdown(tcp::socket::shutdown_both, ignored);
+  socket.close(ignored);
+}
+
+}  // namespace
+
+struct MetricsServer::Impl {
+  std::shared_ptr<State> state;
+  tcp::endpoint local;
+};
+
+MetricsServer::MetricsServer(asio::io_context& io, std::string_view listen, Render render,
+                             MetricsServerOptions options)
+    : impl_(std::make_unique<Impl>()) {
+  auto endpoint = parse_listen_address(listen);
+  if (!endpoint) throw std::runtime_error(endpoint.error());
+  impl_->state = std::make_shared<State>(io, std::move(render), options);
+  auto& acceptor = impl_->state->acceptor;
+  const auto fail = [&](std::string_view what, const error_code& ec) {
+    throw std::runtime_error("metrics listen \"" + std::string(listen) + "\": cannot " +
+                             std::string(what) + ": " + ec.message());
+  };
+  error_code ec;
+  acceptor.open(endpoint->protocol(), ec);
+  if (ec) fail("open a socket", ec);
+  // A restarted daemon must not wait for the old connections' TIME_WAIT to end.
+  acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
+  if (ec) fail("set SO_REUSEADDR", ec);
+  acceptor.bind(*endpoint, ec);
+  if (ec) fail("bind", ec);
+  acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) fail("listen", ec);
+  impl_->local = acceptor.local_endpoint(ec);
+  if (ec) fail("read the bound address", ec);
+  impl_->state->accept();
+}
+
+MetricsServer::~MetricsServer() {
+  State& state = *impl_->state;
+  state.stopped = true;
+  error_code ignored;
+  state.acceptor.close(ignored);
+  state.retry_timer.cancel();
+  // close() may drop a session's last reference, which erases it from the set: copy first.
+  const std::vector<Session*> open(state.sessions.begin(), state.sessions.end());
+  for (Session* s : open) s->close();
+}
+
+tcp::endpoint MetricsServer::local_endpoint() const {
+  return impl_->local;
+}
+
+std::uint16_t MetricsServer::port() const {
+  return impl_->local.port();
+}
+
+std::size_t MetricsServer::open_connections() const {
+  return impl_->state->sessions.size();
+}
+
+const MetricsServerStats& MetricsServer::stats() const {
+  return impl_->state->stats;
+}
+
+}  // namespace failoverd::daemon
