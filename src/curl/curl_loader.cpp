@@ -1,0 +1,144 @@
+// libcurl, loaded on first use.
+//
+// Linking libcurl maps about forty libraries into the daemon (GnuTLS, Kerberos, LDAP, SASL,
+// ...) and keeps ~4.5 MB of their pages resident, although only health checks and cloud
+// providers make HTTP calls. This file defines the dozen libcurl functions failoverd calls,
+// with libcurl's own signatures from <curl/curl.h>; each forwards to the real function,
+// resolved with dlopen("libcurl.so.4") the first time any of them is called. A daemon
+// without such a check or provider never loads libcurl.
+//
+// When libcurl cannot be loaded, curl_global_init and curl_easy_init fail the documented way
+// (CURLE_FAILED_INIT, nullptr), so callers report a clear error instead of crashing; the
+// other functions are only reachable with a handle from curl_easy_init.
+#include <curl/curl.h>
+#include <dlfcn.h>
+
+#include <cstdarg>
+#include <mutex>
+
+namespace {
+
+struct Curl {
+  void* lib = nullptr;
+  CURLcode (*global_init)(long) = nullptr;
+  CURL* (*easy_init)() = nullptr;
+  void (*easy_cleanup)(CURL*) = nullptr;
+  void (*easy_reset)(CURL*) = nullptr;
+  CURLcode (*easy_setopt)(CURL*, CURLoption, ...) = nullptr;
+  CURLcode (*easy_getinfo)(CURL*, CURLINFO, ...) = nullptr;
+  CURLcode (*easy_perform)(CURL*) = nullptr;
+  const char* (*easy_strerror)(CURLcode) = nullptr;
+  curl_slist* (*slist_append)(curl_slist*, const char*) = nullptr;
+  void (*slist_free_all)(curl_slist*) = nullptr;
+  time_t (*getdate)(const char*, const time_t*) = nullptr;
+};
+
+template <typename F>
+bool resolve(void* lib, const char* name, F& out) {
+  out = reinterpret_cast<F>(dlsym(lib, name));
+  return out != nullptr;
+}
+
+const Curl* curl() {
+  static Curl c;
+  static bool ok = false;
+  static std::once_flag once;
+  std::call_once(once, [] {
+    c.lib = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
+    if (c.lib == nullptr) return;
+    ok = resolve(c.lib, "curl_global_init", c.global_init) &&
+         resolve(c.lib, "curl_easy_init", c.easy_init) &&
+         resolve(c.lib, "curl_easy_cleanup", c.easy_cleanup) &&
+         resolve(c.lib, "curl_easy_reset", c.easy_reset) &&
+         resolve(c.lib, "curl_easy_setopt", c.easy_setopt) &&
+         resolve(c.lib, "curl_easy_getinfo", c.easy_getinfo) &&
+         resolve(c.lib, "curl_easy_perform", c.easy_perform) &&
+         resolve(c.lib, "curl_easy_strerror", c.easy_strerror) &&
+         resolve(c.lib, "curl_slist_append", c.slist_append) &&
+         resolve(c.lib, "curl_slist_free_all", c.slist_free_all) &&
+         resolve(c.lib, "curl_getdate", c.getdate);
+  });
+  return ok ? &c : nullptr;
+}
+
+}  // namespace
+
+extern "C" {
+
+CURLcode curl_global_init(long flags) {
+  const Curl* c = curl();
+  return c != nullptr ? c->global_init(flags) : CURLE_FAILED_INIT;
+}
+
+CURL* curl_easy_init() {
+  const Curl* c = curl();
+  return c != nullptr ? c->easy_init() : nullptr;
+}
+
+void curl_easy_cleanup(CURL* handle) {
+  if (const Curl* c = curl()) c->easy_cleanup(handle);
+}
+
+void curl_easy_reset(CURL* handle) {
+  if (const Curl* c = curl()) c->easy_reset(handle);
+}
+
+// The one variadic argument's type follows from the option number (<curl/curl.h>:
+// CURLOPTTYPE_LONG, _OBJECTPOINT, _FUNCTIONPOINT, _OFF_T, _BLOB), so it is read with its real
+// type and passed on unchanged.
+CURLcode curl_easy_setopt(CURL* handle, CURLoption option, ...) {
+  const Curl* c = curl();
+  if (c == nullptr) return CURLE_FAILED_INIT;
+  va_list args;
+  va_start(args, option);
+  CURLcode result;
+  const int kind = static_cast<int>(option) / 10000 * 10000;
+  if (kind == CURLOPTTYPE_LONG) {
+    result = c->easy_setopt(handle, option, va_arg(args, long));
+  } else if (kind == CURLOPTTYPE_OFF_T) {
+    result = c->easy_setopt(handle, option, va_arg(args, curl_off_t));
+  } else if (kind == CURLOPTTYPE_FUNCTIONPOINT) {
+    result = c->easy_setopt(handle, option, va_arg(args, void (*)()));
+  } else {  // object pointers, strings, slists, blobs
+    result = c->easy_setopt(handle, option, va_arg(args, void*));
+  }
+  va_end(args);
+  return result;
+}
+
+// Every CURLINFO takes a pointer to where the answer goes.
+CURLcode curl_easy_getinfo(CURL* handle, CURLINFO info, ...) {
+  const Curl* c = curl();
+  if (c == nullptr) return CURLE_FAILED_INIT;
+  va_list args;
+  va_start(args, info);
+  void* out = va_arg(args, void*);
+  va_end(args);
+  return c->easy_getinfo(handle, info, out);
+}
+
+CURLcode curl_easy_perform(CURL* handle) {
+  const Curl* c = curl();
+  return c != nullptr ? c->easy_perform(handle) : CURLE_FAILED_INIT;
+}
+
+const char* curl_easy_strerror(CURLcode code) {
+  const Curl* c = curl();
+  return c != nullptr ? c->easy_strerror(code) : "libcurl could not be loaded (libcurl.so.4)";
+}
+
+curl_slist* curl_slist_append(curl_slist* list, const char* text) {
+  const Curl* c = curl();
+  return c != nullptr ? c->slist_append(list, text) : nullptr;
+}
+
+void curl_slist_free_all(curl_slist* list) {
+  if (const Curl* c = curl()) c->slist_free_all(list);
+}
+
+time_t curl_getdate(const char* text, const time_t* unused) {
+  const Curl* c = curl();
+  return c != nullptr ? c->getdate(text, unused) : -1;
+}
+
+}  // extern "C"
