@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Runs the failover benchmark (failoverd and keepalived, same namespaces, same measurement)
-# and writes docs/benchmarks.md. As root: bash scripts/bench.sh [TRIALS]
+# Runs the benchmarks -- failover (failoverd and keepalived, same namespaces, same
+# measurement) and health checks -- and writes docs/benchmarks.md. As root: bash scripts/bench.sh [TRIALS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,11 +9,13 @@ build_dir=${BUILD_DIR:-build}
 
 bash scripts/install-deps.sh
 cmake -S . -B "$build_dir" -G "Unix Makefiles" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build "$build_dir" -j2 --target failoverd failoverctl failover_bench
+cmake --build "$build_dir" -j2 --target failoverd failoverctl failover_bench check_bench
 
 table=$(mktemp)
-trap 'rm -f "$table"' EXIT
+checks=$(mktemp)
+trap 'rm -f "$table" "$checks"' EXIT
 "$build_dir/tests/failover_bench" --trials "$trials" --out "$table"
+"$build_dir/tests/check_bench" --out "$checks" "$build_dir/failoverd" >/dev/null
 
 {
   cat <<HEADER
@@ -39,5 +41,7 @@ advert (kernel receive time), so both implementations are measured at the protoc
 
 HEADER
   cat "$table"
+  echo
+  cat "$checks"
 } > docs/benchmarks.md
 echo "wrote docs/benchmarks.md"

@@ -1,6 +1,8 @@
 // Helpers shared by the health tests.
 #pragma once
 
+#include <sched.h>
+#include <thread>
 #include <stdlib.h>
 #include <time.h>
 
@@ -44,4 +46,21 @@ inline double thread_cpu_us() {
 }
 
 }  // namespace testing
+
+// Runs f() on a thread that first moves into a new, empty network namespace (no interfaces
+// up, no routes): a name lookup there fails at once, without a DNS query leaving the machine.
+// Threads f() starts (curl's resolver, the tcp check's) inherit the namespace. Returns false,
+// without running f, when the namespace cannot be made (not root).
+template <typename F>
+bool in_empty_netns(F&& f) {
+  bool entered = false;
+  std::thread t([&] {
+    if (::unshare(CLONE_NEWNET) != 0) return;
+    entered = true;
+    f();
+  });
+  t.join();
+  return entered;
+}
+
 }  // namespace failoverd::health
