@@ -15,6 +15,8 @@ packages=(
   keepalived iproute2 iputils-ping procps curl
   # a real Docker-compatible engine for the docker check tests
   podman runc busybox-static
+  # systemd-analyze, which checks the unit in the suite
+  systemd
 )
 
 missing=()
