@@ -5,6 +5,7 @@
 #include <boost/asio/post.hpp>
 
 #include "failoverd/util/duration.h"
+#include "failoverd/util/time_format.h"
 
 namespace failoverd::daemon {
 
@@ -13,15 +14,6 @@ namespace asio = boost::asio;
 namespace {
 // Enough workers that one slow check does not hold up the others; checks are few.
 std::size_t pool_size(std::size_t checks) { return std::clamp<std::size_t>(checks, 1, 4); }
-
-std::string iso8601(std::chrono::system_clock::time_point t) {
-  const std::time_t secs = std::chrono::system_clock::to_time_t(t);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[64];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 }  // namespace
 
 CheckRunner::CheckRunner(asio::io_context& io, const std::vector<config::CheckConfig>& checks,
@@ -127,7 +119,7 @@ std::vector<control::CheckStatus> CheckRunner::statuses() const {
                     std::to_string(e->config.rise) + " passes)";
       }
     }
-    if (auto at = e->tracker.last_run()) s.last_run = iso8601(*at);
+    if (auto at = e->tracker.last_run()) s.last_run = util::iso8601(*at);
     s.consecutive_passes = e->tracker.consecutive_passes();
     s.consecutive_failures = e->tracker.consecutive_failures();
     out.push_back(std::move(s));

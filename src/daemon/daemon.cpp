@@ -19,6 +19,7 @@
 #include "failoverd/daemon/sd_notify.h"
 #include "failoverd/daemon/unsupported.h"
 #include "failoverd/util/duration.h"
+#include "failoverd/util/time_format.h"
 
 namespace failoverd::daemon {
 
@@ -45,18 +46,6 @@ std::vector<util::Ipv4> advert_addresses(const config::Config& cfg, util::Ipv4 s
   if (out.empty() && cfg.reserved_ip.address) out.push_back(*cfg.reserved_ip.address);
   if (out.empty()) out.push_back(source);
   return out;
-}
-
-std::string iso8601(std::chrono::system_clock::time_point t) {
-  const std::time_t secs = std::chrono::system_clock::to_time_t(t);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[64];
-  const auto ms =
-      std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count() % 1000;
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
-  return buf;
 }
 
 // asio descriptors own and close what they watch, while the sockets belong to the transport
@@ -590,7 +579,7 @@ control::Outcome Daemon::handle_control(const control::Request& request) {
   if (request.command == "history") {
     nlohmann::json entries = nlohmann::json::array();
     for (const auto& h : history_) {
-      entries.push_back({{"at", iso8601(h.at)},
+      entries.push_back({{"at", util::iso8601(h.at, /*millis=*/true)},
                          {"from", core::to_string(h.from)},
                          {"to", core::to_string(h.to)},
                          {"reason", h.reason}});
@@ -661,7 +650,7 @@ control::Status Daemon::status() const {
     const auto live = transport_ ? transport_->drops()[i] : 0;
     s.drops[proto::to_string(static_cast<proto::DropReason>(i))] = retired_drops_[i] + live;
   }
-  if (!history_.empty()) s.since = iso8601(history_.back().at);
+  if (!history_.empty()) s.since = util::iso8601(history_.back().at, /*millis=*/true);
   s.transitions = transitions_;
   s.uptime_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_at_).count();
   s.pid = static_cast<int>(::getpid());

@@ -4,20 +4,12 @@
 
 #include <boost/asio/post.hpp>
 
+#include "failoverd/util/time_format.h"
+
 namespace failoverd::daemon {
 
 namespace asio = boost::asio;
 
-namespace {
-std::string now_iso8601() {
-  const std::time_t secs = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[64];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-}  // namespace
 
 ReservedIpKeeper::ReservedIpKeeper(asio::io_context& io, std::string address,
                                    std::string provider_name,
@@ -110,7 +102,7 @@ void ReservedIpKeeper::on_claim(const cloud::ClaimReport& report, const std::str
   counters_.last_latency = report.latency;
   ++(report.ok() ? counters_.successes : counters_.failures);
   if (report.ok()) {
-    last_claim_ = now_iso8601();
+    last_claim_ = util::iso8601(std::chrono::system_clock::now());
     last_error_.reset();
     holder_ = "this node";
     log_->info("reserved IP {} ({}): {} in {} ms after {} assign request(s), {}: {}", address_,
