@@ -1,17 +1,15 @@
 // Runs the [notify] hooks: one at a time, in the order of the transitions, on a worker thread
 // of its own so a slow hook never delays the loop (or an advert).
 //
-// Each run: fork + execve of the hook with argv {path, INSTANCE, STATE, PRIORITY}, no shell,
-// a clean environment (PATH=/usr/sbin:/usr/bin:/sbin:/bin plus the caller's extra variables),
-// its own process group, stdin from /dev/null, stdout and stderr captured into one pipe (the
-// first kHookMaxOutput bytes kept, the rest read and dropped so the hook never blocks on a full
-// pipe). At the timeout the whole process group is killed (SIGKILL) and the hook reaped by pid;
-// when the hook exits, whatever it left in its process group is killed too, so one run is over
-// before the next starts. No SIGCHLD handler and no waitpid(-1): children are reaped by pid.
-// One log line per run (info when the hook exits 0, warn otherwise).
+// Each run is one util::run_subprocess() of the hook with argv {path, INSTANCE, STATE,
+// PRIORITY}: no shell, a clean environment (PATH=/usr/sbin:/usr/bin:/sbin:/bin plus the
+// caller's extra variables), its own process group, stdin from /dev/null, stdout and stderr
+// captured into one pipe (the first kHookMaxOutput bytes kept, the rest read and dropped so the
+// hook never blocks on a full pipe). At the timeout the whole process group is killed (SIGKILL)
+// and the hook reaped by pid; when the hook exits, whatever it left in its process group is
+// killed too, so one run is over before the next starts. The destructor cuts a running hook
+// short the same way. One log line per run (info when the hook exits 0, warn otherwise).
 #pragma once
-
-#include <sys/types.h>
 
 #include <chrono>
 #include <condition_variable>
