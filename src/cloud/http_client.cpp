@@ -191,23 +191,62 @@ std::optional<Millis> server_retry_delay(const HttpResponse& response,
   return std::clamp(*wait, Millis(0), std::max(cap, Millis(0)));
 }
 
+namespace {
+
+// One line of at most kMaxApiMessage characters, whatever the server sends.
+std::string one_line(std::string s) {
+  if (s.size() > kMaxApiMessage) s = s.substr(0, kMaxApiMessage) + "...";
+  for (char& c : s) {
+    if (c == '\n' || c == '\r' || c == '\t') c = ' ';
+  }
+  return s;
+}
+
+std::string string_at(const nlohmann::json& j, const char* key) {
+  if (!j.is_object()) return {};
+  auto it = j.find(key);
+  if (it == j.end() || !it->is_string()) return {};
+  return one_line(it->get<std::string>());
+}
+
+// An error code that may be a string ("locked") or a number (9109), as text.
+std::string code_at(const nlohmann::json& j, const char* key) {
+  if (!j.is_object()) return {};
+  auto it = j.find(key);
+  if (it == j.end()) return {};
+  if (it->is_number_integer()) return std::to_string(it->get<std::int64_t>());
+  if (it->is_string()) return one_line(it->get<std::string>());
+  return {};
+}
+
+}  // namespace
+
 void parse_api_error(std::string_view body, HttpError& error) {
   const auto j = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (!j.is_object()) return;
-  auto text = [&](const char* key) -> std::string {
-    auto it = j.find(key);
-    if (it == j.end() || !it->is_string()) return {};
-    std::string s = it->get<std::string>();
-    if (s.size() > kMaxApiMessage) s = s.substr(0, kMaxApiMessage) + "...";
-    // Keep log lines on one line whatever the server sends.
-    for (char& c : s) {
-      if (c == '\n' || c == '\r' || c == '\t') c = ' ';
+  // Hetzner Cloud: {"error":{"code":"locked","message":"...","details":{...}}}
+  if (auto it = j.find("error"); it != j.end() && it->is_object()) {
+    error.api_id = code_at(*it, "code");
+    error.api_message = string_at(*it, "message");
+    return;
+  }
+  // Cloudflare: {"success":false,"errors":[{"code":9109,"message":"..."}],"messages":[],...}
+  if (auto it = j.find("errors"); it != j.end() && it->is_array()) {
+    std::string message;
+    for (const auto& e : *it) {
+      if (!e.is_object()) continue;
+      if (error.api_id.empty()) error.api_id = code_at(e, "code");
+      const std::string m = string_at(e, "message");
+      if (m.empty()) continue;
+      message += (message.empty() ? "" : "; ") + m;
     }
-    return s;
-  };
-  error.api_id = text("id");
-  error.api_message = text("message");
-  error.request_id = text("request_id");
+    error.api_message = one_line(std::move(message));
+    return;
+  }
+  // DigitalOcean: {"id":"unauthorized","message":"...","request_id":"..."}
+  error.api_id = string_at(j, "id");
+  error.api_message = string_at(j, "message");
+  error.request_id = string_at(j, "request_id");
 }
 
 // ---- the libcurl client ----

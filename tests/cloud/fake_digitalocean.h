@@ -16,9 +16,14 @@
 // Actions behave like the real ones: the POST answers "in-progress"; the IP is "locked" until
 // the action ends; the assignment changes when it completes. By default an action completes at
 // once (the first poll sees "completed"); set_action_polls(k) keeps it in-progress for k polls.
+// set_instant_actions(true) answers the POST with the action already "completed" (the
+// assignment changes at the POST), for benchmarks that measure everything but the cloud.
 //
+// The HTTP server, recording and generic faults are FakeApiServer's (fake_api_server.h).
 // Admin paths for the standalone executable (not recorded, never faulted): GET /_fake/state,
-// GET /_fake/requests, POST /_fake/faults (JSON with the names of the fault switches below).
+// GET /_fake/requests, POST /_fake/faults (JSON with the names of the fault switches below:
+// fail_next, fail_status, rate_limit_next, retry_after, lock_next_assigns, drop_next, delay_ms,
+// corrupt_next, action_polls, error_next_actions, instant_actions).
 #pragma once
 
 #include <chrono>
@@ -29,15 +34,9 @@
 #include <string_view>
 #include <vector>
 
-namespace failoverd::cloud::testing {
+#include "fake_api_server.h"
 
-struct RecordedRequest {
-  std::string method;
-  std::string target;  // as sent, query included
-  std::string path;    // without the query
-  std::string body;
-  std::string authorization;  // the Authorization header, "" when absent
-};
+namespace failoverd::cloud::testing {
 
 struct FakeAssignment {
   std::string ip;
@@ -91,6 +90,10 @@ class FakeDigitalOcean {
   void delay_next(int n, std::chrono::milliseconds d);  // before the next n answers
   void set_action_polls(int k);                         // new actions stay in-progress for k polls
   void error_next_actions(int n);                       // the next n actions end "errored"
+  // On: POST .../actions answers the action already "completed" and the assignment changes at
+  // the POST (no polls needed).
+  void set_instant_actions(bool on);
+  void corrupt_next(int n);  // 200 with a body that is not JSON
 
   // ---- records ----
   std::vector<RecordedRequest> requests() const;

@@ -2,9 +2,9 @@
 // timeouts, retries with exponential backoff and full jitter, typed errors, redacted logs.
 //
 // Retried: timeouts, transport errors (refused, reset, dropped), 5xx and 429. A 429 waits what
-// the server asks (Retry-After seconds or HTTP date, else DigitalOcean's ratelimit-reset epoch),
-// capped. Never retried: other 4xx (the request itself is wrong), a malformed URL, an
-// over-long body. All attempts and waits fit in one total deadline.
+// the server asks (Retry-After seconds or HTTP date, else the RateLimit-Reset epoch that
+// DigitalOcean and Hetzner send), capped. Never retried: other 4xx (the request itself is
+// wrong), a malformed URL, an over-long body. All attempts and waits fit in one total deadline.
 //
 // Secrets: the bearer token goes only into the Authorization header. Log lines and error texts
 // carry the method and a redacted URL (no query, fragment or user info), never a header, and
@@ -80,9 +80,11 @@ const char* to_string(HttpErrorKind k);  // "timeout", "transport", "http status
 struct HttpError {
   HttpErrorKind kind = HttpErrorKind::kTransport;
   long status = 0;          // kHttpStatus only
-  std::string api_id;       // the API's error "id" ("unauthorized"), when the body had one
-  std::string api_message;  // the API's error "message", token-scrubbed
-  std::string request_id;   // the API's "request_id", for support tickets
+  // The API's own error, from the body (see parse_api_error): DigitalOcean's "id"
+  // ("unauthorized"), Hetzner's error.code ("locked"), Cloudflare's errors[0].code ("9109").
+  std::string api_id;
+  std::string api_message;  // the API's error message(s), one line, token-scrubbed
+  std::string request_id;   // DigitalOcean's "request_id", for support tickets
   std::string detail;       // transport/timeout reason (curl's text), token-scrubbed
   std::string request;      // "POST https://api.example/v2/x" (redacted)
   int attempts = 0;
@@ -164,8 +166,12 @@ std::optional<Millis> server_retry_delay(const HttpResponse& response,
                                          std::chrono::system_clock::time_point wall_now,
                                          Millis cap);
 
-// The API error body {"id","message","request_id"} read into `error` (fields left empty when
-// the body is not that shape). Messages are truncated to a sane length.
+// The API error body read into `error.api_id`, `api_message` and `request_id` (left empty when
+// the body is none of these shapes). Messages are one line, truncated to a sane length.
+//   DigitalOcean  {"id":"unauthorized","message":"...","request_id":"..."}
+//   Hetzner       {"error":{"code":"locked","message":"...","details":{}}}
+//   Cloudflare    {"success":false,"errors":[{"code":9109,"message":"..."},...],...}
+//                 (api_id: the first error's code as text; api_message: all messages, "; ")
 void parse_api_error(std::string_view body, HttpError& error);
 
 }  // namespace failoverd::cloud

@@ -4,10 +4,11 @@
 //   fake_do_api [--listen 127.0.0.1] [--port 0] [--port-file PATH]
 //               [--token TOKEN | --token-file PATH] [--metadata-droplet-id N]
 //               [--reserved-ip IP[=DROPLET]]... [--droplet N]... [--delay-ms MS]
-//               [--action-polls K]
+//               [--action-polls K] [--instant-actions]
 //
 // Prints "fake_do_api listening on http://ADDR:PORT" once ready. Faults and state at run
-// time: POST /_fake/faults, GET /_fake/state, GET /_fake/requests (see fake_digitalocean.h).
+// time: POST /_fake/faults, GET /_fake/state, GET /_fake/requests (see fake_digitalocean.h);
+// e.g. POST /_fake/faults {"instant_actions": true} for benchmarks.
 #include <signal.h>
 
 #include <chrono>
@@ -34,7 +35,7 @@ using failoverd::cloud::testing::FakeDigitalOcean;
             << "usage: fake_do_api [--listen ADDR] [--port N] [--port-file PATH]\n"
             << "         [--token TOKEN | --token-file PATH] [--metadata-droplet-id N]\n"
             << "         [--reserved-ip IP[=DROPLET]]... [--droplet N]... [--delay-ms MS]\n"
-            << "         [--action-polls K]\n";
+            << "         [--action-polls K] [--instant-actions]\n";
   std::exit(2);
 }
 
@@ -67,6 +68,7 @@ int main(int argc, char** argv) {
   std::vector<std::uint64_t> droplets;
   long delay_ms = 0;
   int action_polls = 0;
+  bool instant_actions = false;
 
   for (int i = 1; i < argc; ++i) {
     const std::string flag = argv[i];
@@ -102,6 +104,8 @@ int main(int argc, char** argv) {
       delay_ms = static_cast<long>(number(flag, value()));
     } else if (flag == "--action-polls") {
       action_polls = static_cast<int>(number(flag, value()));
+    } else if (flag == "--instant-actions") {
+      instant_actions = true;
     } else if (flag == "--help" || flag == "-h") {
       usage("help");
     } else {
@@ -122,6 +126,7 @@ int main(int argc, char** argv) {
     for (auto d : droplets) fake.add_droplet(d);
     fake.set_delay(std::chrono::milliseconds(delay_ms));
     fake.set_action_polls(action_polls);
+    fake.set_instant_actions(instant_actions);
     if (!port_file.empty()) {
       const std::string tmp = port_file + ".tmp";
       std::ofstream(tmp) << fake.port() << "\n";

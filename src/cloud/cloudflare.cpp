@@ -1,0 +1,352 @@
+#include "failoverd/cloud/cloudflare.h"
+
+#include <algorithm>
+#include <array>
+#include <nlohmann/json.hpp>
+
+#include "provider_util.h"
+
+namespace failoverd::cloud {
+
+namespace {
+
+using detail::ms_text;
+using detail::plural;
+using nlohmann::json;
+
+// RFC 3986 unreserved characters stay, everything else is %XX: names and ids go into paths and
+// queries as data, never as syntax.
+std::string url_encode(std::string_view s) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    if (std::isalnum(u) || c == '-' || c == '.' || c == '_' || c == '~') {
+      out += c;
+    } else {
+      out += '%';
+      out += kHex[u >> 4];
+      out += kHex[u & 0xf];
+    }
+  }
+  return out;
+}
+
+// The envelope's "result" after checking "success"; the error is a reason.
+util::Expected<const json*, std::string> envelope_result(const json& j) {
+  if (!j.is_object()) return util::unexpected(std::string("body is not a JSON object"));
+  if (!j.contains("success") || !j["success"].is_boolean()) {
+    return util::unexpected(std::string("no boolean \"success\""));
+  }
+  if (!j["success"].get<bool>()) return util::unexpected(std::string("\"success\" is false"));
+  if (!j.contains("result")) return util::unexpected(std::string("no \"result\""));
+  return &j["result"];
+}
+
+util::Expected<CloudflareRecord, std::string> record_from(const json& r, const std::string& where) {
+  if (!r.is_object()) return util::unexpected(where + " is not an object");
+  CloudflareRecord out;
+  for (auto [key, field] : {std::pair{"id", &out.id}, std::pair{"type", &out.type},
+                            std::pair{"name", &out.name}, std::pair{"content", &out.content}}) {
+    if (!r.contains(key) || !r[key].is_string()) {
+      return util::unexpected(where + "." + key + " is not a string");
+    }
+    *field = r[key].get<std::string>();
+  }
+  if (out.id.empty()) return util::unexpected(where + ".id is empty");
+  if (r.contains("proxied") && r["proxied"].is_boolean()) out.proxied = r["proxied"].get<bool>();
+  if (r.contains("ttl") && r["ttl"].is_number_integer()) {
+    out.ttl = static_cast<int>(std::clamp<std::int64_t>(r["ttl"].get<std::int64_t>(), 0, 1 << 30));
+  }
+  return out;
+}
+
+std::string ttl_text(int ttl) {
+  return ttl == 1 ? std::string("automatic") : std::to_string(ttl) + "s";
+}
+
+}  // namespace
+
+// ---- parsing ----
+
+util::Expected<CloudflareRecordList, std::string> parse_dns_record_list(std::string_view body) {
+  const json j = json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) return util::unexpected(std::string("body is not JSON"));
+  auto result = envelope_result(j);
+  if (!result) return util::unexpected(result.error());
+  if (!(*result)->is_array()) return util::unexpected(std::string("\"result\" is not an array"));
+  CloudflareRecordList list;
+  std::size_t i = 0;
+  for (const json& r : **result) {
+    auto rec = record_from(r, "result[" + std::to_string(i++) + "]");
+    if (!rec) return util::unexpected(rec.error());
+    list.records.push_back(std::move(*rec));
+  }
+  if (j.contains("result_info") && j["result_info"].is_object()) {
+    const json& info = j["result_info"];
+    if (info.contains("total_count") && info["total_count"].is_number_integer()) {
+      list.total_count = info["total_count"].get<std::int64_t>();
+    }
+  }
+  return list;
+}
+
+util::Expected<CloudflareRecord, std::string> parse_dns_record(std::string_view body) {
+  const json j = json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) return util::unexpected(std::string("body is not JSON"));
+  auto result = envelope_result(j);
+  if (!result) return util::unexpected(result.error());
+  return record_from(**result, "result");
+}
+
+bool is_cloudflare_auth_error(const HttpError& e) {
+  if (e.kind != HttpErrorKind::kHttpStatus) return false;
+  if (e.status == 401 || e.status == 403) return true;
+  // 9109 invalid or under-privileged token, 10000 authentication error, 6003/6111 a malformed
+  // Authorization header: none of them goes away by retrying.
+  static constexpr std::array<std::string_view, 4> kAuthCodes = {"9109", "10000", "6003", "6111"};
+  return std::find(kAuthCodes.begin(), kAuthCodes.end(), e.api_id) != kAuthCodes.end();
+}
+
+std::string normalize_dns_name(std::string_view name) {
+  while (!name.empty() && name.back() == '.') name.remove_suffix(1);
+  return detail::lower(name);
+}
+
+// ---- options ----
+
+CloudResult<CloudflareOptions> cloudflare_options(const config::ReservedIpConfig& cfg) {
+  auto fail = [](std::string m) {
+    return util::unexpected(CloudError{CloudErrorKind::kConfig, std::move(m), std::nullopt});
+  };
+  if (cfg.provider != config::Provider::kCloudflare) {
+    return fail("[reserved_ip] provider is not cloudflare");
+  }
+  if (!cfg.address) return fail("[reserved_ip] address is not set");
+  if (cfg.zone_id.empty()) return fail("[reserved_ip] zone_id is not set");
+  if (normalize_dns_name(cfg.record).empty()) return fail("[reserved_ip] record is not set");
+  if (cfg.token_file.empty()) return fail("[reserved_ip] token_file is not set");
+  auto token = config::read_secret_file(cfg.token_file);
+  if (!token) return fail("[reserved_ip] token_file: " + token.error());
+  CloudflareOptions o;
+  if (!cfg.api_url.empty()) o.api_url = cfg.api_url;
+  o.address = *cfg.address;
+  o.zone_id = cfg.zone_id;
+  o.record = cfg.record;
+  o.token = std::move(*token);
+  return o;
+}
+
+// ---- the provider ----
+
+Cloudflare::Cloudflare(CloudflareOptions options, std::unique_ptr<HttpClient> http, Clock& clock)
+    : options_(std::move(options)), http_(std::move(http)), clock_(clock) {
+  options_.api_url = detail::strip_trailing_slashes(options_.api_url);
+  options_.max_patch_attempts = std::max(options_.max_patch_attempts, 1);
+  ip_ = options_.address.to_string();
+  name_ = normalize_dns_name(options_.record);
+}
+
+void Cloudflare::log(const std::string& line) const {
+  if (options_.log) options_.log(scrub(line, options_.token));
+}
+
+std::string Cloudflare::records_path() const {
+  return "/zones/" + url_encode(options_.zone_id) + "/dns_records";
+}
+
+HttpRequest Cloudflare::api_request(std::string method, std::string path, std::string body) const {
+  HttpRequest r;
+  r.method = std::move(method);
+  r.url = options_.api_url + path;
+  r.bearer_token = options_.token;
+  r.headers.emplace_back("Accept", "application/json");
+  if (!body.empty()) {
+    r.headers.emplace_back("Content-Type", "application/json");
+    r.body = std::move(body);
+  }
+  return r;
+}
+
+CloudError Cloudflare::from_http(const std::string& what, const HttpError& e) const {
+  const CloudErrorKind kind =
+      is_cloudflare_auth_error(e) ? CloudErrorKind::kAuth : detail::kind_of(e);
+  return CloudError{kind, scrub(what + ": " + e.to_string(), options_.token), e};
+}
+
+std::optional<CloudError> Cloudflare::envelope_failure(const std::string& what,
+                                                       const HttpResponse& res) const {
+  const json j = json::parse(res.body, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object() || !j.contains("success") || !j["success"].is_boolean() ||
+      j["success"].get<bool>()) {
+    return std::nullopt;  // fine, or a shape problem the parser reports
+  }
+  HttpError e;
+  e.kind = HttpErrorKind::kHttpStatus;
+  e.status = res.status;
+  e.attempts = res.attempts;
+  e.elapsed = res.elapsed;
+  parse_api_error(res.body, e);
+  e.api_message = scrub(e.api_message, options_.token);
+  const CloudErrorKind kind =
+      is_cloudflare_auth_error(e) ? CloudErrorKind::kAuth : CloudErrorKind::kRejected;
+  return CloudError{kind,
+                    scrub(what + ": HTTP " + std::to_string(res.status) + " with \"success\": " +
+                              "false: " + (e.api_id.empty() ? "" : e.api_id + " ") + e.api_message,
+                          options_.token),
+                    e};
+}
+
+CloudError Cloudflare::bad_response(const std::string& what, const std::string& reason) const {
+  return CloudError{CloudErrorKind::kBadResponse, scrub(what + ": " + reason, options_.token),
+                    std::nullopt};
+}
+
+CloudResult<CloudflareRecord> Cloudflare::check_record(const std::string& what,
+                                                       CloudflareRecord r) const {
+  if (r.type != "A") {
+    return util::unexpected(
+        CloudError{CloudErrorKind::kRejected,
+                   what + ": record " + r.id + " is of type " + r.type.substr(0, 16) + ", not A",
+                   std::nullopt});
+  }
+  return r;
+}
+
+CloudResult<std::string> Cloudflare::record_id() {
+  if (record_id_) return *record_id_;
+  const std::string what = "look up A record " + name_ + " in zone " + options_.zone_id;
+  auto res =
+      http_->request(api_request("GET", records_path() + "?type=A&name=" + url_encode(name_)));
+  if (!res) return util::unexpected(from_http(what, res.error()));
+  if (auto e = envelope_failure(what, *res)) return util::unexpected(std::move(*e));
+  auto list = parse_dns_record_list(res->body);
+  if (!list) return util::unexpected(bad_response(what, list.error()));
+  // Filter again: the answer must be about exactly this name and type, whatever the API's
+  // matching rules are.
+  std::vector<const CloudflareRecord*> matches;
+  for (const auto& r : list->records) {
+    if (r.type == "A" && normalize_dns_name(r.name) == name_) matches.push_back(&r);
+  }
+  const std::int64_t total =
+      std::max<std::int64_t>(static_cast<std::int64_t>(matches.size()),
+                             matches.empty() ? 0 : list->total_count.value_or(0));
+  if (matches.empty()) {
+    return util::unexpected(
+        CloudError{CloudErrorKind::kRejected,
+                   what + ": no A record of that name (create it, or check record and zone_id)",
+                   std::nullopt});
+  }
+  if (total > 1) {
+    std::string contents;
+    for (const auto* r : matches) contents += (contents.empty() ? "" : ", ") + r->content;
+    return util::unexpected(CloudError{CloudErrorKind::kRejected,
+                                       what + ": " + std::to_string(total) +
+                                           " A records of that name (" + contents +
+                                           "); exactly one must exist for a failover by DNS",
+                                       std::nullopt});
+  }
+  record_id_ = matches.front()->id;
+  log("DNS record " + name_ + " (A) has id " + *record_id_);
+  return *record_id_;
+}
+
+CloudResult<CloudflareRecord> Cloudflare::record() {
+  const bool was_cached = record_id_.has_value();
+  auto id = record_id();
+  if (!id) return util::unexpected(id.error());
+  const std::string what = "get DNS record " + name_ + " (id " + *id + ")";
+  auto res = http_->request(api_request("GET", records_path() + "/" + url_encode(*id)));
+  if (!res) {
+    if (was_cached && res.error().kind == HttpErrorKind::kHttpStatus && res.error().status == 404) {
+      // Deleted and perhaps re-created since we cached its id: look it up again.
+      log("DNS record id " + *id + " is gone; looking " + name_ + " up again");
+      record_id_.reset();
+      return record();
+    }
+    return util::unexpected(from_http(what, res.error()));
+  }
+  if (auto e = envelope_failure(what, *res)) return util::unexpected(std::move(*e));
+  auto rec = parse_dns_record(res->body);
+  if (!rec) return util::unexpected(bad_response(what, rec.error()));
+  return check_record(what, std::move(*rec));
+}
+
+CloudResult<HolderStatus> Cloudflare::status() {
+  auto rec = record();
+  if (!rec) return util::unexpected(rec.error());
+  HolderStatus s;
+  if (!rec->content.empty()) s.holder = rec->content;
+  s.ours = rec->content == ip_;
+  s.locked = false;  // DNS records have no pending changes: a PATCH is synchronous
+  return s;
+}
+
+ClaimReport Cloudflare::claim() {
+  const auto start = clock_.now();
+  ClaimReport report;
+  auto finish = [&](ClaimOutcome outcome, std::string detail,
+                    std::optional<CloudError> error = std::nullopt) {
+    report.outcome = outcome;
+    report.latency = std::chrono::duration_cast<Millis>(clock_.now() - start);
+    report.detail = scrub("DNS record " + name_ + ": " + detail, options_.token);
+    if (error) error->message = scrub(error->message, options_.token);
+    report.error = std::move(error);
+    log("claim " + std::string(to_string(outcome)) + " in " + ms_text(report.latency) + ": " +
+        report.detail);
+    return report;
+  };
+  auto fail = [&](CloudError e) {
+    std::string m = e.message;
+    return finish(ClaimOutcome::kFailed, std::move(m), std::move(e));
+  };
+
+  std::string last_seen;
+  for (;;) {
+    auto rec = record();
+    if (!rec) return fail(rec.error());
+    if (rec->content == ip_) {
+      if (report.attempts == 0)
+        return finish(ClaimOutcome::kAlreadyHeld, "already points at " + ip_);
+      return finish(ClaimOutcome::kClaimed,
+                    "points at " + ip_ + " after " + plural(report.attempts, "update request"));
+    }
+    if (report.attempts >= options_.max_patch_attempts) {
+      return fail({CloudErrorKind::kActionErrored,
+                   "answered success to " + plural(report.attempts, "update request") +
+                       " but still points at " + rec->content.substr(0, 64),
+                   std::nullopt});
+    }
+    const std::string from = rec->content.empty() ? std::string("nothing") : rec->content;
+    ++report.attempts;
+    log("DNS record " + name_ + " (id " + rec->id + ", TTL " + ttl_text(rec->ttl) +
+        (rec->proxied ? ", proxied" : "") + ") points at " + from + "; pointing it at " + ip_ +
+        " (attempt " + std::to_string(report.attempts) + ")");
+    const std::string what = "update DNS record " + name_ + " (id " + rec->id + ")";
+    const json body = {{"content", ip_}};
+    auto res = http_->request(
+        api_request("PATCH", records_path() + "/" + url_encode(rec->id), body.dump()));
+    if (!res) {
+      if (res.error().kind == HttpErrorKind::kHttpStatus && res.error().status == 404) {
+        log("DNS record id " + rec->id + " is gone; looking " + name_ + " up again");
+        record_id_.reset();  // deleted meanwhile: find it again, bounded by the attempts
+        continue;
+      }
+      return fail(from_http(what, res.error()));
+    }
+    if (auto e = envelope_failure(what, *res)) return fail(std::move(*e));
+    auto updated = parse_dns_record(res->body);
+    if (!updated) return fail(bad_response(what, updated.error()));
+    if (updated->content == ip_) {
+      return finish(ClaimOutcome::kClaimed, "now points at " + ip_ + " (was " + from + "), TTL " +
+                                                ttl_text(updated->ttl) +
+                                                (updated->proxied ? ", proxied" : "") + ", after " +
+                                                plural(report.attempts, "update request"));
+    }
+    log("update answered success but the record points at " + updated->content.substr(0, 64) +
+        " (" + std::to_string(report.attempts) + "/" + std::to_string(options_.max_patch_attempts) +
+        ")");
+  }
+}
+
+}  // namespace failoverd::cloud

@@ -1,0 +1,84 @@
+// Small helpers shared by the API providers' implementations (private to src/cloud).
+#pragma once
+
+#include <cctype>
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "failoverd/cloud/http_client.h"
+#include "failoverd/cloud/provider.h"
+
+namespace failoverd::cloud::detail {
+
+inline std::string strip_trailing_slashes(std::string url) {
+  while (!url.empty() && url.back() == '/') url.pop_back();
+  return url;
+}
+
+inline std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+inline std::string ms_text(Millis d) {
+  return std::to_string(d.count()) + "ms";
+}
+
+// A JSON number that is a positive integer (ids), else nullopt.
+inline std::optional<std::uint64_t> positive_id(const nlohmann::json& j) {
+  if (j.is_number_unsigned()) {
+    const auto v = j.get<std::uint64_t>();
+    if (v > 0) return v;
+  } else if (j.is_number_integer()) {
+    const auto v = j.get<std::int64_t>();
+    if (v > 0) return static_cast<std::uint64_t>(v);
+  }
+  return std::nullopt;
+}
+
+// A plain-text positive decimal number (metadata services), surrounding whitespace allowed.
+// `what` names it in errors ("server id").
+inline util::Expected<std::uint64_t, std::string> parse_decimal_id(std::string_view body,
+                                                                   const std::string& what) {
+  while (!body.empty() && std::isspace(static_cast<unsigned char>(body.front()))) {
+    body.remove_prefix(1);
+  }
+  while (!body.empty() && std::isspace(static_cast<unsigned char>(body.back()))) {
+    body.remove_suffix(1);
+  }
+  if (body.empty()) return util::unexpected("empty " + what);
+  for (char c : body) {
+    if (c < '0' || c > '9') return util::unexpected(what + " is not a number");
+  }
+  if (body.size() > 19) return util::unexpected(what + " is too long");
+  std::uint64_t v = 0;
+  for (char c : body) v = v * 10 + static_cast<std::uint64_t>(c - '0');
+  if (v == 0) return util::unexpected(what + " is 0");
+  return v;
+}
+
+// The common mapping of an HTTP failure to a provider error: 401/403 auth, 404 not found, other
+// 4xx (but 408 and 429) rejected, an over-long body a bad response, the rest unavailable.
+inline CloudErrorKind kind_of(const HttpError& e) {
+  if (e.kind == HttpErrorKind::kHttpStatus) {
+    if (e.status == 401 || e.status == 403) return CloudErrorKind::kAuth;
+    if (e.status == 404) return CloudErrorKind::kNotFound;
+    if (e.status >= 400 && e.status < 500 && e.status != 429 && e.status != 408) {
+      return CloudErrorKind::kRejected;
+    }
+  } else if (e.kind == HttpErrorKind::kTransport && e.detail.starts_with("response body larger")) {
+    return CloudErrorKind::kBadResponse;
+  }
+  return CloudErrorKind::kUnavailable;
+}
+
+// "a request" / "2 requests"
+inline std::string plural(int n, const std::string& noun) {
+  return std::to_string(n) + " " + noun + (n == 1 ? "" : "s");
+}
+
+}  // namespace failoverd::cloud::detail

@@ -1,0 +1,442 @@
+#include "fake_hetzner.h"
+
+#include <algorithm>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+
+namespace failoverd::cloud::testing {
+
+using nlohmann::json;
+
+namespace {
+
+json location_json() {
+  return {{"id", 1},
+          {"name", "fsn1"},
+          {"description", "Falkenstein DC Park 1"},
+          {"country", "DE"},
+          {"city", "Falkenstein"},
+          {"latitude", 50.47612},
+          {"longitude", 12.370071},
+          {"network_zone", "eu-central"}};
+}
+
+}  // namespace
+
+struct FakeHetzner::Impl {
+  struct FloatingIp {
+    std::uint64_t id = 0;
+    std::string ip;
+    std::string type = "ipv4";
+    std::optional<std::uint64_t> server;
+    std::optional<std::uint64_t> running_action;  // locked while set
+    std::string created;
+  };
+  struct Action {
+    std::uint64_t id = 0;
+    std::string command;  // "assign_floating_ip" / "unassign_floating_ip"
+    std::uint64_t floating_ip = 0;
+    std::optional<std::uint64_t> server;
+    std::string status = "running";
+    int polls_left = 0;
+    bool will_error = false;
+    std::string started;
+    std::string finished;
+  };
+
+  Options options;
+  std::map<std::uint64_t, FloatingIp> ips;  // by id, so listing is sorted like the API's
+  std::uint64_t next_ip_id = 4711;
+  std::set<std::uint64_t> servers;
+  std::map<std::uint64_t, Action> actions;
+  std::uint64_t next_action_id = 13;
+  std::vector<FakeHetznerAssignment> history;
+  int ratelimit_remaining = 3600;
+  int lock_n = 0;
+  int action_polls = 0;
+  int error_actions_n = 0;
+  std::unique_ptr<FakeApiServer> server;  // last: stops before the state above goes away
+
+  static FakeResponse error(int status, const std::string& code, const std::string& message,
+                            json details = nullptr) {
+    json e = {{"code", code}, {"message", message}};
+    if (!details.is_null()) e["details"] = std::move(details);
+    return FakeResponse::json(status, {{"error", e}});
+  }
+
+  void ratelimit_headers(FakeResponse& r, bool exhausted,
+                         std::optional<std::int64_t> reset_epoch = std::nullopt) {
+    if (ratelimit_remaining > 0) --ratelimit_remaining;
+    r.header("RateLimit-Limit", "3600");
+    r.header("RateLimit-Remaining", std::to_string(exhausted ? 0 : ratelimit_remaining));
+    r.header("RateLimit-Reset",
+             std::to_string(exhausted && reset_epoch ? *reset_epoch : epoch_now() + 60));
+  }
+
+  json floating_ip_json(const FloatingIp& f) const {
+    return {{"id", f.id},
+            {"name", "fip-" + std::to_string(f.id)},
+            {"description", nullptr},
+            {"ip", f.ip},
+            {"type", f.type},
+            {"server", f.server ? json(*f.server) : json(nullptr)},
+            {"dns_ptr", json::array({{{"ip", f.ip}, {"dns_ptr", "static.example.com"}}})},
+            {"home_location", location_json()},
+            {"blocked", false},
+            {"protection", {{"delete", false}}},
+            {"labels", json::object()},
+            {"created", f.created}};
+  }
+
+  static json action_json(const Action& a) {
+    json resources = json::array();
+    if (a.server) resources.push_back({{"id", *a.server}, {"type", "server"}});
+    resources.push_back({{"id", a.floating_ip}, {"type", "floating_ip"}});
+    json error = nullptr;
+    if (a.status == "error") error = {{"code", "action_failed"}, {"message", "Action failed"}};
+    return {{"action",
+             {{"id", a.id},
+              {"command", a.command},
+              {"status", a.status},
+              {"progress", a.status == "running" ? 0 : 100},
+              {"started", a.started},
+              {"finished", a.finished.empty() ? json(nullptr) : json(a.finished)},
+              {"resources", resources},
+              {"error", error}}}};
+  }
+
+  // Ends an action: the assignment changes (unless it errors) and the lock goes.
+  void finish(Action& a) {
+    a.status = a.will_error ? "error" : "success";
+    a.finished = iso8601_now();
+    auto it = ips.find(a.floating_ip);
+    if (it == ips.end()) return;
+    it->second.running_action.reset();
+    if (a.will_error) return;
+    it->second.server = a.server;
+    history.push_back({a.floating_ip, a.server, a.id});
+  }
+
+  FakeResponse list(const FakeRequest& req) {
+    long page = 1;
+    long per_page = 25;
+    try {
+      if (auto it = req.query.find("page"); it != req.query.end()) page = std::stol(it->second);
+      if (auto it = req.query.find("per_page"); it != req.query.end()) {
+        per_page = std::stol(it->second);
+      }
+    } catch (const std::exception&) {
+      return error(400, "invalid_input", "invalid input in field 'page'");
+    }
+    if (page < 1 || per_page < 1) {
+      return error(400, "invalid_input", "invalid input in field 'page'");
+    }
+    per_page = std::min<long>(per_page, std::max(1, options.max_per_page));
+    const long total = static_cast<long>(ips.size());
+    const long last = std::max<long>(1, (total + per_page - 1) / per_page);
+    json items = json::array();
+    long index = 0;
+    for (const auto& [id, f] : ips) {
+      if (index >= (page - 1) * per_page && index < page * per_page) {
+        items.push_back(floating_ip_json(f));
+      }
+      ++index;
+    }
+    json pagination = {{"page", page},
+                       {"per_page", per_page},
+                       {"previous_page", page > 1 ? json(page - 1) : json(nullptr)},
+                       {"next_page", page < last ? json(page + 1) : json(nullptr)},
+                       {"last_page", last},
+                       {"total_entries", total}};
+    return FakeResponse::json(200,
+                              {{"floating_ips", items}, {"meta", {{"pagination", pagination}}}});
+  }
+
+  FakeResponse assign(FloatingIp& f, const FakeRequest& req, bool unassign) {
+    const json body = json::parse(req.body.empty() ? "{}" : req.body, nullptr, false);
+    if (body.is_discarded() || !body.is_object()) {
+      return error(400, "json_error", "Invalid JSON input in your request");
+    }
+    Action a;
+    if (!unassign) {
+      if (!body.contains("server") || !body["server"].is_number_unsigned() ||
+          body["server"].get<std::uint64_t>() == 0) {
+        return error(
+            422, "invalid_input", "invalid input in field 'server'",
+            {{"fields",
+              json::array({{{"name", "server"}, {"messages", json::array({"is required"})}}})}});
+      }
+      a.server = body["server"].get<std::uint64_t>();
+      if (!servers.empty() && servers.count(*a.server) == 0) {
+        return error(404, "not_found",
+                     "server with ID " + std::to_string(*a.server) + " not found");
+      }
+    }
+    if (lock_n > 0 || f.running_action) {
+      if (lock_n > 0) --lock_n;
+      return error(423, "locked",
+                   "floating IP " + std::to_string(f.id) + " is locked: another action is running");
+    }
+    a.id = next_action_id++;
+    a.command = unassign ? "unassign_floating_ip" : "assign_floating_ip";
+    a.floating_ip = f.id;
+    a.polls_left = action_polls;
+    a.will_error = error_actions_n > 0;
+    if (error_actions_n > 0) --error_actions_n;
+    a.started = iso8601_now();
+    f.running_action = a.id;
+    actions[a.id] = a;
+    return FakeResponse::json(201, action_json(a));  // always "running" at first
+  }
+
+  FakeResponse route(const FakeRequest& req) {
+    static constexpr std::string_view kIps = "/v1/floating_ips";
+    static constexpr std::string_view kActions = "/v1/actions/";
+    const std::string& path = req.path;
+    if (path == kIps && req.method == "GET") return list(req);
+    if (path.starts_with(std::string(kIps) + "/")) {
+      std::string rest = path.substr(kIps.size() + 1);
+      const std::string id_text = rest.substr(0, rest.find('/'));
+      rest = rest.substr(id_text.size());
+      const auto id = parse_id(id_text);
+      auto it = id ? ips.find(*id) : ips.end();
+      if (it == ips.end()) return error(404, "not_found", "Floating IP not found");
+      if (rest.empty() && req.method == "GET") {
+        return FakeResponse::json(200, {{"floating_ip", floating_ip_json(it->second)}});
+      }
+      if (rest == "/actions/assign" && req.method == "POST") return assign(it->second, req, false);
+      if (rest == "/actions/unassign" && req.method == "POST") {
+        return assign(it->second, req, true);
+      }
+    }
+    if (path.starts_with(kActions) && req.method == "GET") {
+      const auto id = parse_id(std::string_view(path).substr(kActions.size()));
+      auto at = id ? actions.find(*id) : actions.end();
+      if (at == actions.end()) return error(404, "not_found", "action not found");
+      Action& a = at->second;
+      if (a.status == "running") {
+        if (a.polls_left > 0) {
+          --a.polls_left;
+        } else {
+          finish(a);
+        }
+      }
+      return FakeResponse::json(200, action_json(a));
+    }
+    return error(404, "not_found", "not found");
+  }
+
+  FakeResponse handle(const FakeRequest& req) {
+    static constexpr std::string_view kMetadata = "/hetzner/v1/metadata";
+    if (req.path.starts_with(kMetadata) && req.method == "GET") {
+      if (options.metadata_server_id == 0) return FakeResponse::text(404, "Not Found\n");
+      const std::string id = std::to_string(options.metadata_server_id);
+      if (req.path == "/hetzner/v1/metadata/instance-id") return FakeResponse::text(200, id);
+      if (req.path == kMetadata) {
+        return FakeResponse::text(200,
+                                  "availability-zone: fsn1-dc14\nhostname: node\n"
+                                  "instance-id: " +
+                                      id + "\nregion: eu-central\n");
+      }
+      return FakeResponse::text(404, "Not Found\n");
+    }
+    if (!req.path.starts_with("/v1/")) return error(404, "not_found", "not found");
+    FakeResponse r = req.authorization != "Bearer " + options.token
+                         ? error(401, "unauthorized", "unable to authenticate")
+                         : route(req);
+    ratelimit_headers(r, false);
+    return r;
+  }
+
+  FakeResponse failure(const FakeRequest& req, int status) {
+    std::string code = "invalid_input";
+    std::string message = "invalid input";
+    if (status == 401) {
+      code = "unauthorized", message = "unable to authenticate";
+    } else if (status == 403) {
+      code = "forbidden", message = "insufficient permissions for this request";
+    } else if (status == 503) {
+      code = "unavailable", message = "service currently not available";
+    } else if (status == 504) {
+      code = "timeout", message = "the request could not be answered in time, please retry";
+    } else if (status >= 500) {
+      code = "server_error", message = "error within the API backend";
+    }
+    FakeResponse r = error(status, code, message);
+    if (req.path.starts_with("/v1/")) ratelimit_headers(r, false);
+    return r;
+  }
+
+  FakeResponse rate_limited(const RateLimitFault& f) {
+    FakeResponse r = error(429, "rate_limit_exceeded", "limit of 3600 requests per hour reached");
+    ratelimit_headers(r, true, f.reset_epoch);
+    return r;
+  }
+
+  void faults(const json& f) {
+    auto num = [&](const char* key, int& out) {
+      if (f.contains(key) && f[key].is_number_integer()) out = f[key].get<int>();
+    };
+    num("lock_next_assigns", lock_n);
+    num("action_polls", action_polls);
+    num("error_next_actions", error_actions_n);
+  }
+
+  json state() const {
+    json s = {{"floating_ips", json::array()}, {"assignments", json::array()}};
+    for (const auto& [id, f] : ips) {
+      s["floating_ips"].push_back({{"id", id},
+                                   {"ip", f.ip},
+                                   {"server", f.server ? json(*f.server) : json(nullptr)},
+                                   {"locked", f.running_action.has_value()}});
+    }
+    for (const auto& h : history) {
+      s["assignments"].push_back({{"floating_ip", h.floating_ip},
+                                  {"server", h.server ? json(*h.server) : json(nullptr)},
+                                  {"action_id", h.action_id}});
+    }
+    return s;
+  }
+};
+
+FakeHetzner::FakeHetzner() : FakeHetzner(Options{}) {}
+
+FakeHetzner::FakeHetzner(Options options) : impl_(std::make_unique<Impl>()) {
+  impl_->options = std::move(options);
+  Impl* impl = impl_.get();
+  FakeApiHooks hooks;
+  hooks.handle = [impl](const FakeRequest& r) { return impl->handle(r); };
+  hooks.failure = [impl](const FakeRequest& r, int status) { return impl->failure(r, status); };
+  hooks.rate_limited = [impl](const FakeRequest&, const RateLimitFault& f) {
+    return impl->rate_limited(f);
+  };
+  hooks.faults = [impl](const json& f) { impl->faults(f); };
+  hooks.state = [impl] { return impl->state(); };
+  FakeApiServer::Options so;
+  so.listen_address = impl_->options.listen_address;
+  so.port = impl_->options.port;
+  so.name = "fake-hetzner";
+  impl_->server = std::make_unique<FakeApiServer>(std::move(so), std::move(hooks));
+}
+
+FakeHetzner::~FakeHetzner() {
+  impl_->server.reset();
+}
+
+std::string FakeHetzner::url() const {
+  return impl_->server->url();
+}
+
+std::uint64_t FakeHetzner::add_floating_ip(const std::string& ip,
+                                           std::optional<std::uint64_t> server,
+                                           const std::string& type) {
+  std::lock_guard lock(impl_->server->mutex());
+  for (auto& [id, f] : impl_->ips) {
+    if (f.ip == ip) {
+      f.server = server;
+      f.type = type;
+      f.running_action.reset();
+      return id;
+    }
+  }
+  Impl::FloatingIp f;
+  f.id = impl_->next_ip_id++;
+  f.ip = ip;
+  f.type = type;
+  f.server = server;
+  f.created = iso8601_now();
+  impl_->ips[f.id] = f;
+  return f.id;
+}
+
+void FakeHetzner::set_server(std::uint64_t floating_ip_id, std::optional<std::uint64_t> server) {
+  std::lock_guard lock(impl_->server->mutex());
+  auto it = impl_->ips.find(floating_ip_id);
+  if (it != impl_->ips.end()) it->second.server = server;
+}
+
+void FakeHetzner::add_server(std::uint64_t id) {
+  std::lock_guard lock(impl_->server->mutex());
+  impl_->servers.insert(id);
+}
+
+std::optional<std::uint64_t> FakeHetzner::holder(std::uint64_t floating_ip_id) const {
+  std::lock_guard lock(impl_->server->mutex());
+  auto it = impl_->ips.find(floating_ip_id);
+  return it == impl_->ips.end() ? std::nullopt : it->second.server;
+}
+
+std::vector<FakeHetznerAssignment> FakeHetzner::assignments() const {
+  std::lock_guard lock(impl_->server->mutex());
+  return impl_->history;
+}
+
+void FakeHetzner::set_metadata_server_id(std::uint64_t id) {
+  std::lock_guard lock(impl_->server->mutex());
+  impl_->options.metadata_server_id = id;
+}
+
+void FakeHetzner::set_token(const std::string& token) {
+  std::lock_guard lock(impl_->server->mutex());
+  impl_->options.token = token;
+}
+
+void FakeHetzner::set_max_per_page(int n) {
+  std::lock_guard lock(impl_->server->mutex());
+  impl_->options.max_per_page = n;
+}
+
+void FakeHetzner::fail_next(int n, int status) {
+  impl_->server->fail_next(n, status);
+}
+
+void FakeHetzner::rate_limit_next(int n, std::optional<int> retry_after_s,
+                                  std::optional<std::int64_t> reset_epoch) {
+  impl_->server->rate_limit_next(n, retry_after_s, reset_epoch);
+}
+
+void FakeHetzner::lock_next_assigns(int n) {
+  std::lock_guard lock(impl_->server->mutex());
+  impl_->lock_n = n;
+}
+
+void FakeHetzner::drop_next(int n) {
+  impl_->server->drop_next(n);
+}
+
+void FakeHetzner::set_delay(std::chrono::milliseconds d) {
+  impl_->server->set_delay(d);
+}
+
+void FakeHetzner::delay_next(int n, std::chrono::milliseconds d) {
+  impl_->server->delay_next(n, d);
+}
+
+void FakeHetzner::corrupt_next(int n) {
+  impl_->server->corrupt_next(n);
+}
+
+void FakeHetzner::set_action_polls(int k) {
+  std::lock_guard lock(impl_->server->mutex());
+  impl_->action_polls = k;
+}
+
+void FakeHetzner::error_next_actions(int n) {
+  std::lock_guard lock(impl_->server->mutex());
+  impl_->error_actions_n = n;
+}
+
+std::vector<RecordedRequest> FakeHetzner::requests() const {
+  return impl_->server->requests();
+}
+
+std::size_t FakeHetzner::count(std::string_view method, std::string_view path_prefix) const {
+  return impl_->server->count(method, path_prefix);
+}
+
+void FakeHetzner::clear_requests() {
+  impl_->server->clear_requests();
+}
+
+}  // namespace failoverd::cloud::testing

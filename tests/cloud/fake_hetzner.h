@@ -1,0 +1,104 @@
+// A fake Hetzner Cloud API for tests: floating IPs, their assign action, the actions endpoint and
+// the metadata service, with the real paths and JSON shapes (docs.hetzner.cloud), over the
+// shared FakeApiServer (recording, generic faults: 5xx, 429, drop, delay, corrupt body).
+//
+//   GET  /v1/floating_ips?page=P&per_page=N   {"floating_ips":[{"id","ip","type","server",...}],
+//                                              "meta":{"pagination":{page,per_page,previous_page,
+//                                              next_page,last_page,total_entries}}}
+//   GET  /v1/floating_ips/{id}                {"floating_ip":{...}}
+//   POST /v1/floating_ips/{id}/actions/assign {"server":N} -> 201 {"action":{"id","command":
+//                                              "assign_floating_ip","status":"running",...}}
+//   POST /v1/floating_ips/{id}/actions/unassign             -> 201 {"action":{...}}
+//   GET  /v1/actions/{id}                      {"action":{...,"status":"running|success|error",
+//                                              "error":null|{"code","message"}}}
+//   GET  /hetzner/v1/metadata/instance-id      the server id, text/plain, no token needed
+//
+// Errors are {"error":{"code","message","details"}}: 401 unauthorized (wrong or missing token),
+// 404 not_found, 423 locked (an action is running on the floating IP), 400 json_error,
+// 422 invalid_input, 429 rate_limit_exceeded, 5xx server_error/unavailable/timeout. Every /v1
+// answer carries RateLimit-Limit (3600), RateLimit-Remaining and RateLimit-Reset (epoch).
+//
+// Actions behave like the real ones: the POST answers "running"; the floating IP is locked (423
+// on another assign) until the action ends; the assignment changes when it succeeds. By
+// default an action succeeds on the first poll; set_action_polls(k) keeps it running for k polls.
+// per_page is capped at max_per_page (50 like the real API; lower it to exercise pagination).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "fake_api_server.h"
+
+namespace failoverd::cloud::testing {
+
+struct FakeHetznerAssignment {
+  std::uint64_t floating_ip = 0;
+  std::optional<std::uint64_t> server;  // nullopt: unassigned
+  std::uint64_t action_id = 0;
+};
+
+class FakeHetzner {
+ public:
+  struct Options {
+    std::string token = "fake-hetzner-token";
+    std::string listen_address = "127.0.0.1";
+    std::uint16_t port = 0;                // 0: any free port
+    std::uint64_t metadata_server_id = 0;  // 0: instance-id answers 404
+    int max_per_page = 50;
+  };
+
+  FakeHetzner();
+  explicit FakeHetzner(Options options);  // throws std::runtime_error when it cannot listen
+  ~FakeHetzner();
+  FakeHetzner(const FakeHetzner&) = delete;
+  FakeHetzner& operator=(const FakeHetzner&) = delete;
+
+  // "http://127.0.0.1:PORT": api_url (paths start with /v1) and metadata_url alike.
+  std::string url() const;
+
+  // ---- state ----
+  // Adds (or replaces) a floating IP; returns its id. Ids grow from 4711 in insertion order.
+  std::uint64_t add_floating_ip(const std::string& ip,
+                                std::optional<std::uint64_t> server = std::nullopt,
+                                const std::string& type = "ipv4");
+  void set_server(std::uint64_t floating_ip_id, std::optional<std::uint64_t> server);
+  // Known servers. While none are added any id may be assigned; once some are, an unknown one
+  // answers 404 not_found.
+  void add_server(std::uint64_t id);
+  std::optional<std::uint64_t> holder(std::uint64_t floating_ip_id) const;
+  std::vector<FakeHetznerAssignment> assignments() const;  // completed changes, oldest first
+  void set_metadata_server_id(std::uint64_t id);
+  void set_token(const std::string& token);
+  void set_max_per_page(int n);
+
+  // ---- faults ("next n" counters are consumed by the requests they apply to) ----
+  void fail_next(int n, int status = 500);  // any request: `status` in the API's error shape
+  // 429 rate_limit_exceeded with RateLimit-Remaining 0 and RateLimit-Reset (the given epoch,
+  // else now + 60s); Retry-After too when set (the real API sends only RateLimit-Reset).
+  void rate_limit_next(int n, std::optional<int> retry_after_s = 1,
+                       std::optional<std::int64_t> reset_epoch = std::nullopt);
+  void lock_next_assigns(int n);  // assign: 423 locked, as when another action runs
+  void drop_next(int n);
+  void set_delay(std::chrono::milliseconds d);
+  void delay_next(int n, std::chrono::milliseconds d);
+  void corrupt_next(int n);        // 200 with a body that is not JSON
+  void set_action_polls(int k);    // new actions stay "running" for k polls
+  void error_next_actions(int n);  // the next n actions end "error" (action_failed)
+
+  // ---- records ----
+  std::vector<RecordedRequest> requests() const;
+  std::size_t count(std::string_view method, std::string_view path_prefix) const;
+  void clear_requests();
+
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace failoverd::cloud::testing

@@ -1,0 +1,552 @@
+#include "failoverd/cloud/hetzner.h"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "fake_hetzner.h"
+#include "test_support.h"
+
+namespace failoverd::cloud {
+namespace {
+
+using testing::FakeClock;
+using testing::FakeHetzner;
+using testing::LogCapture;
+using namespace std::chrono_literals;
+
+constexpr const char* kIp = "203.0.113.20";
+constexpr std::uint64_t kMe = 42;
+constexpr std::uint64_t kOther = 41;
+const std::string kToken = "hcloud_0123456789abcdefTOPSECRET";
+
+// ---- parsing, from the documented shapes ----
+
+TEST(ParseFloatingIpPage, DocumentedShapeAndPagination) {
+  auto page = parse_floating_ip_page(R"({"floating_ips":[{"id":42,"name":"my-resource",
+      "description":"This describes my resource","ip":"131.232.99.1","type":"ipv4","server":42,
+      "dns_ptr":[{"ip":"2001:db8::1","dns_ptr":"server.example.com"}],
+      "home_location":{"id":42,"name":"fsn1","network_zone":"eu-central"},"blocked":false,
+      "protection":{"delete":false},"labels":{},"created":"2016-01-30T23:55:00+00:00"},
+      {"id":43,"ip":"2001:db8::/64","type":"ipv6","server":null,"blocked":true}],
+      "meta":{"pagination":{"page":3,"per_page":25,"previous_page":2,"next_page":4,
+      "last_page":4,"total_entries":100}}})");
+  ASSERT_TRUE(page) << page.error();
+  ASSERT_EQ(page->floating_ips.size(), 2u);
+  EXPECT_EQ(page->floating_ips[0].id, 42u);
+  EXPECT_EQ(page->floating_ips[0].ip, "131.232.99.1");
+  EXPECT_EQ(page->floating_ips[0].server, 42u);
+  EXPECT_FALSE(page->floating_ips[1].server.has_value());
+  EXPECT_TRUE(page->floating_ips[1].blocked);
+  EXPECT_EQ(page->floating_ips[1].type, "ipv6");
+  EXPECT_EQ(page->next_page, 4);
+
+  auto last = parse_floating_ip_page(
+      R"({"floating_ips":[],"meta":{"pagination":{"page":1,"next_page":null}}})");
+  ASSERT_TRUE(last);
+  EXPECT_FALSE(last->next_page.has_value());
+
+  EXPECT_EQ(parse_floating_ip_page("<html>").error(), "body is not JSON");
+  EXPECT_EQ(parse_floating_ip_page(R"({"servers":[]})").error(), "no \"floating_ips\" array");
+  EXPECT_EQ(parse_floating_ip_page(R"({"floating_ips":[{"ip":"1.2.3.4","server":null}]})").error(),
+            "floating_ips[0].id is not a positive integer");
+  EXPECT_EQ(parse_floating_ip_page(R"({"floating_ips":[{"id":1,"ip":"1.2.3.4"}]})").error(),
+            "floating_ips[0] has no \"server\"");
+  EXPECT_EQ(
+      parse_floating_ip_page(R"({"floating_ips":[{"id":1,"ip":"1.2.3.4","server":"x"}]})").error(),
+      "floating_ips[0].server is not a positive integer or null");
+  EXPECT_EQ(
+      parse_floating_ip_page(R"({"floating_ips":[],"meta":{"pagination":{"next_page":"two"}}})")
+          .error(),
+      "meta.pagination.next_page is not a page number");
+}
+
+TEST(ParseFloatingIp, SingleObject) {
+  auto f = parse_floating_ip(
+      R"({"floating_ip":{"id":4711,"ip":"131.232.99.1","type":"ipv4","server":null}})");
+  ASSERT_TRUE(f) << f.error();
+  EXPECT_EQ(f->id, 4711u);
+  EXPECT_FALSE(f->server.has_value());
+  EXPECT_EQ(parse_floating_ip(R"({"floating_ips":[]})").error(), "no \"floating_ip\" object");
+}
+
+TEST(ParseHetznerAction, RunningSuccessAndError) {
+  auto running = parse_hetzner_action(R"({"action":{"id":13,"command":"assign_floating_ip",
+      "status":"running","progress":0,"started":"2016-01-30T23:50:00+00:00","finished":null,
+      "resources":[{"id":42,"type":"server"},{"id":4711,"type":"floating_ip"}],"error":null}})");
+  ASSERT_TRUE(running) << running.error();
+  EXPECT_EQ(running->id, 13u);
+  EXPECT_EQ(running->status, "running");
+  EXPECT_EQ(running->command, "assign_floating_ip");
+  EXPECT_TRUE(running->error_code.empty());
+
+  auto failed =
+      parse_hetzner_action(R"({"action":{"id":14,"status":"error","error":{"code":"action_failed",)"
+                           R"("message":"Action failed"}}})");
+  ASSERT_TRUE(failed);
+  EXPECT_EQ(failed->error_code, "action_failed");
+  EXPECT_EQ(failed->error_message, "Action failed");
+
+  EXPECT_EQ(parse_hetzner_action(R"({"action":{"status":"running"}})").error(),
+            "action.id is not a positive integer");
+  EXPECT_EQ(parse_hetzner_action(R"({"action":{"id":1}})").error(),
+            "action.status is not a string");
+  EXPECT_EQ(parse_hetzner_action("[]").error(), "no \"action\" object");
+}
+
+TEST(ParseInstanceId, PlainTextNumber) {
+  EXPECT_EQ(parse_instance_id("42").value(), 42u);
+  EXPECT_EQ(parse_instance_id("42\n").value(), 42u);
+  EXPECT_EQ(parse_instance_id("").error(), "empty server id");
+  EXPECT_EQ(parse_instance_id("0").error(), "server id is 0");
+  EXPECT_EQ(parse_instance_id("instance-id: 42").error(), "server id is not a number");
+  EXPECT_EQ(parse_instance_id("123456789012345678901").error(), "server id is too long");
+}
+
+TEST(IsHetznerLocked, LockedAndConflictButNotProtected) {
+  HttpError e;
+  e.kind = HttpErrorKind::kHttpStatus;
+  e.status = 423;
+  e.api_id = "locked";
+  EXPECT_TRUE(is_hetzner_locked(e));
+  e.api_id = "protected";
+  EXPECT_FALSE(is_hetzner_locked(e));
+  e.status = 409;
+  e.api_id = "conflict";
+  EXPECT_TRUE(is_hetzner_locked(e));
+  e.status = 422;
+  e.api_id = "invalid_input";
+  EXPECT_FALSE(is_hetzner_locked(e));
+  e.kind = HttpErrorKind::kTimeout;
+  e.status = 423;
+  e.api_id = "locked";
+  EXPECT_FALSE(is_hetzner_locked(e));
+}
+
+TEST(ParseApiError, HetznerShape) {
+  HttpError e;
+  parse_api_error(R"({"error":{"code":"locked","message":"The item you are trying to access is )"
+                  R"(locked","details":{}}})",
+                  e);
+  EXPECT_EQ(e.api_id, "locked");
+  EXPECT_EQ(e.api_message, "The item you are trying to access is locked");
+  EXPECT_TRUE(e.request_id.empty());
+  e.kind = HttpErrorKind::kHttpStatus;
+  e.status = 423;
+  EXPECT_EQ(e.to_string(),
+            "HTTP 423 locked: The item you are trying to access is locked "
+            "(after 0 attempts)");
+}
+
+// ---- the provider against the fake API ----
+
+class HetznerTest : public ::testing::Test {
+ protected:
+  HetznerTest() : fake(make_fake_options()) {
+    fake.add_floating_ip("198.51.100.7", 7);
+    fip = fake.add_floating_ip(kIp, kOther);
+  }
+
+  static FakeHetzner::Options make_fake_options() {
+    FakeHetzner::Options o;
+    o.token = kToken;
+    o.metadata_server_id = kMe;
+    return o;
+  }
+
+  Hetzner make(std::optional<std::uint64_t> server = kMe,
+               HttpClientOptions http = HttpClientOptions{}, const std::string& ip = kIp) {
+    http.connect_timeout = 1000ms;
+    if (http.request_timeout == HttpClientOptions{}.request_timeout) http.request_timeout = 2000ms;
+    http.log = logs.sink();
+    http.random = [] { return 1.0; };
+    HetznerOptions o;
+    o.api_url = fake.url() + "/";  // a trailing slash must not double up
+    o.metadata_url = fake.url();
+    o.address = *util::Ipv4::parse(ip);
+    o.server_id = server;
+    o.token = kToken;
+    o.claim_deadline = 60s;
+    o.log = logs.sink();
+    return Hetzner(std::move(o), std::make_unique<CurlHttpClient>(std::move(http), clock), clock);
+  }
+
+  void expect_no_secret(const std::string& extra = {}) {
+    const std::string all = logs.joined() + extra;
+    EXPECT_EQ(all.find(kToken), std::string::npos) << all;
+    EXPECT_EQ(all.find("TOPSECRET"), std::string::npos) << all;
+    EXPECT_EQ(all.find("Bearer"), std::string::npos) << all;
+  }
+
+  FakeHetzner fake;
+  std::uint64_t fip = 0;
+  FakeClock clock;
+  LogCapture logs;
+};
+
+TEST_F(HetznerTest, AlreadyOursSendsNoAssign) {
+  fake.set_server(fip, kMe);
+  auto provider = make();
+  const ClaimReport r = provider.claim();
+  EXPECT_EQ(r.outcome, ClaimOutcome::kAlreadyHeld) << r.detail;
+  EXPECT_EQ(r.attempts, 0);
+  EXPECT_FALSE(r.error.has_value());
+  EXPECT_EQ(r.detail, "floating IP 203.0.113.20: already on server 42");
+  EXPECT_EQ(fake.count("POST", "/"), 0u);
+  const auto reqs = fake.requests();
+  ASSERT_EQ(reqs.size(), 2u);
+  EXPECT_EQ(reqs[0].target, "/v1/floating_ips?page=1&per_page=50");
+  EXPECT_EQ(reqs[1].path, "/v1/floating_ips/" + std::to_string(fip));
+  EXPECT_EQ(reqs[1].authorization, "Bearer " + kToken);
+}
+
+TEST_F(HetznerTest, AssignsAndPollsUntilSuccess) {
+  fake.set_action_polls(3);
+  auto provider = make();
+  const ClaimReport r = provider.claim();
+  ASSERT_EQ(r.outcome, ClaimOutcome::kClaimed) << r.detail;
+  EXPECT_EQ(r.attempts, 1);
+  EXPECT_EQ(fake.holder(fip), kMe);
+  ASSERT_EQ(fake.assignments().size(), 1u);
+  EXPECT_EQ(fake.assignments()[0].server, kMe);
+
+  const auto reqs = fake.requests();
+  ASSERT_EQ(reqs.size(), 7u);  // list, GET ip, POST assign, 4 polls (3 running, 1 success)
+  EXPECT_EQ(reqs[2].method, "POST");
+  EXPECT_EQ(reqs[2].path, "/v1/floating_ips/" + std::to_string(fip) + "/actions/assign");
+  EXPECT_EQ(nlohmann::json::parse(reqs[2].body), nlohmann::json({{"server", kMe}}));
+  EXPECT_EQ(fake.count("GET", "/v1/actions/"), 4u);
+  EXPECT_EQ(clock.sleeps, (std::vector<Millis>{250ms, 500ms, 1000ms, 2000ms}));
+  EXPECT_NE(r.detail.find("assigned to server 42 (was server 41) by action"), std::string::npos)
+      << r.detail;
+  expect_no_secret(r.detail);
+}
+
+TEST_F(HetznerTest, UnassignedIpIsClaimed) {
+  fake.set_server(fip, std::nullopt);
+  auto provider = make();
+  const ClaimReport r = provider.claim();
+  ASSERT_EQ(r.outcome, ClaimOutcome::kClaimed) << r.detail;
+  EXPECT_NE(r.detail.find("(was nobody)"), std::string::npos) << r.detail;
+  EXPECT_EQ(fake.holder(fip), kMe);
+}
+
+TEST_F(HetznerTest, ErroredActionIsRetried) {
+  fake.error_next_actions(1);
+  auto provider = make();
+  const ClaimReport r = provider.claim();
+  ASSERT_EQ(r.outcome, ClaimOutcome::kClaimed) << r.detail;
+  EXPECT_EQ(r.attempts, 2);
+  EXPECT_EQ(fake.count("POST", "/v1/floating_ips/"), 2u);
+  EXPECT_EQ(fake.holder(fip), kMe);
+  EXPECT_NE(logs.joined().find("ended in error action_failed (Action failed) (1/3)"),
+            std::string::npos)
+      << logs.joined();
+}
+
+TEST_F(HetznerTest, ActionsErroringEveryTimeGiveUpBounded) {
+  fake.error_next_actions(100);
+  auto provider = make();
+  const ClaimReport r = provider.claim();
+  ASSERT_EQ(r.outcome, ClaimOutcome::kFailed);
+  ASSERT_TRUE(r.error.has_value());
+  EXPECT_EQ(r.error->kind, CloudErrorKind::kActionErrored);
+  EXPECT_FALSE(r.permanent_failure());
+  EXPECT_EQ(r.attempts, 3);
+  EXPECT_EQ(fake.count("POST", "/"), 3u);
+  EXPECT_EQ(fake.holder(fip), kOther);
+}
+
+TEST_F(HetznerTest, LockedIsWaitedOut) {
+  fake.lock_next_assigns(2);
+  auto provider = make();
+  const ClaimReport r = provider.claim();
+  ASSERT_EQ(r.outcome, ClaimOutcome::kClaimed) << r.detail;
+  EXPECT_EQ(r.attempts, 3);
+  EXPECT_EQ(fake.holder(fip), kMe);
+  // Two lock waits, then the first poll.
+  EXPECT_EQ(clock.sleeps, (std::vector<Millis>{1000ms, 1000ms, 250ms}));
+  EXPECT_NE(logs.joined().find("HTTP 423 locked"), std::string::npos) << logs.joined();
+}
+
+TEST_F(HetznerTest, AnotherNodesRunningActionLocksUntilItEnds) {
+  // Another node's assign is running: ours answers 423 until that action is polled to its end.
+  fake.set_action_polls(1000);
+  {
+    HttpRequest post;
+    post.method = "POST";
+    post.url = fake.url() + "/v1/floating_ips/" + std::to_string(fip) + "/actions/assign";
+    post.bearer_token = kToken;
+    post.body = R"({"server":11})";
+    CurlHttpClient raw(HttpClientOptions{}, clock);
+    ASSERT_TRUE(raw.request(post));
+  }
+  auto provider = make();
+  const ClaimReport r = provider.claim();
+  ASSERT_EQ(r.outcome, ClaimOutcome::kFailed) << r.detail;
+  EXPECT_EQ(r.error->kind, CloudErrorKind::kDeadline);
+  EXPECT_FALSE(r.permanent_failure());
+  EXPECT_LE(r.latency, 60s);
+  EXPECT_EQ(clock.sleeps.size(), 60u);  // 60 s deadline / 1 s lock wait
+  EXPECT_NE(r.detail.find("still locked by a running action"), std::string::npos) << r.detail;
+}
+
+TEST_F(HetznerTest, ServerErrorsAndRateLimitsAreRecovered) {
+  fake.fail_next(2, 503);
+  auto provider = make();
+  ClaimReport r = provider.claim();
+  ASSERT_EQ(r.outcome, ClaimOutcome::kClaimed) << r.detail;
+  EXPECT_EQ(fake.holder(fip), kMe);
+  EXPECT_NE(logs.joined().find("HTTP 503 unavailable"), std::string::npos) << logs.joined();
+
+  // The real API sends no Retry-After: the wait comes from RateLimit-Reset (an epoch).
+  fake.set_server(fip, kOther);
+  fake.rate_limit_next(2, std::nullopt, FakeClock::kWallEpoch + 3);
+  clock.sleeps.clear();
+  r = provider.claim();
+  ASSERT_EQ(r.outcome, ClaimOutcome::kClaimed) << r.detail;
+  ASSERT_GE(clock.sleeps.size(), 1u);
+  EXPECT_EQ(clock.sleeps[0], 3000ms);
+  EXPECT_EQ(fake.holder(fip), kMe);
+  EXPECT_NE(logs.joined().find("HTTP 429 rate_limit_exceeded"), std::string::npos);
+
+  fake.set_server(fip, kOther);
+  fake.rate_limit_next(1, 2);  // and Retry-After, when sent, is honoured
+  clock.sleeps.clear();
+  r = provider.claim();
+  ASSERT_EQ(r.outcome, ClaimOutcome::kClaimed) << r.detail;
+  EXPECT_EQ(clock.sleeps[0], 2000ms);
+  expect_no_secret();
+}
+
+TEST_F(HetznerTest, DroppedConnectionsAreRecovered) {
+  fake.drop_next(3);
+  auto provider = make();
+  const ClaimReport r = provider.claim();
+  ASSERT_EQ(r.outcome, ClaimOutcome::kClaimed) << r.detail;
+  EXPECT_EQ(fake.holder(fip), kMe);
+}
+
+TEST_F(HetznerTest, SlowAnswersHitTheTimeout) {
+  fake.set_delay(500ms);
+  HttpClientOptions http;
+  http.request_timeout = 100ms;
+  http.retry.max_attempts = 2;
+  auto provider = make(kMe, http);
+  const ClaimReport r = provider.claim();
+  ASSERT_EQ(r.outcome, ClaimOutcome::kFailed);
+  EXPECT_EQ(r.error->kind, CloudErrorKind::kUnavailable);
+  ASSERT_TRUE(r.error->http.has_value());
+  EXPECT_EQ(r.error->http->kind, HttpErrorKind::kTimeout);
+  EXPECT_FALSE(r.permanent_failure());
+  EXPECT_EQ(fake.count("POST", "/"), 0u);
+}
+
+TEST_F(HetznerTest, CorruptBodiesAreBadResponsesNotPermanent) {
+  auto provider = make();
+  fake.corrupt_next(1);  // the list answers 200 with HTML
+  ClaimReport r = provider.claim();
+  ASSERT_EQ(r.outcome, ClaimOutcome::kFailed);
+  EXPECT_EQ(r.error->kind, CloudErrorKind::kBadResponse);
+  EXPECT_FALSE(r.permanent_failure());
+  EXPECT_NE(r.detail.find("body is not JSON"), std::string::npos) << r.detail;
+
+  // The same after the POST: the assign's answer is garbage; the next claim finds it done.
+  r = provider.claim();
+  ASSERT_EQ(r.outcome, ClaimOutcome::kClaimed) << r.detail;
+}
+
+TEST_F(HetznerTest, UnauthorizedIsPermanentAndTyped) {
+  fake.set_token("another-token");
+  auto provider = make();
+  const ClaimReport r = provider.claim();
+  ASSERT_EQ(r.outcome, ClaimOutcome::kFailed);
+  ASSERT_TRUE(r.error.has_value());
+  EXPECT_EQ(r.error->kind, CloudErrorKind::kAuth);
+  EXPECT_TRUE(r.permanent_failure());
+  ASSERT_TRUE(r.error->http.has_value());
+  EXPECT_EQ(r.error->http->status, 401);
+  EXPECT_EQ(r.error->http->api_id, "unauthorized");
+  EXPECT_EQ(fake.requests().size(), 1u) << "401 is not retried";
+  EXPECT_NE(r.detail.find("HTTP 401 unauthorized: unable to authenticate"), std::string::npos)
+      << r.detail;
+  expect_no_secret(r.detail + r.error->message);
+}
+
+TEST_F(HetznerTest, ForbiddenAndReadOnlyTokensArePermanent) {
+  auto provider = make();
+  fake.fail_next(1, 403);
+  ClaimReport r = provider.claim();
+  ASSERT_EQ(r.outcome, ClaimOutcome::kFailed);
+  EXPECT_EQ(r.error->kind, CloudErrorKind::kAuth);
+  EXPECT_EQ(r.error->http->api_id, "forbidden");
+  EXPECT_TRUE(r.permanent_failure());
+}
+
+TEST_F(HetznerTest, ServerIdFromMetadataWithoutTheToken) {
+  auto provider = make(std::nullopt);
+  auto id = provider.server_id();
+  ASSERT_TRUE(id) << id.error().message;
+  EXPECT_EQ(*id, kMe);
+  ASSERT_EQ(fake.requests().size(), 1u);
+  EXPECT_EQ(fake.requests()[0].path, "/hetzner/v1/metadata/instance-id");
+  EXPECT_EQ(fake.requests()[0].authorization, "") << "the API token never goes to metadata";
+
+  const ClaimReport r = provider.claim();
+  ASSERT_EQ(r.outcome, ClaimOutcome::kClaimed) << r.detail;
+  EXPECT_EQ(fake.holder(fip), kMe);
+  EXPECT_EQ(fake.count("GET", "/hetzner/"), 1u) << "cached";
+}
+
+TEST_F(HetznerTest, MetadataFailureFailsTheClaim) {
+  fake.set_metadata_server_id(0);  // 404
+  auto provider = make(std::nullopt);
+  const ClaimReport r = provider.claim();
+  ASSERT_EQ(r.outcome, ClaimOutcome::kFailed);
+  EXPECT_NE(r.detail.find("server id from the metadata service"), std::string::npos) << r.detail;
+  EXPECT_EQ(fake.count("POST", "/"), 0u);
+
+  fake.set_metadata_server_id(kMe);
+  fake.corrupt_next(1);  // HTML instead of a number
+  const ClaimReport bad = provider.claim();
+  ASSERT_EQ(bad.outcome, ClaimOutcome::kFailed);
+  EXPECT_EQ(bad.error->kind, CloudErrorKind::kBadResponse);
+  EXPECT_NE(bad.detail.find("server id is not a number"), std::string::npos) << bad.detail;
+}
+
+TEST_F(HetznerTest, PaginationIsFollowedAndTheIdCached) {
+  fake.set_max_per_page(2);
+  for (int i = 1; i <= 4; ++i) fake.add_floating_ip("192.0.2." + std::to_string(i), 9);
+  const std::uint64_t last = fake.add_floating_ip("192.0.2.200", kOther);  // the 7th: page 4
+  auto provider = make(kMe, HttpClientOptions{}, "192.0.2.200");
+  auto id = provider.floating_ip_id();
+  ASSERT_TRUE(id) << id.error().message;
+  EXPECT_EQ(*id, last);
+  const auto reqs = fake.requests();
+  ASSERT_EQ(reqs.size(), 4u);
+  for (std::size_t i = 0; i < reqs.size(); ++i) {
+    EXPECT_EQ(reqs[i].target, "/v1/floating_ips?page=" + std::to_string(i + 1) + "&per_page=50");
+  }
+  const ClaimReport r = provider.claim();
+  ASSERT_EQ(r.outcome, ClaimOutcome::kClaimed) << r.detail;
+  EXPECT_EQ(fake.holder(last), kMe);
+  EXPECT_EQ(fake.count("GET", "/v1/floating_ips") - fake.count("GET", "/v1/floating_ips/"), 4u)
+      << "the list is read once";
+}
+
+TEST_F(HetznerTest, UnknownAddressIsPermanentNotFound) {
+  fake.set_max_per_page(1);
+  auto provider = make(kMe, HttpClientOptions{}, "198.51.100.99");
+  const ClaimReport r = provider.claim();
+  ASSERT_EQ(r.outcome, ClaimOutcome::kFailed);
+  EXPECT_EQ(r.error->kind, CloudErrorKind::kNotFound);
+  EXPECT_TRUE(r.permanent_failure());
+  EXPECT_NE(r.detail.find("not in this project (2 floating IPs on 2 pages"), std::string::npos)
+      << r.detail;
+}
+
+TEST_F(HetznerTest, StatusReportsTheHolder) {
+  auto provider = make();
+  auto s = provider.status();
+  ASSERT_TRUE(s) << s.error().message;
+  EXPECT_EQ(s->holder, "41");
+  EXPECT_FALSE(s->ours);
+  fake.set_server(fip, kMe);
+  s = provider.status();
+  ASSERT_TRUE(s);
+  EXPECT_TRUE(s->ours);
+  fake.set_server(fip, std::nullopt);
+  s = provider.status();
+  ASSERT_TRUE(s);
+  EXPECT_FALSE(s->holder.has_value());
+  EXPECT_FALSE(s->ours);
+}
+
+TEST_F(HetznerTest, TokenNeverInAnyLogLineOrError) {
+  auto provider = make();
+  fake.fail_next(1, 500);
+  EXPECT_TRUE(provider.claim().ok());
+  fake.set_server(fip, kOther);
+  fake.lock_next_assigns(1);
+  fake.error_next_actions(1);
+  EXPECT_TRUE(provider.claim().ok());
+  fake.set_token("rotated");
+  const ClaimReport bad = provider.claim();
+  ASSERT_FALSE(bad.ok());
+  EXPECT_GE(logs.lines().size(), 10u);
+  expect_no_secret(bad.detail + bad.error->message + bad.error->http->to_string() +
+                   bad.error->http->api_message);
+}
+
+// ---- options from the config ----
+
+class HetznerTokenFile : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/fod-hetzner-XXXXXX";
+    ASSERT_NE(::mkdtemp(tmpl), nullptr);
+    dir = tmpl;
+  }
+  void TearDown() override { std::filesystem::remove_all(dir); }
+
+  std::string write(const std::string& content, mode_t mode) {
+    const std::string path = dir + "/hcloud.token";
+    std::ofstream(path) << content;
+    ::chmod(path.c_str(), mode);
+    return path;
+  }
+
+  config::ReservedIpConfig cfg(const std::string& token_file) {
+    config::ReservedIpConfig c;
+    c.provider = config::Provider::kHetzner;
+    c.address = util::Ipv4::parse(kIp);
+    c.token_file = token_file;
+    c.api_url = "http://127.0.0.1:9";
+    c.server_id = 42;
+    return c;
+  }
+
+  std::string dir;
+};
+
+TEST_F(HetznerTokenFile, ReadsTheTokenFromAPrivateFile) {
+  auto o = hetzner_options(cfg(write(kToken + "\n", 0600)));
+  ASSERT_TRUE(o) << o.error().message;
+  EXPECT_EQ(o->token, kToken);
+  EXPECT_EQ(o->server_id, 42u);
+  EXPECT_EQ(o->api_url, "http://127.0.0.1:9");
+  EXPECT_EQ(o->metadata_url, "http://169.254.169.254");
+  EXPECT_EQ(o->address.to_string(), kIp);
+}
+
+TEST_F(HetznerTokenFile, RefusesAWorldReadableFileWithoutShowingIt) {
+  auto o = hetzner_options(cfg(write(kToken, 0644)));
+  ASSERT_FALSE(o);
+  EXPECT_EQ(o.error().kind, CloudErrorKind::kConfig);
+  EXPECT_TRUE(o.error().permanent());
+  EXPECT_NE(o.error().message.find("readable by group or others"), std::string::npos)
+      << o.error().message;
+  EXPECT_EQ(o.error().message.find("TOPSECRET"), std::string::npos);
+}
+
+TEST_F(HetznerTokenFile, RefusesAnotherProviderAndAMissingAddress) {
+  auto c = cfg(write(kToken, 0600));
+  c.provider = config::Provider::kDigitalOcean;
+  EXPECT_EQ(hetzner_options(c).error().message, "[reserved_ip] provider is not hetzner");
+  c = cfg(write(kToken, 0600));
+  c.address.reset();
+  EXPECT_EQ(hetzner_options(c).error().message, "[reserved_ip] address is not set");
+  c = cfg(dir + "/missing.token");
+  auto o = hetzner_options(c);
+  ASSERT_FALSE(o);
+  EXPECT_NE(o.error().message.find("missing.token"), std::string::npos) << o.error().message;
+}
+
+}  // namespace
+}  // namespace failoverd::cloud
