@@ -10,7 +10,6 @@ namespace failoverd::daemon {
 
 namespace asio = boost::asio;
 
-
 ReservedIpKeeper::ReservedIpKeeper(asio::io_context& io, std::string address,
                                    std::string provider_name,
                                    std::chrono::milliseconds reconcile_interval,
@@ -24,40 +23,73 @@ ReservedIpKeeper::ReservedIpKeeper(asio::io_context& io, std::string address,
       log_(std::move(log)),
       on_permanent_failure_(std::move(on_permanent_failure)),
       on_claim_report_(std::move(on_claim_report)),
-      reconcile_timer_(io),
+      check_timer_(io),
       provider_(std::make_shared<std::unique_ptr<cloud::ReservedAddressProvider>>()),
       make_provider_(std::move(make_provider)),
-      alive_(std::make_shared<bool>(true)) {}
+      alive_(std::make_shared<bool>(true)),
+      policy_(core::ClaimPolicyParams::for_check_interval(
+                  std::chrono::duration_cast<core::Duration>(reconcile_interval)),
+              now()) {
+  const auto& p = policy_.params();
+  log_->debug("reserved IP {}: checks every {} ms; a holder other than this MASTER is taken "
+              "over after {} ms (doubling per loss, at most {} ms)",
+              address_, reconcile_interval_.count(),
+              std::chrono::duration_cast<std::chrono::milliseconds>(p.hold_off).count(),
+              std::chrono::duration_cast<std::chrono::milliseconds>(p.max_hold_off).count());
+  arm_timer();  // the first check is due now: status shows the holder early
+}
 
 ReservedIpKeeper::~ReservedIpKeeper() {
   stop();
   worker_.join();
 }
 
+core::Time ReservedIpKeeper::now() {
+  return std::chrono::duration_cast<core::Time>(
+      std::chrono::steady_clock::now().time_since_epoch());
+}
+
 void ReservedIpKeeper::stop() {
   *alive_ = false;
-  reconcile_timer_.cancel();
+  check_timer_.cancel();
 }
 
 void ReservedIpKeeper::became_master() {
   master_ = true;
-  submit(Job::kClaim, "became MASTER");
-  arm_reconcile();
+  act(policy_.became_master(now()));
 }
 
 void ReservedIpKeeper::left_master() {
   master_ = false;
-  reconcile_timer_.cancel();
-  // A queued job would act for a MASTER we no longer are; a call in flight cannot be
-  // stopped, and its report is only logged.
-  queued_.reset();
+  // A queued claim would act for a MASTER we no longer are; a call in flight cannot be
+  // stopped, and its report is only logged. A queued check may stay.
+  if (queued_ && queued_->first == Job::kClaim) queued_.reset();
+  act(policy_.left_master(now()));
 }
 
 void ReservedIpKeeper::heard_lower_priority_master() {
-  if (master_) submit(Job::kClaim, "a lower-priority node believed it was master");
+  act(policy_.heard_lower_priority(now()));
+}
+
+void ReservedIpKeeper::act(const core::ClaimDecision& d) {
+  switch (d.action) {
+    case core::ClaimAction::kClaim:
+      submit(Job::kClaim, d.reason);
+      break;
+    case core::ClaimAction::kCheck:
+      submit(Job::kCheck, d.reason);
+      break;
+    case core::ClaimAction::kReport:
+      log_->warn("reserved IP {}: {}", address_, d.reason);
+      break;
+    case core::ClaimAction::kNothing:
+      break;
+  }
+  arm_timer();
 }
 
 void ReservedIpKeeper::submit(Job job, std::string why) {
+  if (!*alive_) return;
   if (busy_) {
     // Coalesce: one job waits at most, and a claim replaces a check.
     if (!queued_ || job == Job::kClaim) queued_ = std::make_pair(job, std::move(why));
@@ -68,6 +100,7 @@ void ReservedIpKeeper::submit(Job job, std::string why) {
   auto make = make_provider_;
   auto alive = alive_;
   if (job == Job::kClaim) {
+    log_->debug("reserved IP {}: claiming: {}", address_, why);
     asio::post(worker_, [this, provider, make, alive, why = std::move(why)] {
       if (!*provider) *provider = make();
       cloud::ClaimReport report = (*provider)->claim();
@@ -88,12 +121,10 @@ void ReservedIpKeeper::submit(Job job, std::string why) {
 
 void ReservedIpKeeper::run_next() {
   busy_ = false;
-  if (!queued_ || !master_) {
-    queued_.reset();
-    return;
-  }
+  if (!queued_) return;
   auto [job, why] = std::move(*queued_);
   queued_.reset();
+  if (job == Job::kClaim && !master_) return;
   submit(job, std::move(why));
 }
 
@@ -109,8 +140,8 @@ void ReservedIpKeeper::on_claim(const cloud::ClaimReport& report, const std::str
                provider_name_, cloud::to_string(report.outcome), report.latency.count(),
                report.attempts, why, report.detail);
     if (!master_) {
-      log_->warn("reserved IP {}: claimed, but this node is no longer MASTER; the new master "
-                 "claims it again",
+      log_->warn("reserved IP {}: claimed, but this node is no longer MASTER; the master takes "
+                 "it over after its hold-off",
                  address_);
     }
   } else {
@@ -119,42 +150,46 @@ void ReservedIpKeeper::on_claim(const cloud::ClaimReport& report, const std::str
                 report.latency.count(), report.detail);
     if (report.permanent_failure()) {
       on_permanent_failure_("reserved IP " + address_ + ": " + report.detail);
-    } else if (master_ && !queued_) {
-      // Not permanent: try again until it holds (the client already retried with backoff).
-      queued_ = std::make_pair(Job::kClaim, std::string("retrying after a failed claim"));
     }
   }
+  const auto decision = policy_.on_claim(now(), report.ok(), report.permanent_failure());
   if (on_claim_report_) on_claim_report_(report);
   run_next();
+  act(decision);
 }
 
 void ReservedIpKeeper::on_check(const cloud::CloudResult<cloud::HolderStatus>& status) {
+  core::HolderView view;
   if (!status) {
     last_error_ = status.error().message;
-    log_->warn("reserved IP {}: cannot check the holder: {}", address_, status.error().message);
-  } else if (status->ours) {
-    holder_ = "this node";
+    view.kind = core::HolderView::Kind::kFailed;
+    view.holder = status.error().message;
   } else {
-    holder_ = status->holder;
-    if (!status->holder) {
-      if (master_ && !status->locked && !queued_) {
-        queued_ = std::make_pair(Job::kClaim, std::string("nobody holds it"));
-      }
-    } else if (master_) {
-      log_->warn("reserved IP {} is held by {} while this node is MASTER: another node claimed "
-                 "it (a split?); not taking it back until the election says so",
-                 address_, *status->holder);
+    view.locked = status->locked;
+    if (status->ours) {
+      holder_ = "this node";
+      view.kind = core::HolderView::Kind::kUs;
+    } else if (status->holder) {
+      holder_ = status->holder;
+      view.kind = core::HolderView::Kind::kOther;
+      view.holder = *status->holder;
+    } else {
+      holder_.reset();
+      view.kind = core::HolderView::Kind::kNobody;
     }
   }
+  const auto decision = policy_.on_check(now(), view);
   run_next();
+  act(decision);
 }
 
-void ReservedIpKeeper::arm_reconcile() {
-  reconcile_timer_.expires_after(reconcile_interval_);
-  reconcile_timer_.async_wait([this, alive = alive_](const boost::system::error_code& ec) {
-    if (ec || !*alive || !master_) return;
-    submit(Job::kCheck, "reconcile");
-    arm_reconcile();
+void ReservedIpKeeper::arm_timer() {
+  if (!*alive_) return;
+  const auto delay = policy_.next_check() - now();
+  check_timer_.expires_after(std::max(delay, core::Duration{0}));
+  check_timer_.async_wait([this, alive = alive_](const boost::system::error_code& ec) {
+    if (ec || !*alive) return;
+    act(policy_.on_timer(now()));
   });
 }
 

@@ -102,6 +102,16 @@ void Simulator::schedule(const std::vector<ScriptedEvent>& evs) {
   for (const auto& ev : evs) schedule(ev);
 }
 
+void Simulator::call_at(Time at, std::function<void()> fn) {
+  Event e;
+  e.at = std::max(at, now_);
+  e.kind = Event::Kind::Call;
+  e.script = calls_.size();
+  e.generation = 0;
+  calls_.push_back(std::move(fn));
+  push(e);
+}
+
 void Simulator::run_until(Time until) {
   while (!queue_.empty() && queue_.front().at <= until) {
     std::pop_heap(queue_.begin(), queue_.end(), Later{});
@@ -142,6 +152,12 @@ void Simulator::handle(const Event& ev) {
     case Event::Kind::Script:
       run_script(script_[ev.script]);
       return;
+    case Event::Kind::Call: {
+      auto fn = std::move(calls_[ev.script]);
+      calls_[ev.script] = nullptr;
+      if (fn) fn();
+      return;
+    }
     case Event::Kind::Timer: {
       Node& n = nodes_[ev.node];
       if (!n.instance || ev.generation != n.timer_generation) return;  // stale
@@ -245,8 +261,9 @@ void Simulator::apply(int node, core::Actions actions) {
                           " became MASTER while faulted");
       }
       record(node, t->to, true, std::move(t->reason));
-    } else if (std::holds_alternative<core::LowerPriorityAdvert>(action)) {
+    } else if (const auto* low = std::get_if<core::LowerPriorityAdvert>(&action)) {
       ++counters_.lower_priority_adverts;
+      if (observer_.on_lower_priority) observer_.on_lower_priority(now_, node, *low);
     }
   }
   if (n.instance && n.instance->state() != n.last_state) {
@@ -321,6 +338,7 @@ void Simulator::stop(int node, const std::string& reason) {
 void Simulator::record(int node, core::State state, bool running, std::string reason) {
   nodes_[node].last_state = state;
   timeline_.push_back(TimelineEntry{now_, node, state, running, std::move(reason)});
+  if (observer_.on_timeline) observer_.on_timeline(timeline_.back());
 }
 
 bool Simulator::connected(int a, int b) const {

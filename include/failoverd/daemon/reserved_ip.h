@@ -2,12 +2,12 @@
 // retries, polling an action), so they run one at a time on a worker thread of their own and
 // post their report back to the loop; everything else runs on the loop thread.
 //
-// Policy (so that two MASTERs of a split never fight over the address):
-//   - every transition to MASTER claims (idempotent: already ours, nothing is changed);
-//   - a lower-priority advert heard as MASTER (a split healing) re-checks and re-claims;
-//   - while MASTER, every reconcile_interval the holder is checked: an address that nobody
-//     holds is claimed; one held by another node is reported, not taken back — the election
-//     decides who is master, and the next transition or healed split claims again.
+// When to claim is decided by core::ClaimPolicy (docs/split-brain.md): every transition to
+// MASTER claims; a lower-priority advert heard as MASTER claims; the holder is checked every
+// reconcile_interval as MASTER and as BACKUP (status shows it); a MASTER claims an address
+// nobody holds, and takes one held by another node only after that node has kept it for the
+// hold-off (3 × reconcile_interval, doubling each time it is taken from us in one episode, at
+// most 12 × reconcile_interval). This keeper only carries the decisions out.
 #pragma once
 
 #include <chrono>
@@ -23,6 +23,7 @@
 
 #include "failoverd/cloud/provider.h"
 #include "failoverd/control/control_protocol.h"
+#include "failoverd/core/claim_policy.h"
 
 namespace failoverd::daemon {
 
@@ -61,11 +62,13 @@ class ReservedIpKeeper {
 
  private:
   enum class Job { kClaim, kCheck };
+  static core::Time now();
+  void act(const core::ClaimDecision& d);
   void submit(Job job, std::string why);
   void run_next();
   void on_claim(const cloud::ClaimReport& report, const std::string& why);
   void on_check(const cloud::CloudResult<cloud::HolderStatus>& status);
-  void arm_reconcile();
+  void arm_timer();
 
   boost::asio::io_context& io_;
   std::string address_;
@@ -74,12 +77,13 @@ class ReservedIpKeeper {
   std::shared_ptr<spdlog::logger> log_;
   OnPermanentFailure on_permanent_failure_;
   OnClaimReport on_claim_report_;
-  boost::asio::steady_timer reconcile_timer_;
+  boost::asio::steady_timer check_timer_;  // armed for policy_.next_check()
   boost::asio::thread_pool worker_{1};
   std::shared_ptr<std::unique_ptr<cloud::ReservedAddressProvider>> provider_;  // worker only
   MakeProvider make_provider_;
   std::shared_ptr<bool> alive_;
 
+  core::ClaimPolicy policy_;
   bool master_ = false;
   bool busy_ = false;
   std::optional<std::pair<Job, std::string>> queued_;  // at most one job waits; a claim wins

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <random>
 #include <string>
@@ -95,6 +96,18 @@ class Simulator {
   void schedule(ScriptedEvent ev);
   void schedule(const std::vector<ScriptedEvent>& evs);
 
+  // Runs `fn` at time `at` (not before now()), in the same (time, sequence) order as every
+  // other event: how models built on top (the cloud witness) add their own events.
+  void call_at(Time at, std::function<void()> fn);
+
+  // Observers, called while the event happens: every timeline entry as it is recorded (state
+  // changes, stops), and every LowerPriorityAdvert a node's core emits.
+  struct Observer {
+    std::function<void(const TimelineEntry&)> on_timeline;
+    std::function<void(Time, int node, const core::LowerPriorityAdvert&)> on_lower_priority;
+  };
+  void set_observer(Observer observer) { observer_ = std::move(observer); }
+
   // Processes every event up to and including time `until`; now() becomes `until`.
   void run_until(Time until);
 
@@ -131,7 +144,7 @@ class Simulator {
   };
 
   struct Event {
-    enum class Kind : std::uint8_t { Script, Deliver, Timer };
+    enum class Kind : std::uint8_t { Script, Deliver, Timer, Call };
     Time at{0};
     std::uint64_t seq = 0;
     Kind kind = Kind::Script;
@@ -139,7 +152,7 @@ class Simulator {
     int from = 0;              // Deliver: sender
     std::uint64_t generation;  // Timer: must match Node::timer_generation
     core::Advert advert;       // Deliver
-    std::size_t script = 0;    // Script: index into script_
+    std::size_t script = 0;    // Script: index into script_; Call: index into calls_
   };
   struct Later {
     bool operator()(const Event& a, const Event& b) const {
@@ -165,6 +178,8 @@ class Simulator {
   std::vector<Node> nodes_;
   std::vector<int> groups_;  // partition group per node; all 0 when healed
   std::vector<ScriptedEvent> script_;
+  std::vector<std::function<void()>> calls_;  // emptied once run
+  Observer observer_;
   std::vector<Event> queue_;  // a heap ordered by Later
   std::uint64_t next_seq_ = 0;
   int fired_node_ = -1;  // the node whose on_timer() is being applied
