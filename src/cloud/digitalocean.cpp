@@ -137,6 +137,10 @@ CloudResult<DigitalOceanOptions> digitalocean_options(const config::ReservedIpCo
   o.address = *cfg.address;
   o.droplet_id = cfg.droplet_id;
   o.token = std::move(*token);
+  // The keeper reads the holder every reconcile_interval; half an interval more leaves room
+  // for a check that ran late or slow.
+  o.holder_cache_max_age =
+      std::chrono::duration_cast<Millis>(cfg.reconcile_interval) * 3 / 2;
   return o;
 }
 
@@ -212,6 +216,7 @@ CloudResult<ReservedIpInfo> DigitalOcean::reserved_ip() {
                                        "get reserved IP " + ip_ + ": " + info.error(),
                                        std::nullopt});
   }
+  seen_ = SeenHolder{info->droplet_id, info->locked, clock_.now()};
   return std::move(*info);
 }
 
@@ -277,6 +282,8 @@ ClaimReport DigitalOcean::claim() {
     return report;
   };
   auto fail = [&](CloudError e) {
+    // After a failure the holder may be anything (a POST that timed out may have landed).
+    seen_.reset();
     std::string m = e.message;
     return finish(ClaimOutcome::kFailed, std::move(m), std::move(e));
   };
@@ -291,30 +298,55 @@ ClaimReport DigitalOcean::claim() {
   if (!me) return fail(me.error());
   const std::string mine = "droplet " + std::to_string(*me);
 
+  auto describe = [](const std::optional<std::uint64_t>& droplet) {
+    return droplet ? "droplet " + std::to_string(*droplet) : std::string("nobody");
+  };
+
+  // The fast path: a fresh memory that someone else (or nobody) holds it, and no lock, means
+  // the GET would only say the same; POST at once.
+  bool fast = false;
+  if (seen_ && options_.holder_cache_max_age > Millis(0) && !seen_->locked &&
+      seen_->droplet != *me && clock_.now() - seen_->at <= options_.holder_cache_max_age) {
+    fast = true;
+  }
+
   int errored = 0;
   int locked_waits = 0;
+  int accepted = 0;  // assign requests the API took (answered with an action)
+  bool refused_fast = false;
   for (;;) {
-    auto info = reserved_ip();
-    if (!info) return fail(info.error());
-    if (info->droplet_id == *me) {
-      if (report.attempts == 0) return finish(ClaimOutcome::kAlreadyHeld, "already on " + mine);
-      return finish(ClaimOutcome::kClaimed,
-                    "on " + mine + " after " + std::to_string(report.attempts) + " assign request" +
-                        (report.attempts == 1 ? "" : "s"));
-    }
-    const std::string from =
-        info->droplet_id ? "droplet " + std::to_string(*info->droplet_id) : std::string("nobody");
-    if (info->locked) {
-      ++locked_waits;
-      log("reserved IP " + ip_ + " is locked by a pending action (held by " + from + "); waiting " +
-          ms_text(options_.locked_wait));
-      if (!wait_or_deadline(options_.locked_wait)) {
-        return fail({CloudErrorKind::kDeadline,
-                     "still locked by a pending action after " + std::to_string(locked_waits) +
-                         " waits (claim deadline " + ms_text(options_.claim_deadline) + ")",
-                     std::nullopt});
+    std::string from;
+    if (fast) {
+      from = describe(seen_->droplet) + " (seen " +
+             ms_text(std::chrono::duration_cast<Millis>(clock_.now() - seen_->at)) + " ago)";
+    } else {
+      auto info = reserved_ip();
+      if (!info) return fail(info.error());
+      if (info->droplet_id == *me) {
+        if (accepted == 0) {
+          return finish(ClaimOutcome::kAlreadyHeld,
+                        "already on " + mine +
+                            (refused_fast ? " (the assign sent on a stale memory was refused)"
+                                          : ""));
+        }
+        return finish(ClaimOutcome::kClaimed, "on " + mine + " after " +
+                                                  std::to_string(report.attempts) +
+                                                  " assign request" +
+                                                  (report.attempts == 1 ? "" : "s"));
       }
-      continue;
+      from = describe(info->droplet_id);
+      if (info->locked) {
+        ++locked_waits;
+        log("reserved IP " + ip_ + " is locked by a pending action (held by " + from +
+            "); waiting " + ms_text(options_.locked_wait));
+        if (!wait_or_deadline(options_.locked_wait)) {
+          return fail({CloudErrorKind::kDeadline,
+                       "still locked by a pending action after " + std::to_string(locked_waits) +
+                           " waits (claim deadline " + ms_text(options_.claim_deadline) + ")",
+                       std::nullopt});
+        }
+        continue;
+      }
     }
     if (errored >= options_.max_assign_attempts) {
       return fail({CloudErrorKind::kActionErrored,
@@ -324,7 +356,10 @@ ClaimReport DigitalOcean::claim() {
 
     ++report.attempts;
     log("reserved IP " + ip_ + " held by " + from + "; assigning to " + mine + " (attempt " +
-        std::to_string(report.attempts) + ")");
+        std::to_string(report.attempts) + (fast ? ", without reading the holder first" : "") +
+        ")");
+    const bool was_fast = fast;
+    fast = false;  // one try per claim: every later decision reads the holder
     auto action = post_assign(*me);
     if (!action) {
       if (action.error().http && is_pending_event(*action.error().http)) {
@@ -339,8 +374,16 @@ ClaimReport DigitalOcean::claim() {
         }
         continue;
       }
+      if (was_fast && action.error().kind == CloudErrorKind::kRejected) {
+        // The API refuses what the memory suggested (e.g. it is ours already): read it.
+        refused_fast = true;
+        seen_.reset();
+        log("assign refused (" + action.error().message + "); reading the holder");
+        continue;
+      }
       return fail(action.error());
     }
+    ++accepted;
 
     ActionInfo a = std::move(*action);
     log("assign action " + std::to_string(a.id) + " " + a.status);
@@ -361,6 +404,7 @@ ClaimReport DigitalOcean::claim() {
       a = std::move(*next);
     }
     if (a.status == "completed") {
+      seen_ = SeenHolder{*me, false, clock_.now()};
       return finish(ClaimOutcome::kClaimed,
                     "assigned to " + mine + " (was " + from + ") by action " +
                         std::to_string(a.id) + " after " + std::to_string(report.attempts) +
@@ -369,6 +413,7 @@ ClaimReport DigitalOcean::claim() {
     }
     if (a.status == "errored") {
       ++errored;
+      seen_.reset();
       log("assign action " + std::to_string(a.id) + " errored (" + std::to_string(errored) + "/" +
           std::to_string(options_.max_assign_attempts) + ")");
       continue;  // look again: someone else's action may have moved it meanwhile

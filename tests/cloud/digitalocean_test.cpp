@@ -383,6 +383,172 @@ TEST_F(DigitalOceanTest, TokenNeverInAnyLogLineOrError) {
   EXPECT_EQ(all.find("Bearer"), std::string::npos) << all;
 }
 
+// ---- the fast path: a fresh holder memory skips the GET ----
+
+// The requests the fake saw, as "METHOD path" lines, for exact comparisons.
+std::vector<std::string> request_lines(const FakeDigitalOcean& fake) {
+  std::vector<std::string> out;
+  for (const auto& r : fake.requests()) out.push_back(r.method + " " + r.path);
+  return out;
+}
+
+const std::string kGetIp = "GET /v2/reserved_ips/203.0.113.10";
+const std::string kPostAssign = "POST /v2/reserved_ips/203.0.113.10/actions";
+const std::string kPollFirst = "GET /v2/reserved_ips/203.0.113.10/actions/1000001";
+
+TEST_F(DigitalOceanTest, FreshHolderFromStatusSkipsTheGet) {
+  auto provider = make();
+  ASSERT_TRUE(provider.status());
+  ASSERT_TRUE(provider.last_seen_holder().has_value());
+  EXPECT_EQ(provider.last_seen_holder()->droplet, kOther);
+  fake.clear_requests();
+  clock.advance(40s);  // within the default 45 s
+  const ClaimReport r = provider.claim();
+  ASSERT_EQ(r.outcome, ClaimOutcome::kClaimed) << r.detail;
+  EXPECT_EQ(r.attempts, 1);
+  EXPECT_EQ(fake.holder(kIp), kMe);
+  EXPECT_EQ(request_lines(fake), (std::vector<std::string>{kPostAssign, kPollFirst}));
+  EXPECT_NE(r.detail.find("(was droplet 1 (seen 40000ms ago))"), std::string::npos) << r.detail;
+  EXPECT_NE(logs.joined().find("without reading the holder first"), std::string::npos);
+  // The claim remembers its own result: the next claim reads (ours is never trusted blindly).
+  EXPECT_EQ(provider.last_seen_holder()->droplet, kMe);
+  fake.clear_requests();
+  EXPECT_EQ(provider.claim().outcome, ClaimOutcome::kAlreadyHeld);
+  EXPECT_EQ(request_lines(fake), (std::vector<std::string>{kGetIp}));
+}
+
+TEST_F(DigitalOceanTest, FreshHolderNobodySkipsTheGet) {
+  fake.add_reserved_ip(kIp, std::nullopt);
+  auto provider = make();
+  auto h = provider.holder();
+  ASSERT_TRUE(h);
+  ASSERT_FALSE(h->has_value());
+  fake.clear_requests();
+  const ClaimReport r = provider.claim();
+  ASSERT_EQ(r.outcome, ClaimOutcome::kClaimed) << r.detail;
+  EXPECT_EQ(request_lines(fake), (std::vector<std::string>{kPostAssign, kPollFirst}));
+}
+
+TEST_F(DigitalOceanTest, StaleOrLockedOrDisabledMemoryIsNotTrusted) {
+  {
+    auto provider = make();
+    ASSERT_TRUE(provider.status());
+    clock.advance(45s + 1ms);  // just past the default max age
+    fake.clear_requests();
+    ASSERT_EQ(provider.claim().outcome, ClaimOutcome::kClaimed);
+    EXPECT_EQ(request_lines(fake),
+              (std::vector<std::string>{kGetIp, kPostAssign, kPollFirst}));
+  }
+  {
+    // Seen locked: the GET decides (here: still locked, so wait, then assign).
+    fake.add_reserved_ip(kIp, kOther);
+    fake.set_action_polls(1);
+    HttpRequest post;
+    post.method = "POST";
+    post.url = fake.url() + "/v2/reserved_ips/203.0.113.10/actions";
+    post.bearer_token = kToken;
+    post.body = R"({"type":"assign","droplet_id":11})";
+    CurlHttpClient raw(HttpClientOptions{}, clock);
+    ASSERT_TRUE(raw.request(post));
+    fake.set_action_polls(0);
+    auto provider = make();
+    ASSERT_TRUE(provider.status());
+    EXPECT_TRUE(provider.last_seen_holder()->locked);
+    fake.clear_requests();
+    clock.sleeps.clear();
+    const ClaimReport r = provider.claim();  // nobody ends the other action: deadline
+    EXPECT_EQ(r.outcome, ClaimOutcome::kFailed);
+    EXPECT_EQ(fake.count("POST", "/"), 0u);
+    EXPECT_EQ(request_lines(fake).at(0), kGetIp);
+    EXPECT_FALSE(provider.last_seen_holder().has_value()) << "a failed claim forgets";
+  }
+  {
+    fake.add_reserved_ip(kIp, kOther);
+    auto http = HttpClientOptions{};
+    http.connect_timeout = 1000ms;
+    http.request_timeout = 2000ms;
+    DigitalOceanOptions o = make().options();
+    o.holder_cache_max_age = 0ms;  // off
+    DigitalOcean provider(o, std::make_unique<CurlHttpClient>(std::move(http), clock), clock);
+    ASSERT_TRUE(provider.status());
+    fake.clear_requests();
+    ASSERT_EQ(provider.claim().outcome, ClaimOutcome::kClaimed);
+    EXPECT_EQ(request_lines(fake).at(0), kGetIp);
+  }
+}
+
+TEST_F(DigitalOceanTest, WrongMemoryRefusedFallsBackToTheGet) {
+  auto provider = make();
+  ASSERT_TRUE(provider.status());  // droplet 1 holds it ...
+  fake.add_reserved_ip(kIp, kMe);  // ... until someone moves it to us behind our back
+  fake.fail_next(1, 422);          // and the API refuses the assign (not a pending event)
+  fake.clear_requests();
+  const ClaimReport r = provider.claim();
+  ASSERT_EQ(r.outcome, ClaimOutcome::kAlreadyHeld) << r.detail;
+  EXPECT_FALSE(r.error.has_value());
+  EXPECT_EQ(r.attempts, 1);
+  EXPECT_EQ(request_lines(fake), (std::vector<std::string>{kPostAssign, kGetIp}));
+  EXPECT_TRUE(fake.assignments().empty());
+  EXPECT_NE(r.detail.find("stale memory was refused"), std::string::npos) << r.detail;
+  EXPECT_NE(logs.joined().find("reading the holder"), std::string::npos) << logs.joined();
+
+  // Refused while the IP is still someone else's: the GET decides, and the assign is sent again.
+  fake.add_reserved_ip(kIp, kOther);
+  ASSERT_TRUE(provider.status());
+  fake.fail_next(1, 422);
+  fake.clear_requests();
+  const ClaimReport again = provider.claim();
+  ASSERT_EQ(again.outcome, ClaimOutcome::kClaimed) << again.detail;
+  EXPECT_EQ(again.attempts, 2);
+  EXPECT_EQ(request_lines(fake), (std::vector<std::string>{kPostAssign, kGetIp, kPostAssign,
+                                                           "GET /v2/reserved_ips/203.0.113.10/"
+                                                           "actions/1000001"}));
+}
+
+TEST_F(DigitalOceanTest, FastPathKeepsTheLockWaitAndStopsAtAuth) {
+  auto provider = make();
+  ASSERT_TRUE(provider.status());
+  fake.lock_next_assigns(1);  // a pending event the memory could not know about
+  fake.clear_requests();
+  clock.sleeps.clear();
+  ClaimReport r = provider.claim();
+  ASSERT_EQ(r.outcome, ClaimOutcome::kClaimed) << r.detail;
+  EXPECT_EQ(request_lines(fake),
+            (std::vector<std::string>{kPostAssign, kGetIp, kPostAssign,
+                                      "GET /v2/reserved_ips/203.0.113.10/actions/1000001"}));
+  EXPECT_EQ(clock.sleeps, (std::vector<Millis>{1000ms, 100ms}));
+
+  // 401 at the fast POST is permanent at once, as it is after a GET.
+  fake.add_reserved_ip(kIp, kOther);
+  ASSERT_TRUE(provider.status());
+  fake.set_token("rotated");
+  fake.clear_requests();
+  r = provider.claim();
+  ASSERT_EQ(r.outcome, ClaimOutcome::kFailed);
+  EXPECT_EQ(r.error->kind, CloudErrorKind::kAuth);
+  EXPECT_EQ(request_lines(fake), (std::vector<std::string>{kPostAssign}));
+  expect_no_secret();
+}
+
+TEST_F(DigitalOceanTest, ActionCompletedAtThePostIsNotPolled) {
+  fake.set_instant_actions(true);
+  auto provider = make();
+  ClaimReport r = provider.claim();
+  ASSERT_EQ(r.outcome, ClaimOutcome::kClaimed) << r.detail;
+  EXPECT_EQ(request_lines(fake), (std::vector<std::string>{kGetIp, kPostAssign}));
+  EXPECT_TRUE(clock.sleeps.empty());
+  EXPECT_NE(r.detail.find("and 0 polls"), std::string::npos) << r.detail;
+
+  // With a fresh memory too: a failover is one request, one round trip.
+  fake.add_reserved_ip(kIp, kOther);
+  ASSERT_TRUE(provider.status());
+  fake.clear_requests();
+  r = provider.claim();
+  ASSERT_EQ(r.outcome, ClaimOutcome::kClaimed) << r.detail;
+  EXPECT_EQ(request_lines(fake), (std::vector<std::string>{kPostAssign}));
+  EXPECT_EQ(fake.holder(kIp), kMe);
+}
+
 // ---- options from the config ----
 
 class TokenFile : public ::testing::Test {
@@ -421,6 +587,15 @@ TEST_F(TokenFile, ReadsTheTokenFromAPrivateFile) {
   EXPECT_EQ(o->droplet_id, 42u);
   EXPECT_EQ(o->api_url, "http://127.0.0.1:9");
   EXPECT_EQ(o->address.to_string(), kIp);
+  EXPECT_EQ(o->holder_cache_max_age, 45000ms) << "1.5 x the default reconcile_interval";
+}
+
+TEST_F(TokenFile, HolderMemoryOutlivesOneReconcileInterval) {
+  auto c = cfg(write(kToken, 0600));
+  c.reconcile_interval = std::chrono::seconds(2);
+  auto o = digitalocean_options(c);
+  ASSERT_TRUE(o) << o.error().message;
+  EXPECT_EQ(o->holder_cache_max_age, 3000ms);
 }
 
 TEST_F(TokenFile, RefusesAWorldReadableFileWithoutShowingIt) {

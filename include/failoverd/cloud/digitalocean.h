@@ -10,6 +10,13 @@
 // claim() is idempotent (already ours: no POST), retries an "errored" action (bounded), waits
 // out a lock (422 unprocessable_entity "...pending event..." or "locked": true), and stops at
 // 401/403 with a permanent, typed error so the daemon can go FAULT.
+//
+// Fast path: every GET of the reserved IP (status(), claim()) is remembered with its time. A
+// claim() that finds a remembered holder younger than holder_cache_max_age which is another
+// droplet or nobody, and not locked, POSTs the assign at once: a failover costs one round trip,
+// not two. When that POST is refused in a way that says the memory was wrong (a 4xx other than
+// 401/403/404/408/429 and the pending-event lock), the claim forgets it and decides from a GET
+// as before. An action the POST already answers "completed" is not polled.
 #pragma once
 
 #include <chrono>
@@ -38,13 +45,17 @@ struct DigitalOceanOptions {
   Millis locked_wait{1000};                 // between tries while a pending event locks the IP
   int max_assign_attempts = 3;              // assign actions ending "errored" before giving up
   Millis claim_deadline{120000};            // a whole claim, waits included
+  // How long a holder seen by a GET may be trusted to skip the GET of the next claim; 0
+  // turns the fast path off. The daemon sets 1.5 x reconcile_interval: its keeper checks the
+  // holder that often in every state, so a BACKUP always has a fresh one.
+  Millis holder_cache_max_age{45000};
   // One line per claim step ("assign posted, action 7 in-progress"); token-free.
   std::function<void(const std::string&)> log;
 };
 
 // The options of [reserved_ip] (provider = digitalocean), with the token read from token_file
-// by config::read_secret_file (mode and size checked there). Errors are kConfig and name the
-// file, never its content.
+// by config::read_secret_file (mode and size checked there), and holder_cache_max_age set to
+// 1.5 x reconcile_interval. Errors are kConfig and name the file, never its content.
 CloudResult<DigitalOceanOptions> digitalocean_options(const config::ReservedIpConfig& cfg);
 
 // ---- parsed API shapes (pure, exposed for tests) ----
@@ -90,6 +101,14 @@ class DigitalOcean final : public ReservedAddressProvider {
   CloudResult<HolderStatus> status() override;
   ClaimReport claim() override;
 
+  // What the last GET of the reserved IP saw, and when (this provider's clock).
+  struct SeenHolder {
+    std::optional<std::uint64_t> droplet;  // nullopt: nobody
+    bool locked = false;
+    std::chrono::steady_clock::time_point at;
+  };
+  const std::optional<SeenHolder>& last_seen_holder() const { return seen_; }
+
   const DigitalOceanOptions& options() const { return options_; }
 
  private:
@@ -104,6 +123,7 @@ class DigitalOcean final : public ReservedAddressProvider {
   Clock& clock_;
   std::string ip_;  // options_.address as text
   std::optional<std::uint64_t> droplet_id_;
+  std::optional<SeenHolder> seen_;  // the holder cache of the fast path
 };
 
 }  // namespace failoverd::cloud

@@ -1,0 +1,11 @@
+# The benchmarks' extra programs (issues 4 and 5), included by tests/CMakeLists.txt. Built with
+# the tests, run by hand through scripts/bench.sh; never part of ctest.
+foreach(_bench reserved_ip_bench switchover_bench startup_bench)
+  add_executable(${_bench} ${CMAKE_CURRENT_SOURCE_DIR}/bench/${_bench}.cpp)
+  target_link_libraries(${_bench} PRIVATE fod_core fod_test_harness nlohmann_json::nlohmann_json
+                                          Threads::Threads)
+  target_include_directories(${_bench} PRIVATE ${CMAKE_CURRENT_SOURCE_DIR})
+  # They run these programs: build them along.
+  add_dependencies(${_bench} failoverd failoverctl)
+endforeach()
+add_dependencies(reserved_ip_bench fake_do_api)

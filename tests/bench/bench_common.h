@@ -1,0 +1,316 @@
+// Shared by the benchmarks added for issues 4 and 5 (reserved_ip_bench, switchover_bench,
+// startup_bench): a packet sniffer with kernel timestamps inside a namespace, a child started
+// inside a namespace with its own environment, and small statistics.
+#pragma once
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <linux/if_packet.h>
+#include <net/ethernet.h>
+#include <net/if.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace failoverd::bench {
+
+using WallClock = std::chrono::system_clock;
+using namespace std::chrono_literals;
+
+inline double ms_between(WallClock::time_point a, WallClock::time_point b) {
+  return std::chrono::duration<double, std::milli>(b - a).count();
+}
+
+inline std::string errno_text(const std::string& what) {
+  return what + ": " + std::strerror(errno);
+}
+
+// Runs `fn` on a thread that has joined network namespace `netns` (/run/netns/NAME); sockets
+// made there stay in it, and children forked there start in it.
+inline void in_netns(const std::string& netns, const std::function<void()>& fn) {
+  std::exception_ptr error;
+  std::thread([&] {
+    try {
+      const int nsfd = ::open(("/run/netns/" + netns).c_str(), O_RDONLY | O_CLOEXEC);
+      if (nsfd < 0) throw std::runtime_error(errno_text("open netns " + netns));
+      const int rc = ::setns(nsfd, CLONE_NEWNET);
+      ::close(nsfd);
+      if (rc != 0) throw std::runtime_error(errno_text("setns " + netns));
+      fn();
+    } catch (...) {
+      error = std::current_exception();
+    }
+  }).join();
+  if (error) std::rethrow_exception(error);
+}
+
+// ---- the sniffer ----
+
+struct Packet {
+  enum class Kind { kAdvert, kHttp };
+  Kind kind = Kind::kAdvert;
+  WallClock::time_point at;  // kernel timestamp (SO_TIMESTAMPNS), receive or send
+  std::string source;        // IPv4 source address
+  bool outgoing = false;     // sent by this host
+  int priority = 0;          // adverts
+  std::string payload;       // http: the first bytes of the TCP payload ("POST /v2/...")
+  std::uint16_t sport = 0, dport = 0;  // http: the TCP ports (which answer goes with which request)
+};
+
+// Records, with kernel timestamps, every VRRP advert and every TCP segment with a payload to
+// or from `http_port` (0: none) seen on `ifname` in `netns`, in both directions.
+class Sniffer {
+ public:
+  Sniffer(const std::string& netns, const std::string& ifname, std::uint16_t http_port = 0)
+      : http_port_(http_port) {
+    in_netns(netns, [&] {
+      // ETH_P_ALL: only "all protocols" taps see outgoing frames too.
+      fd_ = ::socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC, htons(ETH_P_ALL));
+      if (fd_ < 0) throw std::runtime_error(errno_text("AF_PACKET socket"));
+      sockaddr_ll sll{};
+      sll.sll_family = AF_PACKET;
+      sll.sll_protocol = htons(ETH_P_ALL);
+      sll.sll_ifindex = static_cast<int>(::if_nametoindex(ifname.c_str()));
+      if (sll.sll_ifindex == 0 ||
+          ::bind(fd_, reinterpret_cast<sockaddr*>(&sll), sizeof sll) != 0) {
+        throw std::runtime_error(errno_text("bind AF_PACKET to " + ifname));
+      }
+      int on = 1;
+      ::setsockopt(fd_, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on);
+    });
+    thread_ = std::thread([this] { loop(); });
+  }
+  ~Sniffer() {
+    stop_ = true;
+    thread_.join();
+    ::close(fd_);
+  }
+  Sniffer(const Sniffer&) = delete;
+  Sniffer& operator=(const Sniffer&) = delete;
+
+  void clear() {
+    std::lock_guard lock(mu_);
+    packets_.clear();
+  }
+  std::vector<Packet> packets() const {
+    std::lock_guard lock(mu_);
+    return packets_;
+  }
+
+  // Polls the capture until `pred` holds for it (true) or `timeout` passes (false).
+  bool wait_for(const std::function<bool(const std::vector<Packet>&)>& pred,
+                std::chrono::milliseconds timeout) const {
+    const auto end = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+      if (pred(packets())) return true;
+      if (std::chrono::steady_clock::now() >= end) return false;
+      std::this_thread::sleep_for(5ms);
+    }
+  }
+
+ private:
+  void loop() {
+    std::vector<unsigned char> buf(4096);
+    char control[256];
+    while (!stop_) {
+      pollfd p{fd_, POLLIN, 0};
+      if (::poll(&p, 1, 50) <= 0) continue;
+      sockaddr_ll from{};
+      iovec iov{buf.data(), buf.size()};
+      msghdr msg{};
+      msg.msg_name = &from;
+      msg.msg_namelen = sizeof from;
+      msg.msg_iov = &iov;
+      msg.msg_iovlen = 1;
+      msg.msg_control = control;
+      msg.msg_controllen = sizeof control;
+      const ssize_t got = ::recvmsg(fd_, &msg, MSG_TRUNC);
+      if (got < 20 || from.sll_protocol != htons(ETH_P_IP)) continue;
+      const std::size_t n = std::min(static_cast<std::size_t>(got), buf.size());
+      const std::size_t ihl = (buf[0] & 0x0F) * 4u;
+      if (ihl < 20 || n < ihl + 8) continue;
+      Packet pk;
+      pk.at = WallClock::now();
+      for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
+        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_TIMESTAMPNS) {
+          timespec ts;
+          std::memcpy(&ts, CMSG_DATA(c), sizeof ts);
+          pk.at = WallClock::time_point(std::chrono::duration_cast<WallClock::duration>(
+              std::chrono::seconds(ts.tv_sec) + std::chrono::nanoseconds(ts.tv_nsec)));
+        }
+      }
+      char src[INET_ADDRSTRLEN];
+      ::inet_ntop(AF_INET, &buf[12], src, sizeof src);
+      pk.source = src;
+      pk.outgoing = from.sll_pkttype == PACKET_OUTGOING;
+      if (buf[9] == 112) {
+        pk.kind = Packet::Kind::kAdvert;
+        pk.priority = buf[ihl + 2];
+      } else if (buf[9] == 6 && http_port_ != 0 && n >= ihl + 20) {
+        const std::uint16_t sport = static_cast<std::uint16_t>(buf[ihl] << 8 | buf[ihl + 1]);
+        const std::uint16_t dport =
+            static_cast<std::uint16_t>(buf[ihl + 2] << 8 | buf[ihl + 3]);
+        if (sport != http_port_ && dport != http_port_) continue;
+        const std::size_t doff = (buf[ihl + 12] >> 4) * 4u;
+        // The IP total length, not the frame: short frames may carry padding.
+        const std::size_t total = std::min<std::size_t>(n, buf[2] << 8 | buf[3]);
+        if (ihl + doff >= total) continue;  // no payload: handshake, ACK, FIN
+        pk.kind = Packet::Kind::kHttp;
+        pk.sport = sport;
+        pk.dport = dport;
+        pk.payload.assign(reinterpret_cast<const char*>(&buf[ihl + doff]),
+                          std::min<std::size_t>(total - ihl - doff, 64));
+      } else {
+        continue;
+      }
+      std::lock_guard lock(mu_);
+      packets_.push_back(std::move(pk));
+    }
+  }
+
+  std::uint16_t http_port_ = 0;
+  int fd_ = -1;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+  mutable std::mutex mu_;
+  std::vector<Packet> packets_;
+};
+
+// The first advert from `source` with a priority in [min_priority, max_priority] at or after
+// `after`; the last one with priority > 0 at or before `before`.
+inline std::optional<WallClock::time_point> first_advert(const std::vector<Packet>& ps,
+                                                         const std::string& source,
+                                                         WallClock::time_point after,
+                                                         int min_priority = 1,
+                                                         int max_priority = 255) {
+  for (const auto& p : ps) {
+    if (p.kind == Packet::Kind::kAdvert && p.source == source && p.at >= after &&
+        p.priority >= min_priority && p.priority <= max_priority) {
+      return p.at;
+    }
+  }
+  return std::nullopt;
+}
+inline std::optional<WallClock::time_point> last_advert(const std::vector<Packet>& ps,
+                                                        const std::string& source,
+                                                        WallClock::time_point before) {
+  std::optional<WallClock::time_point> last;
+  for (const auto& p : ps) {
+    if (p.kind == Packet::Kind::kAdvert && p.source == source && p.priority > 0 &&
+        p.at <= before) {
+      last = p.at;
+    }
+  }
+  return last;
+}
+
+// ---- a child in a namespace ----
+
+// posix_spawn()s argv (argv[0] a path) from a thread in `netns` ("" = this namespace) with
+// exactly `env`, stdout+stderr to `log` (appended). Returns the pid; the caller reaps it.
+inline pid_t spawn_in(const std::string& netns, const std::vector<std::string>& argv,
+                      const std::vector<std::string>& env, const std::string& log,
+                      WallClock::time_point* spawned_at = nullptr) {
+  std::vector<char*> av;
+  for (const auto& a : argv) av.push_back(const_cast<char*>(a.c_str()));
+  av.push_back(nullptr);
+  std::vector<char*> ev;
+  for (const auto& e : env) ev.push_back(const_cast<char*>(e.c_str()));
+  ev.push_back(nullptr);
+  pid_t pid = -1;
+  auto run = [&] {
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
+    posix_spawn_file_actions_adddup2(&fa, 1, 2);
+    if (spawned_at) *spawned_at = WallClock::now();
+    const int rc = ::posix_spawn(&pid, av[0], &fa, nullptr, av.data(), ev.data());
+    posix_spawn_file_actions_destroy(&fa);
+    if (rc != 0) {
+      errno = rc;
+      throw std::runtime_error(errno_text("posix_spawn " + argv[0]));
+    }
+  };
+  if (netns.empty()) {
+    run();
+  } else {
+    in_netns(netns, run);
+  }
+  return pid;
+}
+
+// Waits up to `timeout` for `pid` to exit; SIGKILLs it then. Returns its wait status.
+inline int reap(pid_t pid, std::chrono::milliseconds timeout) {
+  const auto end = std::chrono::steady_clock::now() + timeout;
+  int status = 0;
+  for (;;) {
+    const pid_t r = ::waitpid(pid, &status, WNOHANG);
+    if (r == pid || r < 0) return status;
+    if (std::chrono::steady_clock::now() >= end) {
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, &status, 0);
+      return status;
+    }
+    std::this_thread::sleep_for(2ms);
+  }
+}
+
+// ---- statistics and report text ----
+
+struct Stats {
+  std::size_t n = 0;
+  double min = 0, median = 0, max = 0;
+};
+inline Stats stats(std::vector<double> v) {
+  Stats s;
+  s.n = v.size();
+  if (v.empty()) return s;
+  std::sort(v.begin(), v.end());
+  s.min = v.front();
+  s.max = v.back();
+  s.median = v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
+  return s;
+}
+
+inline std::string fixed(double v, int decimals = 1) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
+  return buf;
+}
+
+// "2026-11-22, 2 cores, 6.1.0-18-amd64, load 0.42": what the numbers were measured on.
+inline std::string machine_line() {
+  char date[32];
+  const std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  ::gmtime_r(&t, &tm);
+  std::strftime(date, sizeof date, "%Y-%m-%d", &tm);
+  utsname u{};
+  ::uname(&u);
+  double load[1] = {0};
+  ::getloadavg(load, 1);
+  return std::string(date) + ", " + std::to_string(std::thread::hardware_concurrency()) +
+         " cores, " + u.release + ", load average " + fixed(load[0], 2) + " at the end";
+}
+
+}  // namespace failoverd::bench

@@ -1,0 +1,202 @@
+// Planned switchover (issue 5): `failoverctl failover` on the master until the peer is MASTER,
+// measured like failover_bench measures SIGTERM, so the numbers compare.
+//
+// Two failoverd nodes in two namespaces (master priority 150, backup priority 100, unicast,
+// one virtual IP). A sniffer on the backup's side of the link timestamps (kernel time) every
+// advert. For each trial, at a random point of the advert cycle:
+//   t0         the benchmark starts `failoverctl --socket S failover` (fork + exec)
+//   priority 0 the master's resignation advert reaches the backup's link
+//   peer       the backup's first advert: it is MASTER (it sends one at once)
+// peer - t0 is the switchover; its floor is the backup's Skew_Time (it takes over Skew_Time
+// after the priority-0 advert). excess = peer - t0 - Skew_Time, target under 5 ms. The master is
+// restarted between trials (the resigned node would not preempt back for 60 s).
+//
+// Usage (root): switchover_bench [--trials N] [--out FILE]
+#include <fstream>
+#include <iostream>
+#include <random>
+#include <sstream>
+
+#include "bench/bench_common.h"
+#include "failoverd/core/timing.h"
+#include "harness/harness.h"
+
+namespace fe = failoverd::e2e;
+namespace fb = failoverd::bench;
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using fb::WallClock;
+
+namespace {
+
+constexpr int kMasterPriority = 150;
+constexpr int kBackupPriority = 100;
+const std::string kVip = "10.99.0.100/24";
+
+struct Trial {
+  double ctl_to_prio0 = 0;  // t0 -> the priority-0 advert on the backup's link
+  double ctl_exit = 0;      // t0 -> failoverctl returned (it waits until a new master shows)
+  double peer = 0;          // t0 -> the backup's first advert
+  double excess = 0;        // peer - Skew_Time
+};
+
+struct Row {
+  std::string interval;
+  double skew = 0;
+  std::vector<Trial> trials;
+};
+
+Row run_interval(const std::string& interval, int trials, std::mt19937& rng) {
+  std::cerr << "failoverctl failover at " << interval << "\n";
+  const auto ival = interval == "1s" ? 1000ms : 100ms;
+  Row row;
+  row.interval = interval;
+  row.skew = static_cast<double>(
+                 failoverd::core::skew_time(
+                     kBackupPriority, std::chrono::duration_cast<failoverd::core::Duration>(ival))
+                     .count()) /
+             1000.0;
+  fe::NetnsPair net("swb");
+  fe::TempDir dir("swbench");
+  fb::Sniffer sniffer(net.ns(1), fe::NetnsPair::iface());
+  std::unique_ptr<fe::Node> nodes[2];
+  for (int host = 0; host < 2; ++host) {
+    fe::NodeConfig c;
+    c.name = host == 0 ? "sw-master" : "sw-backup";
+    c.netns = net.ns(host);
+    c.priority = host == 0 ? kMasterPriority : kBackupPriority;
+    c.advert_interval = interval;
+    c.peers = {fe::NetnsPair::address(1 - host)};
+    c.source = fe::NetnsPair::address(host);
+    c.virtual_ips = {kVip};
+    c.socket = (dir / (c.name + ".sock")).string();
+    nodes[host] = std::make_unique<fe::Node>(c, dir.path());
+  }
+  nodes[1]->start();
+  nodes[0]->start();
+  const std::string ctl = fe::binary_path("failoverctl");
+  const std::string master_ip = fe::NetnsPair::address(0);
+  const std::string backup_ip = fe::NetnsPair::address(1);
+  for (int i = 0; i < trials; ++i) {
+    if (!nodes[0]->wait_state("MASTER", 30s) || !nodes[1]->wait_state("BACKUP", 30s)) {
+      std::cerr << "  trial " << i << ": pair did not settle; skipped\n";
+      continue;
+    }
+    sniffer.clear();
+    std::uniform_int_distribution<long> jitter(0, ival.count());
+    std::this_thread::sleep_for(ival + std::chrono::milliseconds(jitter(rng)));
+    WallClock::time_point t0;
+    const pid_t pid = fb::spawn_in(
+        "", {ctl, "--socket", nodes[0]->config().socket, "failover"}, {},
+        (dir / "failoverctl.log").string(), &t0);
+    const int status = fb::reap(pid, 10s);
+    const auto t_exit = WallClock::now();
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+      std::cerr << "  trial " << i << ": failoverctl failed: "
+                << fe::tail_lines(fe::read_file(dir / "failoverctl.log"), 3);
+    }
+    const bool seen = sniffer.wait_for(
+        [&](const std::vector<fb::Packet>& ps) {
+          return fb::first_advert(ps, backup_ip, t0).has_value();
+        },
+        10s);
+    const auto ps = sniffer.packets();
+    const auto prio0 = fb::first_advert(ps, master_ip, t0, 0, 0);
+    const auto peer = fb::first_advert(ps, backup_ip, t0);
+    if (!seen || !prio0 || !peer) {
+      std::cerr << "  trial " << i << ": " << (!prio0 ? "no priority-0 advert" : "")
+                << (!peer ? " no advert from the peer" : "") << " (" << ps.size()
+                << " packets)\n";
+    } else {
+      Trial t;
+      t.ctl_to_prio0 = fb::ms_between(t0, *prio0);
+      t.ctl_exit = fb::ms_between(t0, t_exit);
+      t.peer = fb::ms_between(t0, *peer);
+      t.excess = t.peer - row.skew;
+      row.trials.push_back(t);
+      std::cerr << "  trial " << i << ": peer MASTER after " << fb::fixed(t.peer, 2)
+                << " ms (priority 0 after " << fb::fixed(t.ctl_to_prio0, 2) << " ms)\n";
+    }
+    // The resigned master holds back for 60 s: restart it, it preempts again.
+    nodes[0]->kill9();
+    nodes[0]->wait_exit(5s);
+    nodes[0]->start();
+  }
+  return row;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int trials = 10;
+  std::string out_path;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--trials" && i + 1 < argc) {
+      trials = std::stoi(argv[++i]);
+    } else if (a == "--out" && i + 1 < argc) {
+      out_path = argv[++i];
+    } else {
+      std::cerr << "usage: switchover_bench [--trials N] [--out FILE]\n";
+      return 2;
+    }
+  }
+  if (geteuid() != 0) {
+    std::cerr << "switchover_bench: needs root (network namespaces)\n";
+    return 2;
+  }
+  std::mt19937 rng(777);
+  // The floor of any failoverctl command: exec, dynamic linking, exit.
+  std::vector<double> version_ms;
+  {
+    fe::TempDir dir("swbench");
+    for (int i = 0; i < 21; ++i) {
+      WallClock::time_point t0;
+      const pid_t pid = fb::spawn_in("", {fe::binary_path("failoverctl"), "--version"}, {},
+                                     (dir / "version.log").string(), &t0);
+      fb::reap(pid, 5s);
+      if (i > 0) version_ms.push_back(fb::ms_between(t0, WallClock::now()));
+    }
+  }
+  std::vector<Row> rows;
+  for (const std::string interval : {"1s", "100ms"}) rows.push_back(run_interval(interval, trials, rng));
+
+  std::ostringstream md;
+  md << "| advert_interval | trials | Skew_Time ms (floor) | failoverctl -> peer MASTER min / "
+        "median / max ms | excess median / max ms | failoverctl -> priority 0 on the wire "
+        "median / max ms | failoverctl returns (it waits for the new master) median ms |\n"
+        "|---|---:|---:|---:|---:|---:|---:|\n";
+  bool met = true;
+  std::string worst;
+  for (const auto& r : rows) {
+    std::vector<double> peer, excess, prio0, exit;
+    for (const auto& t : r.trials) {
+      peer.push_back(t.peer);
+      excess.push_back(t.excess);
+      prio0.push_back(t.ctl_to_prio0);
+      exit.push_back(t.ctl_exit);
+    }
+    const auto p = fb::stats(peer), e = fb::stats(excess), z = fb::stats(prio0),
+               x = fb::stats(exit);
+    md << "| " << r.interval << " | " << p.n << " | " << fb::fixed(r.skew) << " | "
+       << fb::fixed(p.min, 2) << " / " << fb::fixed(p.median, 2) << " / " << fb::fixed(p.max, 2)
+       << " | " << fb::fixed(e.median, 2) << " / " << fb::fixed(e.max, 2) << " | "
+       << fb::fixed(z.median, 2) << " / " << fb::fixed(z.max, 2) << " | " << fb::fixed(x.median, 2)
+       << " |\n";
+    if (p.n == 0 || e.max >= 5) met = false;
+    worst += (worst.empty() ? "" : ", ") + r.interval + " max " + fb::fixed(e.max, 2) + " ms";
+  }
+  const auto v = fb::stats(version_ms);
+  md << "\n`failoverctl --version` (exec, dynamic linking, exit: the floor of any failoverctl "
+        "command) over "
+     << v.n << " runs: min " << fb::fixed(v.min, 2) << ", median " << fb::fixed(v.median, 2)
+     << ", max " << fb::fixed(v.max, 2) << " ms.\n";
+  md << "\nTarget: Skew_Time of the peer plus under 5 ms: " << (met ? "met" : "NOT met") << " ("
+     << worst << ").\n\nMeasured on " << fb::machine_line() << ".\n";
+  std::cout << md.str();
+  if (!out_path.empty()) {
+    std::ofstream(out_path) << md.str();
+    std::cerr << "wrote " << out_path << "\n";
+  }
+  return 0;
+}
