@@ -1,0 +1,600 @@
+#include "failoverd/control/keepalived_import.h"
+
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+
+#include "control/keepalived_samples.h"
+#include "failoverd/control/ctl.h"
+
+namespace failoverd::control {
+namespace {
+
+ImportResult import_ok(std::string_view text, const ImportOptions& options = {}) {
+  auto r = import_keepalived(text, options);
+  EXPECT_TRUE(r.has_value()) << (r ? "" : r.error().to_string());
+  return r ? *r : ImportResult{};
+}
+
+ImportError import_error(std::string_view text, const ImportOptions& options = {}) {
+  auto r = import_keepalived(text, options);
+  EXPECT_FALSE(r.has_value()) << "unexpectedly translated:\n" << (r ? r->config : "");
+  return r ? ImportError{} : r.error();
+}
+
+// The output with wrapped comments joined again ("...\n#   more" -> "... more"), so a test
+// can look for a whole note.
+std::string unwrapped(const std::string& text) {
+  std::string out;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text.compare(i, 5, "\n#   ") == 0) {
+      out += ' ';
+      i += 4;
+      while (i + 1 < text.size() && text[i + 1] == ' ') ++i;
+    } else {
+      out += text[i];
+    }
+  }
+  return out;
+}
+
+bool has(const std::string& haystack, const std::string& needle) {
+  return haystack.find(needle) != std::string::npos ||
+         unwrapped(haystack).find(needle) != std::string::npos;
+}
+
+// The warnings joined, one per line, for substring checks.
+std::string joined(const std::vector<std::string>& lines) {
+  std::string out;
+  for (const auto& l : lines) out += l + "\n";
+  return out;
+}
+
+// A minimal valid instance around `body`.
+std::string instance_with(const std::string& body, const std::string& before = "") {
+  return before + "vrrp_instance VI_1 {\n  interface eth0\n  virtual_router_id 9\n" +
+         "  priority 100\n  version 3\n" + body + "}\n";
+}
+
+// ---- the keepalived syntax ----
+
+TEST(ParseKeepalived, ReadsBlocksCommentsAndQuotes) {
+  auto tree = parse_keepalived(
+      "! a comment\n"
+      "global_defs {   # trailing comment\n"
+      "  router_id \"two words\" ! and another\n"
+      "}\n"
+      "vrrp_instance VI_1\n"
+      "{\n"
+      "  track_script { chk_a chk_b }\n"
+      "  notify_master '/bin/echo \"hi there\"' root\n"
+      "}\n");
+  ASSERT_TRUE(tree.has_value()) << tree.error().to_string();
+  ASSERT_EQ(tree->size(), 2u);
+  const auto& g = (*tree)[0];
+  EXPECT_EQ(g.words, (std::vector<std::string>{"global_defs"}));
+  EXPECT_TRUE(g.has_block);
+  ASSERT_EQ(g.children.size(), 1u);
+  EXPECT_EQ(g.children[0].words, (std::vector<std::string>{"router_id", "two words"}));
+  EXPECT_EQ(g.children[0].line, 3u);
+  const auto& vi = (*tree)[1];
+  EXPECT_EQ(vi.words, (std::vector<std::string>{"vrrp_instance", "VI_1"}));
+  EXPECT_EQ(vi.line, 5u);  // the brace on the next line belongs to it
+  ASSERT_EQ(vi.children.size(), 2u);
+  EXPECT_EQ(vi.children[0].words, (std::vector<std::string>{"track_script"}));
+  ASSERT_EQ(vi.children[0].children.size(), 1u);  // one line inside the braces: one statement
+  EXPECT_EQ(vi.children[0].children[0].words, (std::vector<std::string>{"chk_a", "chk_b"}));
+  EXPECT_EQ(vi.children[1].words,
+            (std::vector<std::string>{"notify_master", "/bin/echo \"hi there\"", "root"}));
+}
+
+TEST(ParseKeepalived, JoinsAdjacentQuotesAndAppliesEscapes) {
+  auto tree = parse_keepalived("a \"b c\"'d'e \"tab\\there\" \"q\\\"uote\" '#not-a-comment'\r\n");
+  ASSERT_TRUE(tree.has_value());
+  ASSERT_EQ(tree->size(), 1u);
+  EXPECT_EQ((*tree)[0].words,
+            (std::vector<std::string>{"a", "b cde", "tab\there", "q\"uote", "#not-a-comment"}));
+}
+
+TEST(ParseKeepalived, BracesNeedNoBlanksAround) {
+  auto tree = parse_keepalived("vrrp_instance X{interface eth0}\n");
+  ASSERT_TRUE(tree.has_value());
+  ASSERT_EQ(tree->size(), 1u);
+  ASSERT_EQ((*tree)[0].children.size(), 1u);
+  EXPECT_EQ((*tree)[0].children[0].words, (std::vector<std::string>{"interface", "eth0"}));
+}
+
+TEST(SplitKeepalivedCommand, SingleQuotesGroupAnArgument) {
+  EXPECT_EQ(split_keepalived_command("/bin/sh -c 'pgrep -x nginx || exit 1'"),
+            (std::vector<std::string>{"/bin/sh", "-c", "pgrep -x nginx || exit 1"}));
+  EXPECT_EQ(split_keepalived_command("  /usr/bin/true  "),
+            (std::vector<std::string>{"/usr/bin/true"}));
+  EXPECT_TRUE(split_keepalived_command("   ").empty());
+  EXPECT_TRUE(split_keepalived_command("/bin/sh -c 'unterminated").empty());
+}
+
+// ---- input errors, with line numbers ----
+
+TEST(ImportErrors, NameTheLine) {
+  EXPECT_EQ(import_error("vrrp_instance A {\n  interface eth0\n}\n}\n").to_string(),
+            "line 4: '}' without a matching '{'");
+  EXPECT_EQ(import_error("global_defs {\n}\nvrrp_instance A {\n  virtual_ipaddress {\n"
+                         "    10.0.0.1\n}\n")
+                .to_string(),
+            "line 3: the block of \"vrrp_instance A\" is not closed (missing '}')");
+  EXPECT_EQ(import_error("vrrp_instance A {\n  notify_master \"/bin/x\n}\n").to_string(),
+            "line 2: unterminated quote (quotes do not span lines)");
+  EXPECT_EQ(import_error("{\n}\n").to_string(), "line 1: '{' without a keyword before it");
+  EXPECT_EQ(import_error("a {\n}\n{\n}\n").to_string(), "line 3: '{' without a keyword before it");
+  EXPECT_EQ(import_error("global_defs {\n  router_id x\n}\n").to_string(),
+            "no vrrp_instance block: nothing to translate");
+  EXPECT_EQ(import_error("").to_string(), "no vrrp_instance block: nothing to translate");
+  std::string deep;
+  for (int i = 0; i < 40; ++i) deep += "b {\n";
+  EXPECT_EQ(import_error(deep).to_string(), "line 33: blocks nested deeper than 32");
+}
+
+TEST(ImportErrors, UnknownInstanceNamesTheOnesThere) {
+  ImportOptions o;
+  o.vrrp_instance = "VI_9";
+  EXPECT_EQ(import_error(instance_with("") + "vrrp_instance VI_2 {\n}\n", o).to_string(),
+            "no vrrp_instance VI_9 (there are: VI_1, VI_2)");
+}
+
+// ---- realistic configs ----
+
+TEST(ImportKeepalived, TypicalUnicastPairWithDockerScriptAndNotify) {
+  const ImportResult r = import_ok(samples::kTypical);
+  EXPECT_EQ(r.instance, "VI_1");
+  EXPECT_TRUE(r.other_instances.empty());
+  EXPECT_TRUE(r.warnings.empty()) << joined(r.warnings);
+  EXPECT_EQ(r.config,
+            "# failoverd configuration written by failoverctl import-keepalived.\n"
+            "# From: keepalived.conf, vrrp_instance VI_1.\n"
+            "# Review every \"keepalived\" comment: each names an option that is mapped "
+            "differently or\n"
+            "# not at all. Validate with: failoverd --check-config FILE\n"
+            "#\n"
+            "# keepalived options outside this vrrp_instance:\n"
+            "#   line 3: router_id minitwit-a: not mapped: [instance] name identifies the "
+            "instance in logs\n"
+            "#   line 4: script_user root: mapped to the user of the exec checks; failoverd runs "
+            "notify hooks as\n"
+            "#     its own user\n"
+            "#   line 5: enable_script_security: not needed: failoverd always refuses hook "
+            "scripts that others\n"
+            "#     can modify\n"
+            "\n"
+            "[instance]\n"
+            "name = VI_1\n"
+            "interface = eth1\n"
+            "\n"
+            "[vrrp]\n"
+            "# keepalived line 28: authentication: not mapped: VRRPv3 has no authentication. "
+            "failoverd's\n"
+            "#   transport = udp with auth_key_file authenticates adverts between failoverd "
+            "nodes\n"
+            "# keepalived line 19: state MASTER: failoverd has no initial state; it starts as "
+            "BACKUP and becomes\n"
+            "#   MASTER when no higher priority is heard for Master_Down_Interval (3.41s here)\n"
+            "virtual_router_id = 51\n"
+            "priority = 150\n"
+            "advert_interval = 1s\n"
+            "preempt = true\n"
+            "source = 10.114.0.4\n"
+            "peer = 10.114.0.5\n"
+            "\n"
+            "[check.chk_docker]\n"
+            "# keepalived line 9: vrrp_script chk_docker\n"
+            "# keepalived line 10: failoverd also has a built-in container check (type = docker, "
+            "min_running,\n"
+            "#   label) that needs no script; see failoverd.conf\n"
+            "# keepalived line 9: weight -20: subtracted from the priority while the check "
+            "fails, as in\n"
+            "#   keepalived\n"
+            "# keepalived line 9: user: global_defs script_user\n"
+            "type = exec\n"
+            "command = /bin/sh -c \"[ $(docker ps -q --filter "
+            "label=com.docker.compose.project=minitwit | wc -l) -ge 10 ]\"\n"
+            "interval = 2s\n"
+            "timeout = 1s\n"
+            "rise = 2\n"
+            "fall = 3\n"
+            "weight = -20\n"
+            "user = root\n"
+            "\n"
+            "[virtual_ip]\n"
+            "# keepalived line 33: 10.114.0.100/24: options not mapped (failoverd adds a plain "
+            "address): label\n"
+            "#   eth1:vip\n"
+            "address = 10.114.0.100/24\n"
+            "\n"
+            "[notify]\n"
+            "# failoverd runs each hook with argv INSTANCE STATE PRIORITY (keepalived's notify_* "
+            "scripts got\n"
+            "#   none)\n"
+            "master = /etc/keepalived/master.sh\n");
+}
+
+TEST(ImportKeepalived, LabPeerConfigWithGenericNotify) {
+  const ImportResult r = import_ok(samples::kLab);
+  EXPECT_TRUE(has(r.config, "name = VI_51\ninterface = veth0\n"));
+  EXPECT_TRUE(has(r.config, "virtual_router_id = 51\npriority = 150\nadvert_interval = 1s\n"
+                            "preempt = true\nsource = 10.200.0.1\npeer = 10.200.0.2\n"));
+  EXPECT_TRUE(has(r.config, "[virtual_ip]\naddress = 10.200.0.100/24\n"));
+  // The generic notify has no failoverd equivalent: a comment and a warning, no key.
+  EXPECT_TRUE(has(r.config, "notify /tmp/ka1/notify.sh: not mapped"));
+  EXPECT_FALSE(has(r.config, "master ="));
+  ASSERT_EQ(r.warnings.size(), 1u);
+  EXPECT_EQ(r.warnings[0], "line 21: the generic notify script is not mapped: set [notify] "
+                           "master/backup/fault/stop");
+}
+
+TEST(ImportKeepalived, MulticastFractionalAdvertNopreemptAndScriptDefaults) {
+  const ImportResult r = import_ok(samples::kMulticastFast);
+  EXPECT_TRUE(has(r.config, "[instance]\nname = web\ninterface = ens3\ntrack_interface = ens4\n"));
+  EXPECT_TRUE(has(r.config, "advert_interval = 250ms\npreempt = false\npreempt_delay = 4500ms\n"));
+  EXPECT_FALSE(has(r.config, "peer ="));
+  EXPECT_TRUE(has(r.config, "# no unicast_peer: adverts go to multicast 224.0.0.18"));
+  // keepalived's script defaults are written out (failoverd's differ); the timeout must be
+  // shorter than the interval in failoverd.
+  EXPECT_TRUE(has(r.config, "command = /usr/bin/pgrep -x haproxy\ninterval = 1s\n"
+                            "timeout = 990ms\nrise = 1\nfall = 1\nweight = 10\n"));
+  EXPECT_TRUE(has(r.config, "address = 192.168.7.10/24\naddress = 192.168.7.11/32\n"));
+  EXPECT_TRUE(has(r.config, "backup = /etc/keepalived/backup.sh\nfault = "
+                            "/etc/keepalived/fault.sh\nstop = /etc/keepalived/stop.sh\n"));
+  EXPECT_TRUE(r.warnings.empty()) << joined(r.warnings);
+}
+
+TEST(ImportKeepalived, AdvertIntIsRoundedToCentisecondsAndClamped) {
+  auto r = import_ok(instance_with("  advert_int 0.125\n"));
+  EXPECT_TRUE(has(r.config, "advert_interval = 130ms\n"));
+  EXPECT_TRUE(has(joined(r.warnings), "line 6: advert_int 0.125 is 130ms in failoverd"));
+  r = import_ok(instance_with("  advert_int 0.1\n"));
+  EXPECT_TRUE(has(r.config, "advert_interval = 100ms\n"));
+  EXPECT_TRUE(r.warnings.empty()) << joined(r.warnings);
+  r = import_ok(instance_with("  advert_int 60\n"));
+  EXPECT_TRUE(has(r.config, "advert_interval = 40950ms\n"));
+  r = import_ok(instance_with("  advert_int fast\n"));
+  EXPECT_TRUE(has(r.config, "advert_interval = 1s\n"));
+  EXPECT_TRUE(has(joined(r.warnings), "advert_int fast is invalid; using 1s"));
+}
+
+TEST(ImportKeepalived, VrrpVersion2IsAWarning) {
+  const std::string text = "vrrp_instance A {\n  interface eth0\n  virtual_router_id 3\n}\n";
+  const ImportResult r = import_ok(text);
+  EXPECT_TRUE(has(r.config, "VRRP version 2 (keepalived's default). failoverd speaks VRRPv3 only"));
+  EXPECT_TRUE(has(joined(r.warnings), "line 1: keepalived runs VRRPv2 here"));
+  // global vrrp_version 3 or the instance's own `version 3` silence it.
+  EXPECT_TRUE(import_ok("global_defs {\n vrrp_version 3\n}\n" + text).warnings.empty());
+}
+
+TEST(ImportKeepalived, StateMasterWithoutPriorityIsTheAddressOwner) {
+  const ImportResult r = import_ok(
+      "vrrp_instance A {\n  version 3\n  state MASTER\n  interface eth0\n"
+      "  virtual_router_id 3\n}\n");
+  EXPECT_TRUE(has(r.config, "priority = 255\n"));
+  EXPECT_TRUE(has(r.config, "with priority 255 it becomes MASTER at start"));
+  EXPECT_TRUE(has(import_ok(instance_with("", "")).config, "priority = 100\n"));
+}
+
+TEST(ImportKeepalived, MissingInterfaceAndVridAreFixmesNotGuesses) {
+  const ImportResult r = import_ok("vrrp_instance A {\n  version 3\n}\n");
+  EXPECT_FALSE(has(r.config, "interface ="));
+  EXPECT_FALSE(has(r.config, "virtual_router_id ="));
+  EXPECT_TRUE(has(r.config, "# FIXME: keepalived.conf names no interface"));
+  EXPECT_TRUE(has(r.config, "# FIXME: keepalived.conf has no virtual_router_id"));
+  EXPECT_EQ(r.warnings.size(), 2u) << joined(r.warnings);
+}
+
+TEST(ImportKeepalived, UnmappedOptionsBecomeComments) {
+  const std::string text = instance_with(
+      "  garp_master_delay 10\n"
+      "  use_vmac\n"
+      "  mcast_dst_ip 224.0.0.19\n"
+      "  virtual_ipaddress {\n"
+      "    10.0.0.5/24 dev eth9 scope global label eth9:1\n"
+      "    fe80::5/64\n"
+      "  }\n"
+      "  virtual_routes {\n    0.0.0.0/0 via 10.0.0.1\n  }\n"
+      "  track_interface {\n    eth1 weight -10\n  }\n"
+      "  notify_master \"/etc/keepalived/master.sh --reserved-ip 203.0.113.10\" root\n"
+      "  smtp_alert\n",
+      "global_defs {\n  notification_email {\n    ops@example.com\n  }\n  vrrp_strict\n}\n"
+      "include /etc/keepalived/conf.d/*.conf\n"
+      "virtual_server 10.0.0.5 80 {\n  real_server 10.0.0.7 80 {\n  }\n}\n"
+      "virtual_server 10.0.0.5 443 {\n}\n"
+      "vrrp_sync_group G {\n  group {\n    VI_1\n  }\n}\n");
+  const ImportResult r = import_ok(text);
+  const std::string& c = r.config;
+  EXPECT_TRUE(has(c, "line 2: notification_email { ... }: not mapped: failoverd sends no mail"));
+  EXPECT_TRUE(has(c, "line 5: global_defs vrrp_strict: not mapped"));
+  EXPECT_TRUE(has(c, "line 7: include /etc/keepalived/conf.d/*.conf: not followed"));
+  EXPECT_TRUE(has(c, "line 8: virtual_server (2 LVS blocks): not mapped: failoverd does not do "
+                     "load balancing"));
+  EXPECT_TRUE(has(c, "line 14: vrrp_sync_group G { ... }: not mapped"));
+  EXPECT_TRUE(has(c, "garp_master_delay 10: not mapped"));
+  EXPECT_TRUE(has(c, "use_vmac: not mapped"));
+  EXPECT_TRUE(has(c, "mcast_dst_ip 224.0.0.19: not mapped"));
+  EXPECT_TRUE(has(c, "10.0.0.5/24 dev eth9: failoverd adds virtual IPs to [instance] interface "
+                     "eth0 only"));
+  EXPECT_TRUE(has(c, "options not mapped (failoverd adds a plain address): scope global label"));
+  EXPECT_TRUE(has(c, "address = 10.0.0.5/24\n"));
+  EXPECT_TRUE(has(c, "fe80::5/64: not an IPv4 address"));
+  EXPECT_TRUE(has(c, "virtual_routes: not mapped"));
+  EXPECT_TRUE(has(c, "track_interface = eth1\n"));
+  EXPECT_TRUE(has(c, "eth1 weight -10: the weight is not mapped"));
+  EXPECT_TRUE(has(c, "master = /etc/keepalived/master.sh\n"));
+  EXPECT_TRUE(has(c, "notify_master passed the arguments --reserved-ip 203.0.113.10"));
+  EXPECT_TRUE(has(c, "the user/group root is not mapped"));
+  EXPECT_TRUE(has(c, "smtp_alert: not mapped"));
+  const std::string w = joined(r.warnings);
+  EXPECT_TRUE(has(w, "line 7: include /etc/keepalived/conf.d/*.conf is not followed"));
+  EXPECT_TRUE(has(w, "notify_master: the script's arguments are not mapped"));
+  EXPECT_TRUE(has(w, "virtual IP 10.0.0.5/24 was on eth9; failoverd adds it to eth0"));
+  EXPECT_TRUE(has(w, "use_vmac is not mapped"));
+  // Every comment line stays within 100 columns.
+  std::istringstream lines(c);
+  for (std::string l; std::getline(lines, l);) EXPECT_LE(l.size(), 100u) << l;
+}
+
+TEST(ImportKeepalived, TrackScriptWeightOverridesAndReverseIsFlagged) {
+  const std::string scripts =
+      "vrrp_script chk {\n  script /usr/bin/true\n  weight 5\n  timeout 3\n  interval 2\n}\n"
+      "vrrp_script \"bad name!\" {\n  script \"/usr/bin/test -f '/run/a b'\"\n  weight -3 reverse\n"
+      "  user nobody nogroup\n  init_fail\n}\n";
+  const ImportResult r = import_ok(
+      instance_with("  track_script {\n    chk weight -7\n    \"bad name!\"\n    missing\n  }\n",
+                    scripts));
+  const std::string& c = r.config;
+  EXPECT_TRUE(has(c, "[check.chk]\n"));
+  EXPECT_TRUE(has(c, "interval = 2s\ntimeout = 1990ms\nrise = 1\nfall = 1\nweight = -7\n"));
+  EXPECT_TRUE(has(c, "keepalived had 3s"));
+  EXPECT_TRUE(has(c, "[check.bad_name_]\n"));
+  EXPECT_TRUE(has(c, "vrrp_script bad name! (renamed"));
+  EXPECT_TRUE(has(c, "command = /usr/bin/test -f \"/run/a b\"\n"));
+  EXPECT_TRUE(has(c, "FIXME: weight ... reverse is not supported"));
+  EXPECT_TRUE(has(c, "user = nobody\n"));
+  EXPECT_TRUE(has(c, "user group nogroup: not mapped"));
+  EXPECT_TRUE(has(c, "init_fail: not mapped"));
+  EXPECT_TRUE(has(c, "track_script missing: no vrrp_script of that name"));
+  const std::string w = joined(r.warnings);
+  EXPECT_TRUE(has(w, "weight reverse is not supported"));
+  EXPECT_TRUE(has(w, "track_script missing names no vrrp_script"));
+}
+
+TEST(ImportKeepalived, UnwritableValuesAreFixmesNotBrokenLines) {
+  const std::string scripts =
+      "vrrp_script q {\n  script \"/bin/sh -c 'echo \\\"x\\\"'\"\n}\n"
+      "vrrp_script h {\n  script \"/bin/sh -c 'test -f /tmp/#x'\"\n}\n";
+  const ImportResult r = import_ok(instance_with(
+      "  track_script {\n    q\n    h\n  }\n  notify_backup backup.sh\n", scripts));
+  const std::string& c = r.config;
+  EXPECT_FALSE(has(c, "command ="));
+  EXPECT_TRUE(has(c, "FIXME: script \"/bin/sh -c 'echo \"x\"'\" cannot be written as a "
+                     "failoverd command"));
+  EXPECT_FALSE(has(c, "backup ="));
+  EXPECT_TRUE(has(c, "FIXME: notify_backup backup.sh: failoverd needs an absolute path"));
+  EXPECT_EQ(r.warnings.size(), 3u) << joined(r.warnings);
+  // No key line holds a '#' (it would start a comment in failoverd's syntax).
+  std::istringstream lines(c);
+  for (std::string l; std::getline(lines, l);) {
+    if (!l.empty() && l[0] != '#') {
+      EXPECT_EQ(l.find('#'), std::string::npos) << l;
+    }
+  }
+}
+
+TEST(ImportKeepalived, PeersDedupedAndOwnSourceLeftOut) {
+  const ImportResult r = import_ok(instance_with(
+      "  unicast_src_ip 10.0.0.1\n  unicast_peer {\n    10.0.0.1\n    10.0.0.2 min_ttl 250\n"
+      "    10.0.0.2\n    fd00::2\n  }\n  v3_checksum_as_v2\n"));
+  const std::string& c = r.config;
+  EXPECT_TRUE(has(c, "source = 10.0.0.1\npeer = 10.0.0.2\nchecksum_pseudo_header = false\n"));
+  EXPECT_FALSE(has(c, "peer = 10.0.0.1"));
+  EXPECT_TRUE(has(c, "unicast_peer 10.0.0.1 is this host's unicast_src_ip; left out"));
+  EXPECT_TRUE(has(c, "10.0.0.2 min_ttl 250: the peer is mapped, its options are not"));
+  EXPECT_TRUE(has(c, "unicast_peer 10.0.0.2 is listed twice"));
+  EXPECT_TRUE(has(joined(r.warnings), "unicast_peer fd00::2 is not mapped"));
+}
+
+TEST(ImportKeepalived, SeveralInstancesTranslateTheFirstOrTheNamedOne) {
+  const std::string text = instance_with("  virtual_ipaddress {\n    10.0.0.1/24\n  }\n") +
+                           "vrrp_instance VI_2 {\n  interface eth5\n  virtual_router_id 52\n"
+                           "  version 3\n}\n";
+  ImportResult r = import_ok(text);
+  EXPECT_EQ(r.instance, "VI_1");
+  EXPECT_EQ(r.other_instances, (std::vector<std::string>{"VI_2"}));
+  EXPECT_TRUE(has(r.config, "not translated here: VI_2."));
+  EXPECT_TRUE(has(r.config, "failoverctl import-keepalived --vrrp-instance NAME FILE"));
+  EXPECT_TRUE(has(joined(r.warnings), "only vrrp_instance VI_1 is translated"));
+  ImportOptions o;
+  o.vrrp_instance = "VI_2";
+  r = import_ok(text, o);
+  EXPECT_EQ(r.instance, "VI_2");
+  EXPECT_TRUE(has(r.config, "name = VI_2\ninterface = eth5\n"));
+  EXPECT_TRUE(has(r.config, "virtual_router_id = 52\n"));
+  EXPECT_FALSE(has(r.config, "10.0.0.1/24"));
+}
+
+TEST(ImportKeepalived, ConditionalAndParameterLinesAreReported) {
+  const ImportResult r = import_ok(instance_with("  @main priority 200\n", "$PRIO=100\n"));
+  const std::string w = joined(r.warnings);
+  EXPECT_TRUE(has(w, "line 1: parameter substitution ($NAME) is not supported"));
+  EXPECT_TRUE(has(w, "line 7: conditional line (@...) skipped"));
+  EXPECT_TRUE(has(r.config, "priority = 100\n"));
+}
+
+// ---- robustness ----
+
+class Fuzzer {
+ public:
+  explicit Fuzzer(std::uint32_t seed) : rng_(seed) {}
+  std::size_t below(std::size_t n) {
+    return std::uniform_int_distribution<std::size_t>(0, n - 1)(rng_);
+  }
+  char byte() { return static_cast<char>(below(256)); }
+  // Bytes biased towards keepalived's syntax, so the parser gets past the first line.
+  char syntax_byte() {
+    static constexpr std::string_view kChars = "{}\"'#!\\\n \t/.0123456789abcdefvrpistn_@$";
+    return below(3) == 0 ? byte() : kChars[below(kChars.size())];
+  }
+  std::string random_text(std::size_t max_len) {
+    std::string s(below(max_len + 1), '\0');
+    for (auto& c : s) c = syntax_byte();
+    return s;
+  }
+  // A few edits: change, insert, erase, duplicate a slice, truncate.
+  std::string mutate(std::string in) {
+    const std::size_t edits = 1 + below(6);
+    for (std::size_t k = 0; k < edits; ++k) {
+      switch (below(5)) {
+        case 0:
+          if (!in.empty()) in[below(in.size())] = syntax_byte();
+          break;
+        case 1:
+          in.insert(in.begin() + static_cast<long>(below(in.size() + 1)), syntax_byte());
+          break;
+        case 2:
+          if (!in.empty()) in.erase(below(in.size()), 1 + below(8));
+          break;
+        case 3:
+          if (!in.empty()) {
+            const std::size_t from = below(in.size());
+            in.insert(below(in.size() + 1), in.substr(from, 1 + below(40)));
+          }
+          break;
+        case 4: in.resize(below(in.size() + 1)); break;
+      }
+    }
+    return in;
+  }
+
+ private:
+  std::mt19937 rng_;
+};
+
+std::size_t line_count(std::string_view s) {
+  return static_cast<std::size_t>(std::count(s.begin(), s.end(), '\n')) + 1;
+}
+
+// Every input gives a config or an error with a message and a line inside the input; a config
+// never has a key line with a control character or '#'.
+void expect_total(std::string_view text) {
+  auto r = import_keepalived(text);
+  if (!r) {
+    EXPECT_FALSE(r.error().message.empty());
+    EXPECT_LE(r.error().line, line_count(text));
+    return;
+  }
+  std::istringstream lines(r->config);
+  for (std::string l; std::getline(lines, l);) {
+    for (const char c : l) ASSERT_TRUE(c >= 0x20 && c < 0x7f) << "in line: " << l;
+    if (!l.empty() && l[0] != '#') {
+      ASSERT_EQ(l.find('#'), std::string::npos) << l;
+    }
+  }
+}
+
+TEST(ImportFuzz, RandomAndMutatedInputsNeverCrash) {
+  const auto start = std::chrono::steady_clock::now();
+  Fuzzer f(20240515);
+  const std::vector<std::string> seeds = {samples::kTypical, samples::kLab,
+                                          samples::kMulticastFast};
+  int cases = 0;
+  for (int i = 0; i < 2000; ++i, ++cases) expect_total(f.random_text(300));
+  for (int i = 0; i < 6000; ++i, ++cases) expect_total(f.mutate(seeds[f.below(seeds.size())]));
+  // Mutations of mutations reach deeper into the mapping.
+  std::string drift = samples::kTypical;
+  for (int i = 0; i < 2000; ++i, ++cases) {
+    drift = f.mutate(drift);
+    if (drift.size() > 4000 || f.below(50) == 0) drift = samples::kTypical;
+    expect_total(drift);
+  }
+  EXPECT_EQ(cases, 10000);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(20));
+}
+
+TEST(ImportFuzz, PathologicalShapes) {
+  expect_total(std::string(100000, '{'));
+  expect_total(std::string(100000, '}'));
+  expect_total(std::string(100000, '"'));
+  expect_total(std::string(100000, '\n'));
+  expect_total(std::string("vrrp_instance A {\n") + std::string(20000, 'x') + "\n}\n");
+  expect_total(std::string("vrrp_instance ") + std::string(1, '\0') + " {\n  interface \xff\n}\n");
+  std::string many = "vrrp_instance A {\n  virtual_ipaddress {\n";
+  for (int i = 0; i < 5000; ++i) many += "    10.0." + std::to_string(i / 250) + "." +
+                                         std::to_string(i % 250 + 1) + "/24\n";
+  many += "  }\n}\n";
+  expect_total(many);
+  EXPECT_EQ(import_keepalived(std::string(kMaxKeepalivedBytes + 1, ' ')).error().line, 0u);
+}
+
+// ---- the failoverctl command ----
+
+class ImportCommand : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("fod-import-test-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir_);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  std::string write(const std::string& name, const std::string& text) {
+    const auto p = dir_ / name;
+    std::ofstream(p) << text;
+    return p.string();
+  }
+  int run(const std::string& path, std::optional<std::string> instance = std::nullopt,
+          const std::string& stdin_text = "") {
+    std::istringstream in(stdin_text);
+    out_.str("");
+    err_.str("");
+    return run_import_keepalived(path, instance, in, out_, err_);
+  }
+  std::filesystem::path dir_;
+  std::ostringstream out_;
+  std::ostringstream err_;
+};
+
+TEST_F(ImportCommand, PrintsTheConfigAndWarningsSeparately) {
+  const std::string path = write("keepalived.conf", samples::kLab);
+  EXPECT_EQ(run(path), kExitOk);
+  EXPECT_TRUE(has(out_.str(), "# From: " + path + ", vrrp_instance VI_51."));
+  EXPECT_TRUE(has(out_.str(), "virtual_router_id = 51\n"));
+  EXPECT_EQ(err_.str(), "failoverctl: warning: line 21: the generic notify script is not mapped: "
+                        "set [notify] master/backup/fault/stop\n");
+}
+
+TEST_F(ImportCommand, ReadsStdinForDash) {
+  EXPECT_EQ(run("-", std::nullopt, samples::kTypical), kExitOk);
+  EXPECT_TRUE(has(out_.str(), "# From: stdin, vrrp_instance VI_1."));
+  EXPECT_EQ(err_.str(), "");
+}
+
+TEST_F(ImportCommand, ChoosesTheInstance) {
+  const std::string path =
+      write("two.conf", instance_with("") + "vrrp_instance VI_2 {\n interface eth2\n}\n");
+  EXPECT_EQ(run(path, "VI_2"), kExitOk);
+  EXPECT_TRUE(has(out_.str(), "name = VI_2\ninterface = eth2\n"));
+}
+
+TEST_F(ImportCommand, ParseErrorsExitOneWithTheLine) {
+  const std::string path = write("bad.conf", "vrrp_instance A {\n  interface eth0\n");
+  EXPECT_EQ(run(path), kExitDaemonError);
+  EXPECT_EQ(out_.str(), "");
+  EXPECT_EQ(err_.str(), "failoverctl: " + path +
+                            ": line 1: the block of \"vrrp_instance A\" is not closed (missing "
+                            "'}')\n");
+  EXPECT_EQ(run((dir_ / "missing.conf").string()), kExitDaemonError);
+  EXPECT_TRUE(has(err_.str(), "missing.conf: cannot be read"));
+}
+
+}  // namespace
+}  // namespace failoverd::control
