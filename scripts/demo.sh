@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
-# failoverd in two minutes (well, about 15 seconds): two nodes in two network namespaces
-# joined by a veth, unicast VRRPv3 every 200 ms, a virtual IP that follows the master.
+# failoverd in about 20 seconds: two nodes in two network namespaces joined by a veth, unicast
+# VRRPv3 every 200 ms, and a reserved IP held at a local fake of the DigitalOcean API (the same
+# paths, JSON and 50 ms answers): the fake's record of which droplet holds the IP is the proof
+# that the address moved. A virtual IP on the veth follows the master too.
 #
-#   1. election        node-a (priority 150) becomes MASTER, node-b (100) BACKUP
-#   2. crash           kill -9 node-a: node-b takes over after Master_Down_Interval
-#   3. restart         node-a comes back and preempts
-#   4. planned stop    SIGTERM node-a: it sends priority 0, node-b takes over after Skew_Time
+#   1. election        node-a (priority 150) becomes MASTER and claims the IP for droplet 1
+#   2. crash           kill -9 node-a: node-b takes over after Master_Down_Interval, droplet 2
+#   3. restart         node-a comes back, preempts and claims the IP back
+#   4. test failover   `failoverctl failover` on node-a: node-b takes over after Skew_Time
+#   5. planned stop    SIGTERM node-b: it sends priority 0, node-a takes over
 #
-# Prints a timeline from the nodes' logs and a summary. Needs root; everything it creates
-# (namespaces, processes, /tmp files) is removed on exit.
+# Prints a timeline (state changes and the API's assignments) and a summary. Needs root;
+# everything it creates (namespaces, processes, /tmp files) is removed on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,6 +23,8 @@ fi
 build=${BUILD_DIR:-build}
 advert=200ms
 vip=10.99.0.100
+rip=203.0.113.10       # the reserved IP (a documentation address: it never leaves the fake)
+api=10.99.0.1:8099     # the fake API, in node-a's namespace, reachable from both
 
 if [[ -t 1 ]]; then
   say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
@@ -30,13 +35,14 @@ fi
 say "installing dependencies and building (${build})"
 bash scripts/install-deps.sh
 if ! out=$(cmake -S . -B "$build" -G "Unix Makefiles" -DCMAKE_BUILD_TYPE=RelWithDebInfo 2>&1 &&
-  cmake --build "$build" -j2 --target failoverd failoverctl 2>&1); then
+  cmake --build "$build" -j2 --target failoverd failoverctl fake_do_api 2>&1); then
   echo "$out" | tail -n 40 >&2
   echo "demo: build failed" >&2
   exit 1
 fi
 fod=$(realpath "$build/failoverd")
 ctl=$(realpath "$build/failoverctl")
+fake_api=$(realpath "$build/tests/fake_do_api")
 
 work=$(mktemp -d /tmp/fodemo.XXXXXX)
 ns_a=fodemo-$$-a
@@ -45,14 +51,18 @@ declare -A pid=()
 declare -A ns=([node-a]=$ns_a [node-b]=$ns_b)
 declare -A addr=([node-a]=10.99.0.1 [node-b]=10.99.0.2)
 declare -A prio=([node-a]=150 [node-b]=100)
+declare -A droplet=([node-a]=1 [node-b]=2)
 events=$work/events
 
 cleanup() {
   local p
-  for p in "${pid[@]}"; do kill -9 "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
+  # The group's redirection also silences bash's "Killed" notice for each job.
+  for p in "${pid[@]}"; do { kill -9 "$p" && wait "$p"; } 2>/dev/null || true; done
   ip netns del "$ns_a" 2>/dev/null || true
   ip netns del "$ns_b" 2>/dev/null || true
+  if [[ ${KEEP:-0} == 1 ]]; then
+    rm -rf "$work.kept" && cp -r "$work" "$work.kept" && echo "  kept the logs in $work.kept"
+  fi
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -91,6 +101,22 @@ wait_state() {  # NAME STATE [TIMEOUT_S]
   exit 1
 }
 
+holder_droplet() {  # from the "reserved_ips" part of the state; "assignments" is the history
+  api_state | sed 's/.*"reserved_ips"//' | grep -o '"droplet":[0-9]*,"ip":"'"$rip"'"' |
+    grep -o '[0-9]*' | head -n1 || true
+}
+
+wait_holder() {  # DROPLET [TIMEOUT_S]: until the API says DROPLET holds the reserved IP
+  local deadline=$((SECONDS + ${2:-10}))
+  while ((SECONDS < deadline)); do
+    [[ $(holder_droplet) == "$1" ]] && return 0
+    sleep 0.05
+  done
+  echo "demo: the API did not record $rip on droplet $1 within ${2:-10}s" >&2
+  tail -n 30 "$work/fake_api.log" >&2
+  exit 1
+}
+
 start_node() {
   local name=$1
   ip netns exec "${ns[$name]}" "$fod" --config "$work/$name.conf" --log-level info \
@@ -113,6 +139,20 @@ for _ in $(seq 100); do
   sleep 0.05
 done
 
+say "starting the fake DigitalOcean API on $api (answers after 50 ms, droplets 1 and 2)"
+umask 077
+echo "dop_v1_demo_$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')" >"$work/do.token"
+ip netns exec "$ns_a" "$fake_api" --listen "${api%:*}" --port "${api#*:}" \
+  --token-file "$work/do.token" --reserved-ip "$rip" --droplet 1 --droplet 2 --delay-ms 50 \
+  >"$work/fake_api.log" 2>&1 &
+pid[fake_api]=$!
+api_state() { ip netns exec "$ns_a" curl -s -m 2 "http://$api/_fake/state" || true; }
+for _ in $(seq 100); do
+  [[ -n $(api_state) ]] && break
+  sleep 0.05
+done
+[[ -n $(api_state) ]] || { echo "demo: the fake API did not start:" >&2; cat "$work/fake_api.log" >&2; exit 1; }
+
 for name in node-a node-b; do
   other=node-b
   [[ $name == node-b ]] && other=node-a
@@ -133,16 +173,25 @@ source = ${addr[$name]}
 [virtual_ip]
 address = $vip/24
 
+[reserved_ip]
+provider = digitalocean
+address = $rip
+token_file = $work/do.token
+droplet_id = ${droplet[$name]}
+api_url = http://$api
+reconcile_interval = 5s
+
 [control]
 socket = $work/$name.sock
 EOF
 done
 
-say "1. election: starting node-a (150) and node-b (100), adverts every $advert"
+say "1. election: node-a (150) starts first, then node-b (100); adverts every $advert"
 start_node node-a
-start_node node-b
 wait_state node-a MASTER
+start_node node-b
 wait_state node-b BACKUP
+wait_holder 1
 sleep 1
 
 say "2. crash: kill -9 node-a"
@@ -150,27 +199,46 @@ event demo "kill -9 node-a"
 kill -9 "${pid[node-a]}"
 wait "${pid[node-a]}" 2>/dev/null || true
 wait_state node-b MASTER
+wait_holder 2
 sleep 1
 
 say "3. restart node-a: it has the higher priority and preempts"
 start_node node-a
 wait_state node-a MASTER
 wait_state node-b BACKUP
+wait_holder 1
 sleep 1
 
-say "4. planned switchover: SIGTERM node-a"
-event demo "SIGTERM node-a"
-kill -TERM "${pid[node-a]}"
+say "4. test failover: failoverctl failover on node-a"
+event demo "failoverctl failover on node-a"
+"$ctl" --socket "$work/node-a.sock" failover | sed 's/^/    /'
 wait_state node-b MASTER
+wait_holder 2
+sleep 1
+
+say "5. planned stop: SIGTERM node-b"
+event demo "SIGTERM node-b"
+kill -TERM "${pid[node-b]}"
+wait_state node-a MASTER
 rc=0
-wait "${pid[node-a]}" || rc=$?
-event demo "node-a exited with status $rc"
-unset 'pid[node-a]'
-sleep 0.5
+wait "${pid[node-b]}" || rc=$?
+event demo "node-b exited with status $rc"
+unset 'pid[node-b]'
+wait_holder 1
 holder=none
 for name in node-a node-b; do
   if ip -n "${ns[$name]}" -4 -o addr show dev veth0 | grep -q " $vip/"; then holder=$name; fi
 done
+final_droplet=$(holder_droplet)
+
+# The API's assignments, with the time it recorded each, join the timeline.
+api_state | grep -o '"at_unix_ms":[0-9]*,"droplet":[0-9]*' |
+  sed 's/"at_unix_ms":\([0-9]*\),"droplet":\([0-9]*\)/\1 \2/' |
+  while read -r ms d; do
+    who=node-a
+    [[ $d == 2 ]] && who=node-b
+    printf '%d.%03d api     %s assigned to droplet %s (%s)\n' $((ms / 1000)) $((ms % 1000)) "$rip" "$d" "$who" >>"$events"
+  done
 
 echo
 say "timeline"
@@ -180,23 +248,25 @@ sort -n "$events" | awk -v t0="$t0" '{
 
 echo
 say "summary"
-# Time from each demo action to the first transition that answers it.
-sort -n "$events" | awk -v vip="$vip" -v holder="$holder" -v rc="$rc" '
-  $2 == "demo" && /kill -9 node-a/ { crash = $1 }
-  $2 == "demo" && /SIGTERM node-a/ { term = $1 }
-  $2 == "demo" && /start node-a/ { start = $1 }
-  $2 == "node-b" && /-> MASTER/ && crash && !crash_done { crash_ms = ($1 - crash) * 1000; crash_done = 1 }
-  $2 == "node-b" && /-> MASTER/ && term && !term_done { term_ms = ($1 - term) * 1000; term_done = 1 }
-  $2 == "node-a" && /-> MASTER/ && crash_done && !term { preempt_ms = ($1 - start) * 1000 }
+# Time from each demo action to the first transition and the first API assignment answering it.
+sort -n "$events" | awk -v vip="$vip" -v rip="$rip" -v holder="$holder" -v rc="$rc" \
+  -v droplet="$final_droplet" '
+  function ms(t) { return (t - at) * 1000 }
+  $2 == "demo" && /kill -9 node-a/              { step = "crash"; at = $1 }
+  $2 == "demo" && /start node-a/ && step        { step = "preempt"; at = $1 }
+  $2 == "demo" && /failoverctl failover/        { step = "failover"; at = $1 }
+  $2 == "demo" && /SIGTERM node-b/              { step = "stop"; at = $1 }
+  step && /-> MASTER/ && !(step in master)      { master[step] = ms($1) }
+  step && $2 == "api" && !(step in api)         { api[step] = ms($1) }
   END {
-    printf "  crash failover (kill -9 -> node-b MASTER):  %6.0f ms  (Master_Down_Interval 722 ms after the last advert heard)\n", crash_ms
-    printf "  preempt after restart (start -> MASTER):    %6.0f ms\n", preempt_ms
-    printf "  planned switchover (SIGTERM -> node-b):     %6.0f ms  (Skew_Time 122 ms after priority 0)\n", term_ms
-    printf "  node-a exit status after SIGTERM:           %6d\n", rc
-    printf "  %s is now on: %s\n", vip, holder
+    printf "  %-44s %10s %14s\n", "", "new MASTER", "IP reassigned"
+    printf "  %-44s %7.0f ms %11.0f ms\n", "crash (kill -9 node-a -> node-b)", master["crash"], api["crash"]
+    printf "  %-44s %7.0f ms %11.0f ms\n", "preempt (restart node-a -> node-a)", master["preempt"], api["preempt"]
+    printf "  %-44s %7.0f ms %11.0f ms\n", "test failover (failoverctl -> node-b)", master["failover"], api["failover"]
+    printf "  %-44s %7.0f ms %11.0f ms\n", "planned stop (SIGTERM node-b -> node-a)", master["stop"], api["stop"]
+    print  "  (Master_Down_Interval of node-b: 722 ms after the last advert; Skew_Time 122 ms;"
+    print  "   each claim is one or two API round trips of 50 ms each)"
+    printf "  node-b exit status after SIGTERM: %d\n", rc
+    printf "  %s (reserved IP) is assigned to droplet %s (node-a); %s (virtual IP) is on %s\n", rip, droplet, vip, holder
   }'
-echo "  logs were in $work (removed on exit; rerun with KEEP=1 to keep them)"
-if [[ ${KEEP:-0} == 1 ]]; then
-  cp -r "$work" "$work.kept"
-  echo "  kept a copy in $work.kept"
-fi
+[[ ${KEEP:-0} == 1 ]] || echo "  logs were in $work (removed on exit; rerun with KEEP=1 to keep them)"

@@ -13,10 +13,16 @@ packages=(
   libgtest-dev libgmock-dev
   # end-to-end, interop and demo: namespaces, a real keepalived peer, ping, ps/kill
   keepalived iproute2 iputils-ping procps curl
+  # a split brain in the end-to-end tests: heartbeats dropped both ways
+  nftables
   # a real Docker-compatible engine for the docker check tests
   podman runc busybox-static
   # systemd-analyze, which checks the unit in the suite
   systemd
+  # the .deb (cpack, dpkg-shlibdeps) and its install/upgrade/remove test
+  dpkg-dev file
+  # lint of the Vagrant files and of the shell scripts
+  ruby shellcheck
 )
 
 missing=()

@@ -96,7 +96,7 @@ constexpr KeySpec kReservedIpKeys[] = {
     {"provider"}, {"address"}, {"token_file"}, {"droplet_id"},  {"server_id"},
     {"zone_id"},  {"record"},  {"command"},    {"api_url"},     {"metadata_url"},
     {"reconcile_interval"}};
-constexpr KeySpec kVirtualIpKeys[] = {{"address", true}};
+constexpr KeySpec kVirtualIpKeys[] = {{"address", true}, {"garp_count"}, {"garp_interval"}};
 constexpr KeySpec kNotifyKeys[] = {{"master"}, {"backup"}, {"fault"}, {"stop"}, {"timeout"}};
 constexpr KeySpec kControlKeys[] = {{"socket"}};
 constexpr KeySpec kMetricsKeys[] = {{"listen"}};
@@ -488,6 +488,23 @@ class Reader {
     return true;
   }
 
+  // A secret's file: an absolute path, or "credential:NAME" for a systemd credential
+  // (LoadCredential=NAME:/path in the unit), read from $CREDENTIALS_DIRECTORY at start.
+  void read_secret_path(std::string_view key, std::string& out) {
+    auto v = get(key);
+    if (!v) return;
+    if (v->rfind(kCredentialPrefix, 0) == 0) {
+      const std::string name = v->substr(kCredentialPrefix.size());
+      if (name.empty() || name.find('/') != std::string::npos || name == "." || name == "..") {
+        problem(std::string(key), quoted(*v) + ": a credential name must be one path component");
+        return;
+      }
+      out = *v;
+      return;
+    }
+    store_path(key, *v, out);
+  }
+
   // A single word: no spaces (names, ids, users).
   void read_word(std::string_view key, std::string& out) {
     auto v = get(key);
@@ -647,7 +664,7 @@ void read_vrrp(Reader r, VrrpConfig& out) {
     out.peers.push_back(*peer);
   }
   r.read_int("port", out.port, 1, 65535);
-  r.read_path("auth_key_file", out.auth_key_file);
+  r.read_secret_path("auth_key_file", out.auth_key_file);
   r.read_bool("checksum_pseudo_header", out.checksum_pseudo_header);
 
   if (!transport_known) return;
@@ -822,7 +839,7 @@ void read_reserved_ip(Reader r, ReservedIpConfig& out) {
   }
 
   r.read_unicast("address", out.address);
-  r.read_path("token_file", out.token_file);
+  r.read_secret_path("token_file", out.token_file);
   for (auto [key, field] : {std::pair{"droplet_id", &out.droplet_id},
                             std::pair{"server_id", &out.server_id}}) {
     auto v = r.get(key);
@@ -889,6 +906,8 @@ void read_virtual_ip(Reader r, VirtualIpConfig& out) {
     }
     out.addresses.push_back(*cidr);
   }
+  r.read_int("garp_count", out.garp_count, 1, 100);
+  r.read_duration("garp_interval", out.garp_interval, 10ms, 60s, "10ms..60s");
 }
 
 void read_notify(Reader r, NotifyConfig& out) {

@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <system_error>
 
@@ -75,15 +76,30 @@ util::Expected<std::string, std::string> read_regular_file(const std::string& pa
 
 }  // namespace
 
-util::Expected<std::string, std::string> read_secret_file(const std::string& path) {
+util::Expected<std::string, std::string> secret_path(const std::string& spec) {
+  if (spec.rfind(kCredentialPrefix, 0) != 0) return spec;
+  const std::string name = spec.substr(kCredentialPrefix.size());
+  const char* dir = std::getenv("CREDENTIALS_DIRECTORY");
+  if (dir == nullptr || dir[0] == '\0') {
+    return util::unexpected(spec + ": no systemd credentials are passed to this process "
+                            "($CREDENTIALS_DIRECTORY is not set; the unit needs LoadCredential=" +
+                            name + ":/path/to/file)");
+  }
+  return std::string(dir) + "/" + name;
+}
+
+util::Expected<std::string, std::string> read_secret_file(const std::string& spec) {
+  auto where = secret_path(spec);
+  if (!where) return util::unexpected(where.error());
+  const std::string& path = *where;
   auto content = read_regular_file(path, kMaxSecretBytes, /*secret=*/true);
-  if (!content) return util::unexpected(path + ": " + content.error());
+  if (!content) return util::unexpected(spec + ": " + content.error());
   std::string& s = *content;
   const auto end = s.find_last_not_of(" \t\r\n");
   const std::size_t keep = end == std::string::npos ? 0 : end + 1;
   explicit_bzero(s.data() + keep, s.size() - keep);
   s.resize(keep);
-  if (s.empty()) return util::unexpected(path + ": is empty");
+  if (s.empty()) return util::unexpected(spec + ": is empty");
   return std::move(s);
 }
 

@@ -3,10 +3,13 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <fstream>
+#include <iterator>
 #include <sstream>
 #include <thread>
 #include <vector>
 
+#include "failoverd/control/keepalived_import.h"
 #include "failoverd/util/duration.h"
 
 namespace failoverd::control {
@@ -155,6 +158,103 @@ int run_wait_healthy(const ControlClient& client, const CtlInvocation& inv, std:
   }
 }
 
+// `failoverctl failover`: the MASTER resigns. VRRP backups are silent, so a healthy peer shows
+// only by taking over: poll status until another node is master (exit 0) or this node is
+// MASTER again because nobody took over within the daemon's window (exit 1: refused).
+int run_failover(const ControlClient& client, const CtlInvocation& inv, std::ostream& out,
+                 std::ostream& err) {
+  const auto started = Clock::now();
+  auto result = client.call("failover", inv.args);
+  if (!result) {
+    print_error(err, result.error().message);
+    return exit_code_for(result.error());
+  }
+  const auto window = std::chrono::milliseconds(result->value("window_ms", 0));
+  if (!inv.json) out << result->value("message", std::string()) << "\n";
+  const auto elapsed_ms = [&] {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count();
+  };
+  const auto report = [&](const std::string& outcome, const std::optional<std::string>& master) {
+    if (!inv.json) return;
+    out << json{{"outcome", outcome},
+                {"master", master ? json(*master) : json()},
+                {"after_ms", elapsed_ms()},
+                {"window_ms", window.count()}}
+               .dump()
+        << "\n";
+  };
+  // The window, then time for the new master's first advert and our poll to see it.
+  const auto deadline = started + window + std::chrono::seconds(2);
+  std::string last_problem = "no answer";
+  for (;;) {
+    if (auto s = client.call("status")) {
+      if (auto st = status_from_json(*s)) {
+        if (st->state == "MASTER") {
+          report("refused", std::nullopt);
+          print_error(err, "refused: no healthy peer took over within " +
+                               std::to_string(window.count()) +
+                               " ms; this node took the address back and is MASTER again");
+          return kExitDaemonError;
+        }
+        if (st->master) {
+          report("taken over", st->master);
+          if (!inv.json) {
+            out << *st->master << " is MASTER after " << elapsed_ms() << " ms; this node is "
+                << st->state << "\n";
+          }
+          return kExitOk;
+        }
+        last_problem = "this node is " + st->state + " and no master is known yet";
+      } else {
+        last_problem = "malformed answer from failoverd: " + st.error();
+      }
+    } else {
+      last_problem = s.error().message;
+    }
+    if (Clock::now() >= deadline) {
+      report("unknown", std::nullopt);
+      print_error(err, "resigned, but the outcome is unknown after " +
+                           std::to_string(elapsed_ms()) + " ms: " + last_problem);
+      return kExitDaemonError;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+}
+
+// `failoverctl history`: one line per transition, oldest first, with the claim's outcome.
+std::string format_history(const json& history) {
+  std::ostringstream o;
+  for (const auto& h : history) {
+    o << h.value("at", std::string("?")) << "  " << h.value("from", std::string("?")) << " -> "
+      << h.value("to", std::string("?")) << "  " << h.value("reason", std::string());
+    if (h.contains("claim") && h["claim"].is_string()) {
+      o << "  [claim: " << h["claim"].get<std::string>() << "]";
+    }
+    o << "\n";
+  }
+  if (history.empty()) o << "no transitions yet\n";
+  return o.str();
+}
+
+int run_history(const ControlClient& client, const CtlInvocation& inv, std::ostream& out,
+                std::ostream& err) {
+  auto result = client.call("history");
+  if (!result) {
+    print_error(err, result.error().message);
+    return exit_code_for(result.error());
+  }
+  if (inv.json) {
+    out << result->dump(-1, ' ', false, json::error_handler_t::replace) << "\n";
+    return kExitOk;
+  }
+  if (!result->contains("history") || !(*result)["history"].is_array()) {
+    print_error(err, "malformed answer from failoverd: no history array");
+    return kExitUnreachable;
+  }
+  out << format_history((*result)["history"]);
+  return kExitOk;
+}
+
 // Commands the daemon answers with a free-form result: a "message" is printed as is, any
 // other result as indented JSON.
 int run_generic(const ControlClient& client, const CtlInvocation& inv, std::ostream& out,
@@ -278,6 +378,44 @@ std::string format_status_table(const Status& s) {
   return o.str();
 }
 
+int run_import_keepalived(const std::string& path, const std::optional<std::string>& vrrp_instance,
+                          std::istream& in, std::ostream& out, std::ostream& err) {
+  // Read at most one byte past the limit: enough for import_keepalived to refuse the size.
+  const auto read_all = [](std::istream& s) {
+    std::string text;
+    std::istreambuf_iterator<char> it(s);
+    const std::istreambuf_iterator<char> end;
+    for (; it != end && text.size() <= kMaxKeepalivedBytes; ++it) text += *it;
+    return text;
+  };
+  std::string text;
+  if (path == "-") {
+    text = read_all(in);
+  } else {
+    std::ifstream file(path, std::ios::binary);
+    if (!file) {
+      print_error(err, path + ": cannot be read");
+      return kExitDaemonError;
+    }
+    text = read_all(file);
+    if (file.bad()) {
+      print_error(err, path + ": read error");
+      return kExitDaemonError;
+    }
+  }
+  ImportOptions options;
+  options.vrrp_instance = vrrp_instance;
+  options.source_name = path == "-" ? "stdin" : path;
+  auto result = import_keepalived(text, options);
+  if (!result) {
+    print_error(err, options.source_name + ": " + result.error().to_string());
+    return kExitDaemonError;
+  }
+  for (const auto& w : result->warnings) err << "failoverctl: warning: " << w << "\n";
+  out << result->config;
+  return kExitOk;
+}
+
 int run_ctl(const CtlInvocation& inv, std::ostream& out, std::ostream& err,
             const std::filesystem::path& run_dir) {
   auto path = resolve_socket(inv.socket, inv.instance, run_dir);
@@ -289,6 +427,8 @@ int run_ctl(const CtlInvocation& inv, std::ostream& out, std::ostream& err,
   if (inv.command == "status") return run_status(client, inv, out, err);
   if (inv.command == "wait-healthy") return run_wait_healthy(client, inv, out, err);
   if (inv.command == "checks") return run_checks(client, inv, out, err);
+  if (inv.command == "failover") return run_failover(client, inv, out, err);
+  if (inv.command == "history") return run_history(client, inv, out, err);
   return run_generic(client, inv, out, err);
 }
 

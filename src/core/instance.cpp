@@ -93,6 +93,7 @@ Actions Instance::become_backup(Time now, State from, std::string reason) {
   transition(out, State::Backup, std::move(reason));
   if (!maintenance_) master_down_timer_ = now + master_down_interval();
   master_down_from_resign_ = false;
+  master_down_from_failover_ = false;
   preempt_allowed_at_ = now + params_.preempt_delay;
   master_.reset();
   return out;
@@ -149,12 +150,14 @@ Actions Instance::on_advert(Time now, const Advert& ad) {
       if (ad.priority == kPriorityResign) {
         master_down_timer_ = now + skew_time();
         master_down_from_resign_ = true;
+        master_down_from_failover_ = false;
         return out;
       }
       if (!may_preempt(now) || ad.priority >= effective_priority()) {
         master_adver_interval_ = from_centiseconds(ad.max_adver_interval_cs);
         master_down_timer_ = now + master_down_interval();
         master_down_from_resign_ = false;
+        master_down_from_failover_ = false;
         master_ = ad.source;
       }
       // Otherwise: a lower-priority master and we may preempt. Discard the advert, so our
@@ -181,6 +184,7 @@ Actions Instance::on_advert(Time now, const Advert& ad) {
         transition(out, State::Backup, why);
         master_down_timer_ = now + master_down_interval();
         master_down_from_resign_ = false;
+        master_down_from_failover_ = false;
         master_ = ad.source;
         return out;
       }
@@ -199,7 +203,10 @@ Actions Instance::on_timer(Time now) {
   Actions out;
   if (state_ == State::Backup && master_down_timer_ && *master_down_timer_ <= now) {
     const std::string reason =
-        master_down_from_resign_
+        master_down_from_failover_
+            ? "failover: no peer took over within " + ms(failover_window()) +
+                  "; took the address back"
+        : master_down_from_resign_
             ? "master resigned (priority 0); took over after Skew_Time " + ms(skew_time())
             : "no advertisement from master for Master_Down_Interval " +
                   ms(master_down_interval());
@@ -242,6 +249,12 @@ Actions Instance::set_priority_delta(Time now, int delta) {
   return {};
 }
 
+Duration Instance::failover_window() const {
+  // A quarter interval (at least 20 ms) of slack for the two one-way delays and timer jitter.
+  return params_.advert_interval +
+         std::max<Duration>(params_.advert_interval / 4, std::chrono::milliseconds(20));
+}
+
 std::optional<Actions> Instance::resign(Time now, Duration hold) {
   if (state_ != State::Master) return std::nullopt;
   Actions out;
@@ -250,8 +263,13 @@ std::optional<Actions> Instance::resign(Time now, Duration hold) {
   transition(out, State::Backup, "resigned by the operator (failover)");
   master_.reset();
   master_down_from_resign_ = false;
+  master_down_from_failover_ = false;
   preempt_allowed_at_ = now + hold;
-  if (!maintenance_) master_down_timer_ = now + master_down_interval();
+  // A healthy peer takes over within its Skew_Time (less than our advert interval, which it
+  // learned) and advertises at once. Hearing nobody by then means nobody can: take the
+  // address back after this window rather than after a whole Master_Down_Interval.
+  master_down_from_failover_ = true;
+  if (!maintenance_) master_down_timer_ = now + failover_window();
   return out;
 }
 
@@ -273,6 +291,7 @@ Actions Instance::set_maintenance(Time now, bool on) {
     master_adver_interval_ = params_.advert_interval;
     master_down_timer_ = now + master_down_interval();
     master_down_from_resign_ = false;
+    master_down_from_failover_ = false;
     preempt_allowed_at_ = now + params_.preempt_delay;
   }
   return out;

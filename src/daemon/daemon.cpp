@@ -14,10 +14,10 @@
 #include <spdlog/spdlog.h>
 
 #include "failoverd/control/control_server.h"
-#include "failoverd/cloud/digitalocean.h"
+#include "failoverd/cloud/provider_factory.h"
 #include "failoverd/daemon/logging.h"
 #include "failoverd/daemon/sd_notify.h"
-#include "failoverd/daemon/unsupported.h"
+#include "failoverd/daemon/runtime_problems.h"
 #include "failoverd/util/duration.h"
 #include "failoverd/util/time_format.h"
 
@@ -33,9 +33,6 @@ constexpr std::size_t kHistorySize = 100;
 // maintenance.
 constexpr core::Duration kFailoverHold = std::chrono::seconds(60);
 constexpr int kMaxDatagramsPerWakeup = 64;  // then yield to timers and signals
-// Gratuitous ARPs after taking the virtual IPs: one at once, then these many, a second apart,
-// in case the first is lost or a switch was slow to learn.
-constexpr int kGarpRepeats = 2;
 
 std::vector<util::Ipv4> advert_addresses(const config::Config& cfg, util::Ipv4 source) {
   // keepalived compares the address list of an advert with its own virtual addresses, so
@@ -81,6 +78,7 @@ Daemon::Daemon(asio::io_context& io, Options options, config::Config cfg)
       garp_timer_(io),
       link_readable_(io),
       link_retry_timer_(io),
+      watchdog_timer_(io),
       instance_(config::to_core_params(cfg_, source_)),
       started_at_(std::chrono::steady_clock::now()) {
   install_transport(make_transport(cfg_));
@@ -133,30 +131,42 @@ void Daemon::setup_checks() {
 }
 
 void Daemon::setup_reserved_ip() {
-  if (cfg_.reserved_ip.provider != config::Provider::kDigitalOcean) return;
+  if (cfg_.reserved_ip.provider == config::Provider::kNone) return;
   // Read the token now, on the loop thread: a bad token file is a start-up error.
-  auto do_options = cloud::digitalocean_options(cfg_.reserved_ip);
-  if (!do_options) throw std::runtime_error(do_options.error().message);
   auto log = log_;
-  do_options->log = [log](const std::string& line) { log->debug("digitalocean: {}", line); };
-  auto make = [o = std::move(*do_options),
-               log]() -> std::unique_ptr<cloud::ReservedAddressProvider> {
-    cloud::HttpClientOptions http;
-    http.log = [log](const std::string& line) { log->debug("http: {}", line); };
-    return std::make_unique<cloud::DigitalOcean>(
-        o, std::make_unique<cloud::CurlHttpClient>(std::move(http)));
-  };
+  auto make = cloud::provider_maker(cfg_.reserved_ip, cfg_.instance.name,
+                                    [log](const std::string& line) { log->debug("{}", line); });
+  if (!make) throw std::runtime_error(make.error().message);
   reserved_ip_ = std::make_unique<ReservedIpKeeper>(
-      io_, cfg_.reserved_ip.address->to_string(), "digitalocean",
+      io_, cfg_.reserved_ip.address->to_string(), config::to_string(cfg_.reserved_ip.provider),
       std::chrono::duration_cast<std::chrono::milliseconds>(cfg_.reserved_ip.reconcile_interval),
-      std::move(make), log_,
+      std::move(*make), log_,
       [this](const std::string& why) {
         claim_fault_ = why;
         update_fault();
       },
       [this](const cloud::ClaimReport& report) {
+        record_claim_in_history(report);
         run_pending_master_hook(report.ok() ? "ok" : "failed", report.detail);
       });
+}
+
+// The newest transition into MASTER still waiting for its claim gets the outcome; a claim
+// made later (a re-claim while MASTER) finds none pending and is in status and the log only.
+void Daemon::record_claim_in_history(const cloud::ClaimReport& report) {
+  for (auto it = history_.rbegin(); it != history_.rend(); ++it) {
+    if (it->to != core::State::Master) continue;
+    if (it->claim && *it->claim == "pending") {
+      switch (report.outcome) {
+        case cloud::ClaimOutcome::kAlreadyHeld: it->claim = "already held"; break;
+        case cloud::ClaimOutcome::kClaimed:
+          it->claim = "claimed in " + std::to_string(report.latency.count()) + " ms";
+          break;
+        case cloud::ClaimOutcome::kFailed: it->claim = "failed: " + report.detail; break;
+      }
+    }
+    return;
+  }
 }
 
 void Daemon::run_pending_master_hook(const std::string& claim, const std::string& detail) {
@@ -245,6 +255,22 @@ void Daemon::start() {
   apply(instance_.start(now(), faulted_, reason.value_or("")));
   if (checks_) checks_->start();
   sd_notify(std::string("READY=1\nSTATUS=") + core::to_string(instance_.state()));
+  if (const auto interval = watchdog_interval()) {
+    // Half the interval, as sd_watchdog_enabled(3) advises: one late wake-up is not a kill.
+    log_->info("systemd watchdog: {} ms, pinging every {} ms",
+               std::chrono::duration_cast<std::chrono::milliseconds>(*interval).count(),
+               std::chrono::duration_cast<std::chrono::milliseconds>(*interval / 2).count());
+    ping_watchdog(*interval / 2);
+  }
+}
+
+void Daemon::ping_watchdog(std::chrono::microseconds every) {
+  sd_notify("WATCHDOG=1");
+  watchdog_timer_.expires_after(every);
+  watchdog_timer_.async_wait([this, every](const boost::system::error_code& ec) {
+    if (ec || stopping_) return;
+    ping_watchdog(every);
+  });
 }
 
 void Daemon::wait_readable() {
@@ -328,7 +354,9 @@ void Daemon::apply(const core::Actions& actions) {
 void Daemon::on_transition(const core::Transition& t) {
   ++transitions_;
   ++transitions_to_[core::to_string(t.to)];
-  history_.push_back({std::chrono::system_clock::now(), t.from, t.to, t.reason});
+  std::optional<std::string> claim;
+  if (reserved_ip_ && t.to == core::State::Master) claim = "pending";
+  history_.push_back({std::chrono::system_clock::now(), t.from, t.to, t.reason, claim});
   if (history_.size() > kHistorySize) history_.pop_front();
   log_->info("{} -> {}: {}", core::to_string(t.from), core::to_string(t.to), t.reason);
   sd_notify(std::string("STATUS=") + core::to_string(t.to));
@@ -339,7 +367,7 @@ void Daemon::on_transition(const core::Transition& t) {
   if (vips_) {
     if (t.to == core::State::Master) {
       log_vip_events(vips_->take());
-      repeat_garp(kGarpRepeats);
+      repeat_garp(cfg_.virtual_ip.garp_count - 1);
     } else if (t.from == core::State::Master) {
       garp_timer_.cancel();
       log_vip_events(vips_->release());
@@ -360,7 +388,7 @@ void Daemon::log_vip_events(const std::vector<VipEvent>& events) {
 
 void Daemon::repeat_garp(int remaining) {
   if (remaining <= 0) return;
-  garp_timer_.expires_after(std::chrono::seconds(1));
+  garp_timer_.expires_after(cfg_.virtual_ip.garp_interval);
   garp_timer_.async_wait([this, remaining](const boost::system::error_code& ec) {
     if (ec || stopping_ || instance_.state() != core::State::Master) return;
     log_vip_events(vips_->announce());
@@ -468,6 +496,7 @@ void Daemon::shutdown() {
   timer_.cancel();
   garp_timer_.cancel();
   link_retry_timer_.cancel();
+  watchdog_timer_.cancel();
   link_readable_.cancel();
   if (reserved_ip_) reserved_ip_->stop();
   if (checks_) checks_->stop();
@@ -565,9 +594,14 @@ control::Outcome Daemon::handle_control(const control::Request& request) {
                               (m ? " (" + m->to_string() + ")" : std::string()));
     }
     apply(*instance_.resign(now(), kFailoverHold));
+    const auto window = std::chrono::duration_cast<std::chrono::milliseconds>(
+        instance_.failover_window());
     return nlohmann::json{
-        {"message", "resigned: priority 0 sent, a backup takes over after its Skew_Time; this "
-                    "node will not preempt back for " + util::format_duration(kFailoverHold)}};
+        {"message", "resigned: priority 0 sent, a backup takes over after its Skew_Time; if "
+                    "none has within " + std::to_string(window.count()) +
+                    " ms, this node takes the address back. It will not preempt back for " +
+                    util::format_duration(kFailoverHold)},
+        {"window_ms", window.count()}};
   }
   if (request.command == "maintenance") {
     const bool on = request.args.at("enabled").get<bool>();
@@ -582,7 +616,8 @@ control::Outcome Daemon::handle_control(const control::Request& request) {
       entries.push_back({{"at", util::iso8601(h.at, /*millis=*/true)},
                          {"from", core::to_string(h.from)},
                          {"to", core::to_string(h.to)},
-                         {"reason", h.reason}});
+                         {"reason", h.reason},
+                         {"claim", h.claim ? nlohmann::json(*h.claim) : nlohmann::json()}});
     }
     return nlohmann::json{{"history", entries}};
   }

@@ -12,7 +12,7 @@
 #include "failoverd/config/hook_files.h"
 #include "failoverd/daemon/daemon.h"
 #include "failoverd/daemon/logging.h"
-#include "failoverd/daemon/unsupported.h"
+#include "failoverd/daemon/runtime_problems.h"
 
 
 namespace failoverd::daemon {

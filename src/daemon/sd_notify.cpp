@@ -5,8 +5,12 @@
 #include <unistd.h>
 
 #include <cstddef>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <string_view>
+
+#include <charconv>
 
 namespace failoverd::daemon {
 
@@ -26,6 +30,36 @@ bool sd_notify(const std::string& message) {
                              reinterpret_cast<const sockaddr*>(&addr), addr_len);
   ::close(fd);
   return n == static_cast<ssize_t>(message.size());
+}
+
+namespace {
+
+std::optional<std::uint64_t> parse_positive(const char* text) {
+  if (text == nullptr) return std::nullopt;
+  const std::string_view s(text);
+  std::uint64_t v = 0;
+  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || end != s.data() + s.size() || s.empty() || v == 0) return std::nullopt;
+  return v;
+}
+
+}  // namespace
+
+std::optional<std::chrono::microseconds> watchdog_interval(const char* usec, const char* pid,
+                                                           pid_t self) {
+  const auto interval = parse_positive(usec);
+  if (!interval) return std::nullopt;
+  // Cap at a day: systemd never asks for more, and the cast below must not overflow.
+  if (*interval > 86'400'000'000ULL) return std::nullopt;
+  if (pid != nullptr) {
+    const auto p = parse_positive(pid);
+    if (!p || *p != static_cast<std::uint64_t>(self)) return std::nullopt;
+  }
+  return std::chrono::microseconds(static_cast<std::int64_t>(*interval));
+}
+
+std::optional<std::chrono::microseconds> watchdog_interval() {
+  return watchdog_interval(std::getenv("WATCHDOG_USEC"), std::getenv("WATCHDOG_PID"), ::getpid());
 }
 
 }  // namespace failoverd::daemon

@@ -263,7 +263,7 @@ struct DockerCheck::Curl {
 };
 
 DockerCheck::DockerCheck(config::DockerCheckSpec spec, std::chrono::microseconds timeout)
-    : spec_(std::move(spec)), timeout_(timeout), curl_(std::make_unique<Curl>()) {}
+    : spec_(std::move(spec)), timeout_(timeout) {}
 
 DockerCheck::~DockerCheck() = default;
 
@@ -311,6 +311,16 @@ CheckResult DockerCheck::run() {
   }
   if (!S_ISSOCK(st.st_mode)) return fail("docker socket " + spec_.socket + ": not a socket");
 
+  // The handle (and libcurl itself, loaded on first use) is made on the first run, on the
+  // check's worker thread: loading libcurl takes tens of milliseconds that must not delay the
+  // daemon's start-up or its event loop.
+  if (!curl_) {
+    try {
+      curl_ = std::make_unique<Curl>();
+    } catch (const std::exception& e) {
+      return fail(std::string("cannot use libcurl: ") + e.what());
+    }
+  }
   detail::GetRequest req;
   req.unix_socket = spec_.socket;
   req.max_body = kDockerMaxBody;

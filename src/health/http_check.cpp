@@ -24,8 +24,7 @@ struct HttpCheck::Curl {
 HttpCheck::HttpCheck(config::HttpCheckSpec spec, std::chrono::microseconds timeout)
     : spec_(std::move(spec)),
       timeout_(timeout),
-      shown_url_(redact_url(spec_.url)),
-      curl_(std::make_unique<Curl>()) {}
+      shown_url_(redact_url(spec_.url)) {}
 
 HttpCheck::~HttpCheck() = default;
 
@@ -64,6 +63,16 @@ CheckResult HttpCheck::run() {
   req.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(timeout_);
   req.max_body = spec_.expect_body ? kHttpMaxBody : 0;  // the body matters only when searched
   req.tls_verify = spec_.tls_verify;
+  // Made on the first run, on the check's worker thread (see DockerCheck::run).
+  if (!curl_) {
+    try {
+      curl_ = std::make_unique<Curl>();
+    } catch (const std::exception& e) {
+      return {false, std::string("cannot use libcurl: ") + e.what(),
+              std::chrono::duration_cast<std::chrono::microseconds>(
+                  std::chrono::steady_clock::now() - start)};
+    }
+  }
   auto got = curl_->easy.get(req);
 
   CheckResult r;

@@ -4,6 +4,7 @@
 #include <array>
 #include <boost/program_options.hpp>
 #include <iostream>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -28,11 +29,14 @@ constexpr const char* kUsage =
     "  checks                          health check results\n"
     "  history                         recent state transitions\n"
     "  wait-healthy [--timeout 300s]   wait until every check passes (exit 0), else exit 1\n"
+    "  import-keepalived [--vrrp-instance NAME] FILE|-\n"
+    "                                  print a failoverd config translated from a keepalived.conf\n"
+    "                                  (- reads stdin; warnings go to stderr; no daemon needed)\n"
     "\n"
     "Every command takes --json to print the daemon's result as one JSON line.\n"
     "\n"
-    "Exit codes: 0 ok, 1 the daemon answered with an error, 2 usage error,\n"
-    "            3 failoverd cannot be reached.\n";
+    "Exit codes: 0 ok, 1 the daemon answered with an error (import-keepalived: the file\n"
+    "            cannot be read or translated), 2 usage error, 3 failoverd cannot be reached.\n";
 
 struct UsageError {
   std::string message;
@@ -103,6 +107,35 @@ control::CtlInvocation parse_command(const std::string& command,
   return inv;
 }
 
+// `import-keepalived [--vrrp-instance NAME] FILE|-`: a local translation, no socket.
+int run_import_keepalived(const std::vector<std::string>& rest) {
+  po::options_description desc;
+  std::string vrrp_instance;
+  // clang-format off
+  desc.add_options()
+      ("help,h", "show the help")
+      ("vrrp-instance", po::value<std::string>(&vrrp_instance), "translate this vrrp_instance");
+  // clang-format on
+  po::options_description hidden;
+  hidden.add_options()("operand", po::value<std::vector<std::string>>());
+  po::options_description all;
+  all.add(desc).add(hidden);
+  po::positional_options_description positional;
+  positional.add("operand", -1);
+  po::variables_map vm;
+  po::store(po::command_line_parser(rest).options(all).positional(positional).run(), vm);
+  po::notify(vm);
+  if (vm.count("help")) throw HelpRequested{};
+  const auto operands = vm.count("operand") ? vm["operand"].as<std::vector<std::string>>()
+                                            : std::vector<std::string>{};
+  if (operands.size() != 1) {
+    throw UsageError{"import-keepalived takes one argument: a keepalived.conf path, or -"};
+  }
+  std::optional<std::string> name;
+  if (vm.count("vrrp-instance")) name = vrrp_instance;
+  return control::run_import_keepalived(operands[0], name, std::cin, std::cout, std::cerr);
+}
+
 po::options_description global_options() {
   po::options_description global("Options");
   // clang-format off
@@ -137,6 +170,10 @@ int run(int argc, char** argv) {
     return control::kExitOk;
   }
   if (split == args.size()) throw UsageError{"no command given"};
+  if (args[split] == "import-keepalived") {
+    return run_import_keepalived(
+        std::vector<std::string>(args.begin() + static_cast<long>(split) + 1, args.end()));
+  }
 
   control::CtlInvocation inv = parse_command(
       args[split],

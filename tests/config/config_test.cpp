@@ -557,6 +557,33 @@ TEST(ConfigTest, VirtualIps) {
                           "[virtual_ip] address: 224.0.0.1 is not a unicast address"));
 }
 
+TEST(ConfigTest, SecretsMayNameASystemdCredential) {
+  const Config c = parse_ok(minimal_plus(
+      "[reserved_ip]\nprovider = digitalocean\naddress = 203.0.113.10\n"
+      "token_file = credential:do.token\n"));
+  EXPECT_EQ(c.reserved_ip.token_file, "credential:do.token");
+  const auto bad = problems(minimal_plus(
+      "[reserved_ip]\nprovider = digitalocean\naddress = 203.0.113.10\n"
+      "token_file = credential:../etc/shadow\n"));
+  ASSERT_EQ(bad.size(), 1u);
+  EXPECT_THAT(bad[0], HasSubstr("a credential name must be one path component"));
+}
+
+TEST(ConfigTest, GratuitousArpCountAndInterval) {
+  const Config d = parse_ok(minimal_plus("[virtual_ip]\naddress = 10.0.0.100/24\n"));
+  EXPECT_EQ(d.virtual_ip.garp_count, 3);
+  EXPECT_EQ(d.virtual_ip.garp_interval, 1s);
+  const Config c = parse_ok(minimal_plus(
+      "[virtual_ip]\naddress = 10.0.0.100/24\ngarp_count = 5\ngarp_interval = 200ms\n"));
+  EXPECT_EQ(c.virtual_ip.garp_count, 5);
+  EXPECT_EQ(c.virtual_ip.garp_interval, 200ms);
+  const auto bad = problems(minimal_plus(
+      "[virtual_ip]\naddress = 10.0.0.100/24\ngarp_count = 0\ngarp_interval = 5ms\n"));
+  ASSERT_EQ(bad.size(), 2u);
+  EXPECT_THAT(bad[0], HasSubstr("[virtual_ip] garp_count"));
+  EXPECT_THAT(bad[1], HasSubstr("[virtual_ip] garp_interval: 5ms is out of range 10ms..60s"));
+}
+
 TEST(ConfigTest, NotifyControlMetrics) {
   const Config c = parse_ok(minimal_plus("[notify]\nmaster = /bin/m\ntimeout = 5s\n"
                                          "[control]\nsocket = /tmp/x.sock\n"

@@ -55,6 +55,26 @@ TEST_F(FilesTest, Mode0600IsAccepted) {
   EXPECT_TRUE(check_files(cfg).empty());
 }
 
+// A systemd credential (LoadCredential=do.token:...): read from $CREDENTIALS_DIRECTORY.
+TEST_F(FilesTest, SecretFromASystemdCredential) {
+  write("do.token", "dop_v1_from_credential\n", 0400);
+  ::setenv("CREDENTIALS_DIRECTORY", dir_.c_str(), 1);
+  auto token = read_secret_file("credential:do.token");
+  ASSERT_TRUE(token) << token.error();
+  EXPECT_EQ(*token, "dop_v1_from_credential");
+  auto missing = read_secret_file("credential:other.token");
+  ASSERT_FALSE(missing);
+  EXPECT_THAT(missing.error(), ::testing::HasSubstr("credential:other.token: "));
+  ::unsetenv("CREDENTIALS_DIRECTORY");
+  auto unset = read_secret_file("credential:do.token");
+  ASSERT_FALSE(unset);
+  EXPECT_EQ(unset.error(),
+            "credential:do.token: no systemd credentials are passed to this process "
+            "($CREDENTIALS_DIRECTORY is not set; the unit needs "
+            "LoadCredential=do.token:/path/to/file)");
+  EXPECT_EQ(unset.error().find("dop_v1"), std::string::npos);
+}
+
 TEST_F(FilesTest, GroupOrOtherAccessIsRefused) {
   Config cfg;
   cfg.vrrp.auth_key_file = write("web.key", kKey, 0644);

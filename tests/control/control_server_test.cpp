@@ -1,8 +1,15 @@
 #include "failoverd/control/control_server.h"
 
+#include <grp.h>
 #include <gtest/gtest.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <atomic>
 #include <chrono>
@@ -110,6 +117,40 @@ TEST_F(ControlServerTest, SocketIsCreatedWithMode0660AndRemovedOnDestruction) {
   EXPECT_EQ(st.st_mode & 0777, 0660u);
   server_->stop();
   EXPECT_FALSE(std::filesystem::exists(path_));
+}
+
+// In a child running as uid 65534 with primary group `gid` and no others: connect to `path`.
+// Returns 0 when connected, else the errno. Only async-signal-safe calls after fork().
+int connect_as_nobody(const std::filesystem::path& path, gid_t gid) {
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::strncpy(addr.sun_path, path.c_str(), sizeof(addr.sun_path) - 1);
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    if (::setgroups(0, nullptr) != 0 || ::setgid(gid) != 0 || ::setuid(65534) != 0) ::_exit(250);
+    const int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+    if (fd < 0) ::_exit(251);
+    ::_exit(::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)) == 0 ? 0
+                                                                                     : errno);
+  }
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 255;
+}
+
+// The socket is 0660: its owner and group may connect, anyone else is refused by the kernel
+// before the daemon sees a byte.
+TEST_F(ControlServerTest, OnlyTheSocketsUserAndGroupMayConnect) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to act as other users";
+  server_->start(recorder_.handler());
+  // Let other users reach the socket file: the test's temp dirs are private.
+  std::filesystem::permissions(dir_, std::filesystem::perms(0755));
+  std::filesystem::permissions(path_.parent_path(), std::filesystem::perms(0755));
+  constexpr gid_t kDaemonGroup = 4242;
+  ASSERT_EQ(::chown(path_.c_str(), 0, kDaemonGroup), 0);
+  EXPECT_EQ(connect_as_nobody(path_, kDaemonGroup), 0) << "a member of the socket's group";
+  EXPECT_EQ(connect_as_nobody(path_, 65534), EACCES) << "someone else";
+  EXPECT_EQ(server_->stats().answered, 0u);
 }
 
 TEST_F(ControlServerTest, HandlerErrorBecomesDaemonError) {

@@ -127,7 +127,16 @@ class RunCtlTest : public ::testing::Test {
       if (r.command == "status") {
         Status s = table_status();
         if (++polls_ > healthy_after_polls_.load()) s.checks[1].ok = true;
+        if (resigned_) {
+          // After a failover: the peer took over, or nobody did and this node is back.
+          s.state = peer_takes_over_ ? "BACKUP" : "MASTER";
+          s.master = peer_takes_over_ ? std::optional<std::string>("10.114.0.5") : std::nullopt;
+        }
         return to_json(s);
+      }
+      if (r.command == "failover") {
+        resigned_ = true;
+        return json{{"message", "resigned"}, {"window_ms", 125}};
       }
       if (r.command == "maintenance")
         return json{{"message", r.args["enabled"] ? "maintenance on" : "maintenance off"}};
@@ -144,6 +153,8 @@ class RunCtlTest : public ::testing::Test {
   std::filesystem::path dir_;
   std::unique_ptr<LoopServer> server_;
   std::atomic<int> polls_{0};
+  std::atomic<bool> resigned_{false};
+  std::atomic<bool> peer_takes_over_{true};
   std::atomic<int> healthy_after_polls_{1'000'000};
   std::ostringstream out_;
   std::ostringstream err_;
@@ -173,9 +184,32 @@ TEST_F(RunCtlTest, StatusJsonPrintsOneLine) {
 TEST_F(RunCtlTest, DaemonErrorExitsOne) {
   start();
   CtlInvocation inv;
-  inv.command = "failover";
+  inv.command = "reload";
   EXPECT_EQ(run(inv), kExitDaemonError);
   EXPECT_EQ(err_.str(), "failoverctl: not implemented yet\n");
+}
+
+TEST_F(RunCtlTest, FailoverWaitsForThePeerToTakeOver) {
+  start();
+  CtlInvocation inv;
+  inv.command = "failover";
+  EXPECT_EQ(run(inv), kExitOk) << err_.str();
+  EXPECT_EQ(out_.str().rfind("resigned\n10.114.0.5 is MASTER after ", 0), 0U) << out_.str();
+  EXPECT_NE(out_.str().find(" ms; this node is BACKUP\n"), std::string::npos) << out_.str();
+}
+
+TEST_F(RunCtlTest, FailoverThatNobodyTakesIsRefused) {
+  peer_takes_over_ = false;
+  start();
+  CtlInvocation inv;
+  inv.command = "failover";
+  inv.json = true;
+  EXPECT_EQ(run(inv), kExitDaemonError);
+  const auto j = json::parse(out_.str());
+  EXPECT_EQ(j["outcome"], "refused");
+  EXPECT_EQ(j["window_ms"], 125);
+  EXPECT_EQ(err_.str(), "failoverctl: refused: no healthy peer took over within 125 ms; this "
+                        "node took the address back and is MASTER again\n");
 }
 
 TEST_F(RunCtlTest, MaintenancePrintsTheMessage) {

@@ -657,12 +657,38 @@ TEST(Resign, DoesNotPreemptTheLowerPriorityPeerDuringTheHold) {
   EXPECT_EQ(c.inst().state(), State::Master);
 }
 
-TEST(Resign, TakesTheAddressBackWhenNobodyTakesOver) {
-  Clocked c = make_master();
+TEST(Resign, TakesTheAddressBackOneWindowAfterWhenNobodyTakesOver) {
+  Clocked c = make_master();  // advert interval 1s
+  EXPECT_EQ(c.inst().failover_window(), milliseconds(1250));
   c.keep(*c.inst().resign(c.now(), seconds(60)));
   c.clear();
-  c.advance(c.inst().master_down_interval());
+  c.advance(milliseconds(1249));
+  EXPECT_EQ(c.inst().state(), State::Backup);
+  c.advance(milliseconds(1));
   EXPECT_EQ(c.inst().state(), State::Master);
+  const auto t = only<Transition>(c.log());
+  ASSERT_FALSE(t.empty());
+  EXPECT_EQ(t.back().reason, "failover: no peer took over within 1.250s; took the address back");
+}
+
+TEST(Resign, APeerThatTakesOverWithinTheWindowKeepsIt) {
+  Clocked c = make_master(make_params(150));
+  c.keep(*c.inst().resign(c.now(), seconds(60)));
+  // The peer (priority 100) waited its Skew_Time, 609 ms, and advertises as MASTER.
+  c.advance(milliseconds(610));
+  for (int i = 0; i < 55; ++i) {  // it keeps advertising, through the window and the hold
+    c.advert(advert_from(kLowAddr, 100));
+    c.advance(seconds(1));
+  }
+  EXPECT_EQ(c.inst().state(), State::Backup);
+  EXPECT_EQ(c.inst().master(), kLowAddr);
+}
+
+TEST(Resign, TheWindowHasAFloorForShortIntervals) {
+  auto p = make_params();
+  p.advert_interval = milliseconds(50);
+  Clocked c = make_master(p);
+  EXPECT_EQ(c.inst().failover_window(), milliseconds(70));
 }
 
 TEST(Maintenance, MasterResignsAndNeverComesBack) {

@@ -69,10 +69,30 @@ TEST_F(CtlOnHosts, FailoverCommandHandsOverFast) {
   const CommandResult r = a_->ctl({"failover"});
   SKIP_IF_NOT_IMPLEMENTED(r);
   EXPECT_EQ(r.exit_code, 0) << r.output;
+  // failoverctl waits for the outcome and names the new master.
+  EXPECT_NE(r.output.find("10.99.0.2 is MASTER after "), std::string::npos) << r.output;
   ASSERT_TRUE(b_->wait_state("MASTER", 5s)) << "node-b did not take over";
   EXPECT_LT(seconds(Clock::now() - t0), 2.0);
   EXPECT_TRUE(a_->running()) << "failover must not stop the daemon";
   EXPECT_GE(a_->transitions_from("MASTER"), 1u);
+}
+
+// Nobody to hand over to (the peer is not running, and VRRP backups are silent anyway): the
+// resigned node takes the address back after one advert interval and a quarter, and
+// failoverctl reports the failover as refused.
+TEST_F(CtlOnHosts, FailoverWithoutAHealthyPeerIsRefusedAndRolledBack) {
+  NodeConfig ca = node_config(0, "node-a", 150);
+  ca.advert_interval = "100ms";
+  a_ = &start_node(ca);
+  ASSERT_TRUE(a_->wait_state("MASTER", 8s));
+  const auto t0 = Clock::now();
+  const CommandResult r = a_->ctl({"failover"});
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("refused: no healthy peer took over within 125 ms"), std::string::npos)
+      << r.output;
+  EXPECT_LT(seconds(Clock::now() - t0), 3.0);
+  EXPECT_EQ(a_->state(), "MASTER");
+  EXPECT_NE(a_->log().find("failover: no peer took over within"), std::string::npos);
 }
 
 TEST_F(CtlOnHosts, FailoverOnABackupIsAnError) {

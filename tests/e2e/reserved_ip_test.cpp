@@ -91,6 +91,22 @@ TEST_F(ReservedIp, TheMasterClaimsItAndACrashMovesItToTheBackup) {
   a.kill9();
   ASSERT_TRUE(b.wait_state("MASTER", 5s));
   EXPECT_TRUE(wait_until([&] { return holder() == 2; }, 10s)) << "holder " << holder();
+
+  // failoverctl history: the transition into MASTER carries the claim's outcome.
+  std::string claim;
+  EXPECT_TRUE(wait_until(
+      [&] {
+        const CommandResult r = b.ctl({"history", "--json"});
+        const auto h = nlohmann::json::parse(r.output, nullptr, false);
+        if (h.is_discarded() || !h.contains("history") || h["history"].empty()) return false;
+        const auto& last = h["history"].back();
+        if (last["to"] != "MASTER" || !last["claim"].is_string()) return false;
+        claim = last["claim"].get<std::string>();
+        return claim != "pending";
+      },
+      10s))
+      << claim;
+  EXPECT_EQ(claim.rfind("claimed in ", 0), 0U) << claim;
 }
 
 TEST_F(ReservedIp, AWrongTokenIsAClearErrorAndPutsTheNodeInFault) {

@@ -393,10 +393,17 @@ void Node::start() {
   write_config();
   // Separates the runs of one node in its log (restarts).
   std::ofstream(log_path_, std::ios::app) << "===== harness: starting " << cfg_.name << " =====\n";
-  process_ = std::make_unique<Process>(
-      std::vector<std::string>{binary_path("failoverd"), "--config", config_path_.string(),
-                               "--log-level", "debug"},
-      Process::Options{cfg_.netns, log_path_});
+  std::vector<std::string> argv;
+  if (!cfg_.env.empty()) {
+    // env(1) execs the daemon: the pid stays the one the harness signals.
+    argv.push_back("env");
+    argv.insert(argv.end(), cfg_.env.begin(), cfg_.env.end());
+  }
+  for (std::string a : {binary_path("failoverd"), std::string("--config"), config_path_.string(),
+                        std::string("--log-level"), std::string("debug")}) {
+    argv.push_back(std::move(a));
+  }
+  process_ = std::make_unique<Process>(argv, Process::Options{cfg_.netns, log_path_});
 }
 
 void Node::write_config() const {

@@ -159,6 +159,7 @@ struct NodeConfig {
   std::vector<std::string> virtual_ips;  // "10.99.0.100/24"
   std::string socket;              // control socket path
   std::string extra;               // raw INI text appended as is
+  std::vector<std::string> env;    // "NAME=value" set for the daemon (run through env(1))
 };
 
 // The INI text for `cfg`, in the documented syntax.

@@ -146,6 +146,10 @@ struct ReservedIpConfig {
 
 struct VirtualIpConfig {
   std::vector<Cidr> addresses;  // key "address", repeatable
+  // Gratuitous ARPs per address on becoming MASTER: one at once, the rest garp_interval apart,
+  // in case the first is lost or a switch is slow to learn (keepalived: garp_master_repeat).
+  int garp_count = 3;
+  util::Duration garp_interval = std::chrono::seconds(1);
 
   bool operator==(const VirtualIpConfig&) const = default;
 };
@@ -205,7 +209,17 @@ util::Expected<Config, Problems> load_config(const std::string& path,
 // A secret file's content with trailing whitespace removed; refused when it is not a regular
 // file, is accessible by group or others, is empty, or is larger than 64 KiB. The error text
 // names the path and the reason, never the content.
+//
+// `path` may also be "credential:NAME": the systemd credential NAME, the file of that name in
+// $CREDENTIALS_DIRECTORY (LoadCredential=NAME:/etc/failoverd/do.token in the unit). Refused
+// with a clear error when no credentials are passed to this process.
 util::Expected<std::string, std::string> read_secret_file(const std::string& path);
+
+// "credential:": the prefix of a secret that comes from a systemd credential.
+inline constexpr std::string_view kCredentialPrefix = "credential:";
+// Where the secret `spec` is on disk: the path itself, or the credential's file. The error
+// names the spec and says what is missing.
+util::Expected<std::string, std::string> secret_path(const std::string& spec);
 
 // The udp transport's HMAC key: read_secret_file(), and at least 16 bytes.
 inline constexpr std::size_t kMinKeyBytes = 16;

@@ -17,4 +17,9 @@ namespace failoverd::config {
 // what is wrong and the fix. Does not read the scripts.
 Problems check_hook_files(const NotifyConfig& notify, uid_t daemon_uid);
 
+// The same checks for one program the daemon runs with its privileges (the exec provider's
+// command), reported under `section` and `key`.
+Problems check_program_file(const std::string& section, const std::string& key,
+                            const std::string& path, uid_t daemon_uid);
+
 }  // namespace failoverd::config

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <istream>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <ostream>
@@ -54,5 +55,12 @@ std::string format_status_table(const Status& status);
 // Runs one invocation; returns the process exit code.
 int run_ctl(const CtlInvocation& invocation, std::ostream& out, std::ostream& err,
             const std::filesystem::path& run_dir = kDefaultRunDir);
+
+// `failoverctl import-keepalived [--vrrp-instance NAME] FILE|-`: translates a keepalived.conf
+// (see keepalived_import.h) without talking to any daemon. Reads FILE, or `in` for "-"; prints
+// the failoverd config to `out` and the warnings to `err`. Returns kExitOk, or
+// kExitDaemonError (1) when the file cannot be read or translated.
+int run_import_keepalived(const std::string& path, const std::optional<std::string>& vrrp_instance,
+                          std::istream& in, std::ostream& out, std::ostream& err);
 
 }  // namespace failoverd::control

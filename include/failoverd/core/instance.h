@@ -98,9 +98,14 @@ class Instance {
 
   // An operator's planned switchover (failoverctl failover): a MASTER sends priority 0 and
   // becomes BACKUP, so a backup takes over after its Skew_Time. For `hold` it does not preempt
-  // back; if no master is heard, it takes the address back after Master_Down_Interval so the
-  // address is never left without a holder. Returns nullopt, with no effect, when not MASTER.
+  // back. VRRP backups are silent, so whether a healthy peer exists is learned by asking: if
+  // no master is heard within failover_window(), it takes the address back (the failover is
+  // refused, in effect, after a gap of about one advert interval). Returns nullopt, with no
+  // effect, when not MASTER.
   std::optional<Actions> resign(Time now, Duration hold);
+  // How long a resigned node waits for a peer to take over: one advert interval (a peer's
+  // Skew_Time is less) plus slack.
+  Duration failover_window() const;
 
   // Maintenance (failoverctl maintenance on|off): the node stays BACKUP and never becomes
   // MASTER (a MASTER resigns with priority 0 first). Off: it rejoins as a fresh BACKUP.
@@ -137,6 +142,7 @@ class Instance {
   std::optional<Time> master_down_timer_;  // BACKUP only
   std::optional<Time> adver_timer_;        // MASTER only
   bool master_down_from_resign_ = false;   // the running Master_Down_Timer is a Skew_Time after priority 0
+  bool master_down_from_failover_ = false;  // ... is the failover window after our own resignation
   Time preempt_allowed_at_{0};
   std::optional<util::Ipv4> master_;
   bool started_ = false;
