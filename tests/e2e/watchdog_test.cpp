@@ -2,10 +2,12 @@
 // WATCHDOG=1 pings from the event loop at half of WATCHDOG_USEC — listened for on a unix
 // datagram socket standing in for systemd's NOTIFY_SOCKET.
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include <cstring>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -109,6 +111,27 @@ TEST_F(Watchdog, StoppedLoopStopsPinging) {
   ::kill(a.pid(), SIGCONT);
   EXPECT_LE(count_with(frozen, "WATCHDOG=1"), 1U);  // one may have been in flight
   EXPECT_GE(count_with(systemd.collect(600ms), "WATCHDOG=1"), 2U);
+}
+
+// Under systemd, stderr is the journal and $JOURNAL_STREAM names it: every line then starts
+// with its syslog priority, so `journalctl -p warning` works. Here the "journal" is the log
+// file the harness collects stderr in.
+TEST_F(Watchdog, LinesCarryTheirPriorityWhenStderrIsTheJournal) {
+  NodeConfig c = node_config(0, "node-a", 150);
+  Node& a = add_node(c);
+  write_file(a.log_path(), "");
+  struct stat st {};
+  ASSERT_EQ(::stat(a.log_path().c_str(), &st), 0);
+  a.config().env = {"JOURNAL_STREAM=" + std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino)};
+  a.start();
+  ASSERT_TRUE(a.wait_state("MASTER", 8s)) << a.log();
+  const std::string log = a.log();
+  EXPECT_NE(log.find("<6>[node-a] info: BACKUP -> MASTER"), std::string::npos) << log;
+  std::istringstream lines(log);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind("=====", 0) == 0) continue;  // the harness's own marker
+    EXPECT_EQ(line.front(), '<') << "a line without its priority: " << line;
+  }
 }
 
 }  // namespace

@@ -1,17 +1,32 @@
 // spdlog set-up: every line carries the instance name, as FRR prefixes "[VRID n]".
 #pragma once
 
+#include <sys/types.h>
+
 #include <memory>
 #include <string>
+#include <string_view>
 
+#include <spdlog/formatter.h>
 #include <spdlog/logger.h>
 
 namespace failoverd::daemon {
 
-// Logs to stderr (the journal under systemd). The level comes from set_log_level.
+// Logs to stderr. When stderr is the journal (systemd's $JOURNAL_STREAM names it), every line
+// starts with its syslog priority ("<4>" for warn) and carries no timestamp of its own.
+// The level comes from set_log_level.
 std::shared_ptr<spdlog::logger> make_logger(const std::string& instance_name);
 
 // "trace", "debug", "info", "warn", "error"; false for anything else.
 bool set_log_level(const std::string& level);
+
+// ---- exposed for tests ----
+
+// "<2>" critical, "<3>" error, "<4>" warn, "<6>" info, "<7>" debug and trace.
+std::string_view syslog_prefix(spdlog::level::level_enum level);
+// $JOURNAL_STREAM ("DEVICE:INODE") names the file with this device and inode.
+bool journal_stream_is(const char* journal_stream, dev_t dev, ino_t ino);
+// The line format: the journal's, or the plain one with a wall-clock timestamp.
+std::unique_ptr<spdlog::formatter> make_formatter(bool journal);
 
 }  // namespace failoverd::daemon
