@@ -283,39 +283,26 @@ CloudResult<HolderStatus> Cloudflare::status() {
 }
 
 ClaimReport Cloudflare::claim() {
-  const auto start = clock_.now();
-  ClaimReport report;
-  auto finish = [&](ClaimOutcome outcome, std::string detail,
-                    std::optional<CloudError> error = std::nullopt) {
-    report.outcome = outcome;
-    report.latency = std::chrono::duration_cast<Millis>(clock_.now() - start);
-    report.detail = scrub("DNS record " + name_ + ": " + detail, options_.token);
-    if (error) error->message = scrub(error->message, options_.token);
-    report.error = std::move(error);
-    log("claim " + std::string(to_string(outcome)) + " in " + ms_text(report.latency) + ": " +
-        report.detail);
-    return report;
-  };
-  auto fail = [&](CloudError e) {
-    std::string m = e.message;
-    return finish(ClaimOutcome::kFailed, std::move(m), std::move(e));
-  };
+  detail::ClaimRun claim_run(clock_, "DNS record " + name_, options_.token,
+                             [this](const std::string& line) { log(line); });
+  ClaimReport& report = claim_run.report;
 
   std::string last_seen;
   for (;;) {
     auto rec = record();
-    if (!rec) return fail(rec.error());
+    if (!rec) return claim_run.fail(rec.error());
     if (rec->content == ip_) {
       if (report.attempts == 0)
-        return finish(ClaimOutcome::kAlreadyHeld, "already points at " + ip_);
-      return finish(ClaimOutcome::kClaimed,
-                    "points at " + ip_ + " after " + plural(report.attempts, "update request"));
+        return claim_run.finish(ClaimOutcome::kAlreadyHeld, "already points at " + ip_);
+      return claim_run.finish(
+          ClaimOutcome::kClaimed,
+          "points at " + ip_ + " after " + plural(report.attempts, "update request"));
     }
     if (report.attempts >= options_.max_patch_attempts) {
-      return fail({CloudErrorKind::kActionErrored,
-                   "answered success to " + plural(report.attempts, "update request") +
-                       " but still points at " + rec->content.substr(0, 64),
-                   std::nullopt});
+      return claim_run.fail({CloudErrorKind::kActionErrored,
+                             "answered success to " + plural(report.attempts, "update request") +
+                                 " but still points at " + rec->content.substr(0, 64),
+                             std::nullopt});
     }
     const std::string from = rec->content.empty() ? std::string("nothing") : rec->content;
     ++report.attempts;
@@ -332,16 +319,16 @@ ClaimReport Cloudflare::claim() {
         record_id_.reset();  // deleted meanwhile: find it again, bounded by the attempts
         continue;
       }
-      return fail(from_http(what, res.error()));
+      return claim_run.fail(from_http(what, res.error()));
     }
-    if (auto e = envelope_failure(what, *res)) return fail(std::move(*e));
+    if (auto e = envelope_failure(what, *res)) return claim_run.fail(std::move(*e));
     auto updated = parse_dns_record(res->body);
-    if (!updated) return fail(bad_response(what, updated.error()));
+    if (!updated) return claim_run.fail(bad_response(what, updated.error()));
     if (updated->content == ip_) {
-      return finish(ClaimOutcome::kClaimed, "now points at " + ip_ + " (was " + from + "), TTL " +
-                                                ttl_text(updated->ttl) +
-                                                (updated->proxied ? ", proxied" : "") + ", after " +
-                                                plural(report.attempts, "update request"));
+      return claim_run.finish(ClaimOutcome::kClaimed,
+                              "now points at " + ip_ + " (was " + from + "), TTL " +
+                                  ttl_text(updated->ttl) + (updated->proxied ? ", proxied" : "") +
+                                  ", after " + plural(report.attempts, "update request"));
     }
     log("update answered success but the record points at " + updated->content.substr(0, 64) +
         " (" + std::to_string(report.attempts) + "/" + std::to_string(options_.max_patch_attempts) +

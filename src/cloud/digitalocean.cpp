@@ -5,6 +5,8 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 
+#include "provider_util.h"
+
 namespace failoverd::cloud {
 
 namespace {
@@ -34,9 +36,7 @@ std::optional<std::uint64_t> positive_id(const json& j) {
   return std::nullopt;
 }
 
-std::string ms_text(Millis d) {
-  return std::to_string(d.count()) + "ms";
-}
+using detail::ms_text;
 
 }  // namespace
 
@@ -267,31 +267,13 @@ CloudResult<ActionInfo> DigitalOcean::get_action(std::uint64_t action_id) {
 }
 
 ClaimReport DigitalOcean::claim() {
-  const auto start = clock_.now();
-  const auto deadline = start + options_.claim_deadline;
-  ClaimReport report;
-  auto finish = [&](ClaimOutcome outcome, std::string detail,
-                    std::optional<CloudError> error = std::nullopt) {
-    report.outcome = outcome;
-    report.latency = std::chrono::duration_cast<Millis>(clock_.now() - start);
-    report.detail = scrub("reserved IP " + ip_ + ": " + detail, options_.token);
-    if (error) error->message = scrub(error->message, options_.token);
-    report.error = std::move(error);
-    log("claim " + std::string(to_string(outcome)) + " in " + ms_text(report.latency) + ": " +
-        report.detail);
-    return report;
-  };
+  detail::ClaimRun claim_run(clock_, options_.claim_deadline, "reserved IP " + ip_, options_.token,
+                             [this](const std::string& line) { log(line); });
+  ClaimReport& report = claim_run.report;
   auto fail = [&](CloudError e) {
     // After a failure the holder may be anything (a POST that timed out may have landed).
     seen_.reset();
-    std::string m = e.message;
-    return finish(ClaimOutcome::kFailed, std::move(m), std::move(e));
-  };
-  // Sleeps `wait` unless that would pass the deadline; false then.
-  auto wait_or_deadline = [&](Millis wait) {
-    if (clock_.now() + wait > deadline) return false;
-    clock_.sleep_for(wait);
-    return true;
+    return claim_run.fail(std::move(e));
   };
 
   auto me = droplet_id();
@@ -324,22 +306,21 @@ ClaimReport DigitalOcean::claim() {
       if (!info) return fail(info.error());
       if (info->droplet_id == *me) {
         if (accepted == 0) {
-          return finish(ClaimOutcome::kAlreadyHeld,
-                        "already on " + mine +
-                            (refused_fast ? " (the assign sent on a stale memory was refused)"
-                                          : ""));
+          return claim_run.finish(
+              ClaimOutcome::kAlreadyHeld,
+              "already on " + mine +
+                  (refused_fast ? " (the assign sent on a stale memory was refused)" : ""));
         }
-        return finish(ClaimOutcome::kClaimed, "on " + mine + " after " +
-                                                  std::to_string(report.attempts) +
-                                                  " assign request" +
-                                                  (report.attempts == 1 ? "" : "s"));
+        return claim_run.finish(ClaimOutcome::kClaimed,
+                                "on " + mine + " after " + std::to_string(report.attempts) +
+                                    " assign request" + (report.attempts == 1 ? "" : "s"));
       }
       from = describe(info->droplet_id);
       if (info->locked) {
         ++locked_waits;
         log("reserved IP " + ip_ + " is locked by a pending action (held by " + from +
             "); waiting " + ms_text(options_.locked_wait));
-        if (!wait_or_deadline(options_.locked_wait)) {
+        if (!claim_run.wait_or_deadline(options_.locked_wait)) {
           return fail({CloudErrorKind::kDeadline,
                        "still locked by a pending action after " + std::to_string(locked_waits) +
                            " waits (claim deadline " + ms_text(options_.claim_deadline) + ")",
@@ -356,8 +337,7 @@ ClaimReport DigitalOcean::claim() {
 
     ++report.attempts;
     log("reserved IP " + ip_ + " held by " + from + "; assigning to " + mine + " (attempt " +
-        std::to_string(report.attempts) + (fast ? ", without reading the holder first" : "") +
-        ")");
+        std::to_string(report.attempts) + (fast ? ", without reading the holder first" : "") + ")");
     const bool was_fast = fast;
     fast = false;  // one try per claim: every later decision reads the holder
     auto action = post_assign(*me);
@@ -366,7 +346,7 @@ ClaimReport DigitalOcean::claim() {
         ++locked_waits;
         log("assign refused, a pending event locks the IP: " + action.error().http->api_message +
             "; waiting " + ms_text(options_.locked_wait));
-        if (!wait_or_deadline(options_.locked_wait)) {
+        if (!claim_run.wait_or_deadline(options_.locked_wait)) {
           return fail({CloudErrorKind::kDeadline,
                        "still locked by a pending event after " + std::to_string(locked_waits) +
                            " waits (claim deadline " + ms_text(options_.claim_deadline) + ")",
@@ -390,7 +370,7 @@ ClaimReport DigitalOcean::claim() {
     Millis poll = options_.poll_initial;
     int polls = 0;
     while (a.status == "in-progress") {
-      if (!wait_or_deadline(poll)) {
+      if (!claim_run.wait_or_deadline(poll)) {
         return fail({CloudErrorKind::kDeadline,
                      "assign action " + std::to_string(a.id) + " still in-progress after " +
                          std::to_string(polls) + " polls (claim deadline " +
@@ -405,11 +385,11 @@ ClaimReport DigitalOcean::claim() {
     }
     if (a.status == "completed") {
       seen_ = SeenHolder{*me, false, clock_.now()};
-      return finish(ClaimOutcome::kClaimed,
-                    "assigned to " + mine + " (was " + from + ") by action " +
-                        std::to_string(a.id) + " after " + std::to_string(report.attempts) +
-                        " assign request" + (report.attempts == 1 ? "" : "s") + " and " +
-                        std::to_string(polls) + " polls");
+      return claim_run.finish(
+          ClaimOutcome::kClaimed,
+          "assigned to " + mine + " (was " + from + ") by action " + std::to_string(a.id) +
+              " after " + std::to_string(report.attempts) + " assign request" +
+              (report.attempts == 1 ? "" : "s") + " and " + std::to_string(polls) + " polls");
     }
     if (a.status == "errored") {
       ++errored;

@@ -4,11 +4,13 @@
 #include <cerrno>
 #include <utility>
 
+#include "provider_util.h"
+
 namespace failoverd::cloud {
 
 namespace {
 
-std::string ms_text(Millis d) { return std::to_string(d.count()) + "ms"; }
+using detail::ms_text;
 
 std::string_view trim(std::string_view s) {
   const auto first = s.find_first_not_of(" \t\r");
@@ -193,54 +195,41 @@ CloudResult<HolderStatus> ExecProvider::status() {
 }
 
 ClaimReport ExecProvider::claim() {
-  const auto start = clock_.now();
-  const auto deadline = start + options_.claim_deadline;
-  ClaimReport report;
-  auto finish = [&](ClaimOutcome outcome, std::string detail,
-                    std::optional<CloudError> error = std::nullopt) {
-    report.outcome = outcome;
-    report.latency = std::chrono::duration_cast<Millis>(clock_.now() - start);
-    report.detail = "reserved IP " + ip_ + ": " + detail;
-    report.error = std::move(error);
-    log("claim " + std::string(to_string(outcome)) + " in " + ms_text(report.latency) + ": " +
-        report.detail);
-    return report;
-  };
-  auto fail = [&](CloudError e) {
-    std::string m = e.message;
-    return finish(ClaimOutcome::kFailed, std::move(m), std::move(e));
-  };
+  detail::ClaimRun claim_run(clock_, options_.claim_deadline, "reserved IP " + ip_, "",
+                             [this](const std::string& line) { log(line); });
+  ClaimReport& report = claim_run.report;
   if (options_.argv.empty() || options_.argv.front().empty()) {
-    return fail({CloudErrorKind::kConfig, "exec provider: no command", std::nullopt});
+    return claim_run.fail({CloudErrorKind::kConfig, "exec provider: no command", std::nullopt});
   }
   auto count = [&] {
     return std::to_string(report.attempts) + (report.attempts == 1 ? " run" : " runs");
   };
   auto out_of_time = [&](const CloudError& last) {
-    return fail({CloudErrorKind::kDeadline,
-                 "gave up after " + count() + " (claim deadline " +
-                     ms_text(options_.claim_deadline) + "); last: " + last.message,
-                 std::nullopt});
+    return claim_run.fail({CloudErrorKind::kDeadline,
+                           "gave up after " + count() + " (claim deadline " +
+                               ms_text(options_.claim_deadline) + "); last: " + last.message,
+                           std::nullopt});
   };
 
   for (;;) {
     // Never past the deadline: the last run gets what is left of it.
-    const auto left = std::chrono::duration_cast<Millis>(deadline - clock_.now());
+    const auto left = std::chrono::duration_cast<Millis>(claim_run.deadline() - clock_.now());
     ++report.attempts;
     const util::SubprocessResult r =
         run("claim", std::max(Millis(1), std::min(options_.call_timeout, left)));
     if (r.succeeded()) {
       const std::string_view out = r.output.text;
       const bool held = trim(out.substr(0, out.find('\n'))) == "held";
-      if (held) return finish(ClaimOutcome::kAlreadyHeld, "already held (the command said held)");
-      return finish(ClaimOutcome::kClaimed, "claimed by " + options_.argv.front() + " after " +
-                                                count());
+      if (held)
+        return claim_run.finish(ClaimOutcome::kAlreadyHeld, "already held (the command said held)");
+      return claim_run.finish(ClaimOutcome::kClaimed,
+                              "claimed by " + options_.argv.front() + " after " + count());
     }
     CloudError e = classify("claim", r);
-    if (e.permanent()) return fail(std::move(e));
-    const Millis wait = exec_retry_delay(report.attempts, options_.retry_initial,
-                                         options_.retry_max, random());
-    if (clock_.now() + wait >= deadline) {
+    if (e.permanent()) return claim_run.fail(std::move(e));
+    const Millis wait =
+        exec_retry_delay(report.attempts, options_.retry_initial, options_.retry_max, random());
+    if (clock_.now() + wait >= claim_run.deadline()) {
       log("claim run " + std::to_string(report.attempts) + ": " + e.message);
       return out_of_time(e);
     }

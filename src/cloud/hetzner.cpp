@@ -290,51 +290,32 @@ CloudResult<HetznerAction> Hetzner::get_action(std::uint64_t action_id) {
 }
 
 ClaimReport Hetzner::claim() {
-  const auto start = clock_.now();
-  const auto deadline = start + options_.claim_deadline;
-  ClaimReport report;
-  auto finish = [&](ClaimOutcome outcome, std::string detail,
-                    std::optional<CloudError> error = std::nullopt) {
-    report.outcome = outcome;
-    report.latency = std::chrono::duration_cast<Millis>(clock_.now() - start);
-    report.detail = scrub("floating IP " + ip_ + ": " + detail, options_.token);
-    if (error) error->message = scrub(error->message, options_.token);
-    report.error = std::move(error);
-    log("claim " + std::string(to_string(outcome)) + " in " + ms_text(report.latency) + ": " +
-        report.detail);
-    return report;
-  };
-  auto fail = [&](CloudError e) {
-    std::string m = e.message;
-    return finish(ClaimOutcome::kFailed, std::move(m), std::move(e));
-  };
-  // Sleeps `wait` unless that would pass the deadline; false then.
-  auto wait_or_deadline = [&](Millis wait) {
-    if (clock_.now() + wait > deadline) return false;
-    clock_.sleep_for(wait);
-    return true;
-  };
+  detail::ClaimRun claim_run(clock_, options_.claim_deadline, "floating IP " + ip_, options_.token,
+                             [this](const std::string& line) { log(line); });
+  ClaimReport& report = claim_run.report;
 
   auto me = server_id();
-  if (!me) return fail(me.error());
+  if (!me) return claim_run.fail(me.error());
   const std::string mine = "server " + std::to_string(*me);
 
   int errored = 0;
   int locked_waits = 0;
   for (;;) {
     auto fip = floating_ip();
-    if (!fip) return fail(fip.error());
+    if (!fip) return claim_run.fail(fip.error());
     if (fip->server == *me) {
-      if (report.attempts == 0) return finish(ClaimOutcome::kAlreadyHeld, "already on " + mine);
-      return finish(ClaimOutcome::kClaimed,
-                    "on " + mine + " after " + plural(report.attempts, "assign request"));
+      if (report.attempts == 0)
+        return claim_run.finish(ClaimOutcome::kAlreadyHeld, "already on " + mine);
+      return claim_run.finish(ClaimOutcome::kClaimed,
+                              "on " + mine + " after " + plural(report.attempts, "assign request"));
     }
     const std::string from =
         fip->server ? "server " + std::to_string(*fip->server) : std::string("nobody");
     if (errored >= options_.max_assign_attempts) {
-      return fail({CloudErrorKind::kActionErrored,
-                   "assign action ended in error " + std::to_string(errored) + " times; giving up",
-                   std::nullopt});
+      return claim_run.fail(
+          {CloudErrorKind::kActionErrored,
+           "assign action ended in error " + std::to_string(errored) + " times; giving up",
+           std::nullopt});
     }
 
     ++report.attempts;
@@ -347,15 +328,16 @@ ClaimReport Hetzner::claim() {
         ++locked_waits;
         log("assign refused (HTTP " + std::to_string(http->status) + " " + http->api_id + ": " +
             http->api_message + "); waiting " + ms_text(options_.locked_wait));
-        if (!wait_or_deadline(options_.locked_wait)) {
-          return fail({CloudErrorKind::kDeadline,
-                       "still locked by a running action after " + plural(locked_waits, "wait") +
-                           " (claim deadline " + ms_text(options_.claim_deadline) + ")",
-                       http});
+        if (!claim_run.wait_or_deadline(options_.locked_wait)) {
+          return claim_run.fail({CloudErrorKind::kDeadline,
+                                 "still locked by a running action after " +
+                                     plural(locked_waits, "wait") + " (claim deadline " +
+                                     ms_text(options_.claim_deadline) + ")",
+                                 http});
         }
         continue;
       }
-      return fail(action.error());
+      return claim_run.fail(action.error());
     }
 
     HetznerAction a = std::move(*action);
@@ -363,24 +345,25 @@ ClaimReport Hetzner::claim() {
     Millis poll = options_.poll_initial;
     int polls = 0;
     while (a.status == "running") {
-      if (!wait_or_deadline(poll)) {
-        return fail({CloudErrorKind::kDeadline,
-                     "assign action " + std::to_string(a.id) + " still running after " +
-                         plural(polls, "poll") + " (claim deadline " +
-                         ms_text(options_.claim_deadline) + ")",
-                     std::nullopt});
+      if (!claim_run.wait_or_deadline(poll)) {
+        return claim_run.fail({CloudErrorKind::kDeadline,
+                               "assign action " + std::to_string(a.id) + " still running after " +
+                                   plural(polls, "poll") + " (claim deadline " +
+                                   ms_text(options_.claim_deadline) + ")",
+                               std::nullopt});
       }
       poll = std::min(poll * 2, std::max(options_.poll_max, options_.poll_initial));
       auto next = get_action(a.id);
       ++polls;
-      if (!next) return fail(next.error());
+      if (!next) return claim_run.fail(next.error());
       a = std::move(*next);
     }
     if (a.status == "success") {
-      return finish(ClaimOutcome::kClaimed, "assigned to " + mine + " (was " + from +
-                                                ") by action " + std::to_string(a.id) + " after " +
-                                                plural(report.attempts, "assign request") +
-                                                " and " + plural(polls, "poll"));
+      return claim_run.finish(ClaimOutcome::kClaimed,
+                              "assigned to " + mine + " (was " + from + ") by action " +
+                                  std::to_string(a.id) + " after " +
+                                  plural(report.attempts, "assign request") + " and " +
+                                  plural(polls, "poll"));
     }
     if (a.status == "error") {
       ++errored;
@@ -389,8 +372,8 @@ ClaimReport Hetzner::claim() {
           std::to_string(options_.max_assign_attempts) + ")");
       continue;  // look again: someone else's action may have moved it meanwhile
     }
-    return fail(bad_response("assign action " + std::to_string(a.id),
-                             "unknown status \"" + a.status.substr(0, 40) + "\""));
+    return claim_run.fail(bad_response("assign action " + std::to_string(a.id),
+                                       "unknown status \"" + a.status.substr(0, 40) + "\""));
   }
 }
 

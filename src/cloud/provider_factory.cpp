@@ -25,11 +25,12 @@ CloudResult<ProviderMaker> http_provider(CloudResult<Options> options, const Log
                                          const std::string& name) {
   if (!options) return util::unexpected(options.error());
   options->log = prefixed(log, name);
-  return ProviderMaker([o = std::move(*options), log]() -> std::unique_ptr<ReservedAddressProvider> {
-    HttpClientOptions http;
-    http.log = prefixed(log, "http");
-    return std::make_unique<Provider>(o, std::make_unique<CurlHttpClient>(std::move(http)));
-  });
+  return ProviderMaker(
+      [o = std::move(*options), log]() -> std::unique_ptr<ReservedAddressProvider> {
+        HttpClientOptions http;
+        http.log = prefixed(log, "http");
+        return std::make_unique<Provider>(o, std::make_unique<CurlHttpClient>(std::move(http)));
+      });
 }
 
 }  // namespace

@@ -2,11 +2,14 @@
 #pragma once
 
 #include <cctype>
+#include <chrono>
 #include <cstdint>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "failoverd/cloud/http_client.h"
 #include "failoverd/cloud/provider.h"
@@ -80,5 +83,63 @@ inline CloudErrorKind kind_of(const HttpError& e) {
 inline std::string plural(int n, const std::string& noun) {
   return std::to_string(n) + " " + noun + (n == 1 ? "" : "s");
 }
+
+// The bookkeeping every provider's claim() shares: its start and deadline, the report with
+// its latency and a token-free detail ("floating IP 1.2.3.4: ..."), one log line per outcome,
+// and waits that stop at the deadline.
+class ClaimRun {
+ public:
+  ClaimRun(Clock& clock, Millis claim_deadline, std::string subject, std::string_view token,
+           std::function<void(const std::string&)> log)
+      : clock_(clock),
+        start_(clock.now()),
+        deadline_(start_ + claim_deadline),
+        subject_(std::move(subject)),
+        token_(token),
+        log_(std::move(log)) {}
+
+  // A claim without a deadline of its own (each request still has the HTTP client's).
+  ClaimRun(Clock& clock, std::string subject, std::string_view token,
+           std::function<void(const std::string&)> log)
+      : ClaimRun(clock, Millis(0), std::move(subject), token, std::move(log)) {
+    deadline_ = std::chrono::steady_clock::time_point::max();
+  }
+
+  ClaimReport finish(ClaimOutcome outcome, std::string detail,
+                     std::optional<CloudError> error = std::nullopt) {
+    report.outcome = outcome;
+    report.latency = std::chrono::duration_cast<Millis>(clock_.now() - start_);
+    report.detail = scrub(subject_ + ": " + detail, token_);
+    if (error) error->message = scrub(error->message, token_);
+    report.error = std::move(error);
+    if (log_) {
+      log_("claim " + std::string(to_string(outcome)) + " in " + ms_text(report.latency) + ": " +
+           report.detail);
+    }
+    return report;
+  }
+  ClaimReport fail(CloudError e) {
+    std::string message = e.message;
+    return finish(ClaimOutcome::kFailed, std::move(message), std::move(e));
+  }
+  // Sleeps `wait` unless that would pass the deadline; false then.
+  bool wait_or_deadline(Millis wait) {
+    if (clock_.now() + wait > deadline_) return false;
+    clock_.sleep_for(wait);
+    return true;
+  }
+
+  std::chrono::steady_clock::time_point deadline() const { return deadline_; }
+
+  ClaimReport report;
+
+ private:
+  Clock& clock_;
+  std::chrono::steady_clock::time_point start_;
+  std::chrono::steady_clock::time_point deadline_;
+  std::string subject_;
+  std::string_view token_;
+  std::function<void(const std::string&)> log_;
+};
 
 }  // namespace failoverd::cloud::detail
