@@ -146,7 +146,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   std::mt19937 rng(777);
-  // The floor of any failoverctl command: exec, dynamic linking, exit.
+  // The floor of any failoverctl command: exec (a static binary), exit.
   std::vector<double> version_ms;
   {
     fe::TempDir dir("swbench");
@@ -187,7 +187,7 @@ int main(int argc, char** argv) {
     worst += (worst.empty() ? "" : ", ") + r.interval + " max " + fb::fixed(e.max, 2) + " ms";
   }
   const auto v = fb::stats(version_ms);
-  md << "\n`failoverctl --version` (exec, dynamic linking, exit: the floor of any failoverctl "
+  md << "\n`failoverctl --version` (exec of the static binary, exit: the floor of any failoverctl "
         "command) over "
      << v.n << " runs: min " << fb::fixed(v.min, 2) << ", median " << fb::fixed(v.median, 2)
      << ", max " << fb::fixed(v.max, 2) << " ms.\n";
