@@ -24,17 +24,7 @@ std::string lower(std::string_view s) {
   return out;
 }
 
-// A JSON number that is a positive integer (ids), else nullopt.
-std::optional<std::uint64_t> positive_id(const json& j) {
-  if (j.is_number_unsigned()) {
-    const auto v = j.get<std::uint64_t>();
-    if (v > 0) return v;
-  } else if (j.is_number_integer()) {
-    const auto v = j.get<std::int64_t>();
-    if (v > 0) return static_cast<std::uint64_t>(v);
-  }
-  return std::nullopt;
-}
+using detail::positive_id;
 
 using detail::ms_text;
 
@@ -128,9 +118,8 @@ CloudResult<DigitalOceanOptions> digitalocean_options(const config::ReservedIpCo
     return fail("[reserved_ip] provider is not digitalocean");
   }
   if (!cfg.address) return fail("[reserved_ip] address is not set");
-  if (cfg.token_file.empty()) return fail("[reserved_ip] token_file is not set");
-  auto token = config::read_secret_file(cfg.token_file);
-  if (!token) return fail("[reserved_ip] token_file: " + token.error());
+  auto token = detail::read_api_token(cfg);
+  if (!token) return util::unexpected(token.error());
   DigitalOceanOptions o;
   if (!cfg.api_url.empty()) o.api_url = cfg.api_url;
   if (!cfg.metadata_url.empty()) o.metadata_url = cfg.metadata_url;
@@ -162,16 +151,8 @@ void DigitalOcean::log(const std::string& line) const {
 
 HttpRequest DigitalOcean::api_request(std::string method, std::string path,
                                       std::string body) const {
-  HttpRequest r;
-  r.method = std::move(method);
-  r.url = options_.api_url + path;
-  r.bearer_token = options_.token;
-  r.headers.emplace_back("Accept", "application/json");
-  if (!body.empty()) {
-    r.headers.emplace_back("Content-Type", "application/json");
-    r.body = std::move(body);
-  }
-  return r;
+  return detail::json_api_request(options_.api_url, options_.token, std::move(method), path,
+                                  std::move(body));
 }
 
 CloudError DigitalOcean::from_http(const std::string& what, const HttpError& e) const {

@@ -126,9 +126,8 @@ CloudResult<HetznerOptions> hetzner_options(const config::ReservedIpConfig& cfg)
     return fail("[reserved_ip] provider is not hetzner");
   }
   if (!cfg.address) return fail("[reserved_ip] address is not set");
-  if (cfg.token_file.empty()) return fail("[reserved_ip] token_file is not set");
-  auto token = config::read_secret_file(cfg.token_file);
-  if (!token) return fail("[reserved_ip] token_file: " + token.error());
+  auto token = detail::read_api_token(cfg);
+  if (!token) return util::unexpected(token.error());
   HetznerOptions o;
   if (!cfg.api_url.empty()) o.api_url = cfg.api_url;
   if (!cfg.metadata_url.empty()) o.metadata_url = cfg.metadata_url;
@@ -156,16 +155,8 @@ void Hetzner::log(const std::string& line) const {
 }
 
 HttpRequest Hetzner::api_request(std::string method, std::string path, std::string body) const {
-  HttpRequest r;
-  r.method = std::move(method);
-  r.url = options_.api_url + path;
-  r.bearer_token = options_.token;
-  r.headers.emplace_back("Accept", "application/json");
-  if (!body.empty()) {
-    r.headers.emplace_back("Content-Type", "application/json");
-    r.body = std::move(body);
-  }
-  return r;
+  return detail::json_api_request(options_.api_url, options_.token, std::move(method), path,
+                                  std::move(body));
 }
 
 CloudError Hetzner::from_http(const std::string& what, const HttpError& e) const {

@@ -13,6 +13,7 @@
 
 #include "failoverd/cloud/http_client.h"
 #include "failoverd/cloud/provider.h"
+#include "failoverd/config/config.h"
 
 namespace failoverd::cloud::detail {
 
@@ -82,6 +83,34 @@ inline CloudErrorKind kind_of(const HttpError& e) {
 // "a request" / "2 requests"
 inline std::string plural(int n, const std::string& noun) {
   return std::to_string(n) + " " + noun + (n == 1 ? "" : "s");
+}
+
+// A JSON API request with the bearer token, as all three API providers send them.
+inline HttpRequest json_api_request(const std::string& api_url, const std::string& token,
+                                    std::string method, const std::string& path,
+                                    std::string body) {
+  HttpRequest r;
+  r.method = std::move(method);
+  r.url = api_url + path;
+  r.bearer_token = token;
+  r.headers.emplace_back("Accept", "application/json");
+  if (!body.empty()) {
+    r.headers.emplace_back("Content-Type", "application/json");
+    r.body = std::move(body);
+  }
+  return r;
+}
+
+// The API token of a [reserved_ip] section: token_file set and readable as a secret. The error
+// (kConfig) names the file, never its content.
+inline CloudResult<std::string> read_api_token(const config::ReservedIpConfig& cfg) {
+  auto fail = [](std::string m) {
+    return util::unexpected(CloudError{CloudErrorKind::kConfig, std::move(m), std::nullopt});
+  };
+  if (cfg.token_file.empty()) return fail("[reserved_ip] token_file is not set");
+  auto token = config::read_secret_file(cfg.token_file);
+  if (!token) return fail("[reserved_ip] token_file: " + token.error());
+  return std::move(*token);
 }
 
 // The bookkeeping every provider's claim() shares: its start and deadline, the report with
