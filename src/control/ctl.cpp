@@ -62,6 +62,11 @@ void print_error(std::ostream& err, const std::string& message) {
   err << "failoverctl: " << message << "\n";
 }
 
+// `--json`: one value on one line; invalid UTF-8 from the daemon is replaced, never thrown.
+void print_json_line(std::ostream& out, const json& j) {
+  out << j.dump(-1, ' ', false, json::error_handler_t::replace) << "\n";
+}
+
 int exit_code_for(const ClientError& e) {
   return e.kind == ClientError::Kind::kDaemonError ? kExitDaemonError : kExitUnreachable;
 }
@@ -86,7 +91,7 @@ int run_status(const ControlClient& client, const CtlInvocation& inv, std::ostre
     return exit_code_for(result.error());
   }
   if (inv.json) {
-    out << result->dump(-1, ' ', false, json::error_handler_t::replace) << "\n";
+    print_json_line(out, *result);
     return kExitOk;
   }
   auto status = status_from_json(*result);
@@ -107,7 +112,7 @@ int run_checks(const ControlClient& client, const CtlInvocation& inv, std::ostre
     return exit_code_for(result.error());
   }
   if (inv.json) {
-    out << (*result)["checks"].dump(-1, ' ', false, json::error_handler_t::replace) << "\n";
+    print_json_line(out, (*result)["checks"]);
     return kExitOk;
   }
   auto status = status_from_json(*result);
@@ -176,12 +181,10 @@ int run_failover(const ControlClient& client, const CtlInvocation& inv, std::ost
   };
   const auto report = [&](const std::string& outcome, const std::optional<std::string>& master) {
     if (!inv.json) return;
-    out << json{{"outcome", outcome},
-                {"master", master ? json(*master) : json()},
-                {"after_ms", elapsed_ms()},
-                {"window_ms", window.count()}}
-               .dump()
-        << "\n";
+    print_json_line(out, json{{"outcome", outcome},
+                               {"master", master ? json(*master) : json()},
+                               {"after_ms", elapsed_ms()},
+                               {"window_ms", window.count()}});
   };
   // The window, then time for the new master's first advert and our poll to see it.
   const auto deadline = started + window + std::chrono::seconds(2);
@@ -244,7 +247,7 @@ int run_history(const ControlClient& client, const CtlInvocation& inv, std::ostr
     return exit_code_for(result.error());
   }
   if (inv.json) {
-    out << result->dump(-1, ' ', false, json::error_handler_t::replace) << "\n";
+    print_json_line(out, *result);
     return kExitOk;
   }
   if (!result->contains("history") || !(*result)["history"].is_array()) {
@@ -266,7 +269,7 @@ int run_generic(const ControlClient& client, const CtlInvocation& inv, std::ostr
   }
   const json& r = *result;
   if (inv.json) {
-    out << r.dump(-1, ' ', false, json::error_handler_t::replace) << "\n";
+    print_json_line(out, r);
   } else if (r.is_object() && r.size() == 1 && r.contains("message") && r["message"].is_string()) {
     out << r["message"].get<std::string>() << "\n";
   } else if (!(r.is_object() && r.empty()) && !r.is_null()) {
