@@ -9,3 +9,5 @@ foreach(_bench reserved_ip_bench switchover_bench startup_bench)
   add_dependencies(${_bench} failoverd failoverctl)
 endforeach()
 add_dependencies(reserved_ip_bench fake_do_api)
+# It also sends the failover request itself, with failoverctl's client.
+target_link_libraries(switchover_bench PRIVATE fod_control)

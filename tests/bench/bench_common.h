@@ -279,7 +279,7 @@ inline int reap(pid_t pid, std::chrono::milliseconds timeout) {
 
 struct Stats {
   std::size_t n = 0;
-  double min = 0, median = 0, max = 0;
+  double min = 0, median = 0, p90 = 0, max = 0;
 };
 inline Stats stats(std::vector<double> v) {
   Stats s;
@@ -289,6 +289,8 @@ inline Stats stats(std::vector<double> v) {
   s.min = v.front();
   s.max = v.back();
   s.median = v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
+  // Nearest rank: the smallest value with at least 90% of the trials at or below it.
+  s.p90 = v[(v.size() * 9 + 9) / 10 - 1];
   return s;
 }
 
