@@ -1,6 +1,6 @@
 // What keeps a valid config from running on this host, checked at start and on reload: hook
-// scripts and the exec provider's program, when others could have changed them (they run
-// with the daemon's privileges).
+// scripts, the exec provider's program and exec checks without a user, when others could have
+// changed them (they run with the daemon's privileges).
 #pragma once
 
 #include <vector>
