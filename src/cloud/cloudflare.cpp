@@ -116,23 +116,16 @@ std::string normalize_dns_name(std::string_view name) {
 // ---- options ----
 
 CloudResult<CloudflareOptions> cloudflare_options(const config::ReservedIpConfig& cfg) {
-  auto fail = [](std::string m) {
-    return util::unexpected(CloudError{CloudErrorKind::kConfig, std::move(m), std::nullopt});
-  };
-  if (cfg.provider != config::Provider::kCloudflare) {
-    return fail("[reserved_ip] provider is not cloudflare");
-  }
-  if (!cfg.address) return fail("[reserved_ip] address is not set");
-  if (cfg.zone_id.empty()) return fail("[reserved_ip] zone_id is not set");
-  if (normalize_dns_name(cfg.record).empty()) return fail("[reserved_ip] record is not set");
-  auto token = detail::read_api_token(cfg);
-  if (!token) return util::unexpected(token.error());
-  CloudflareOptions o;
-  if (!cfg.api_url.empty()) o.api_url = cfg.api_url;
-  o.address = *cfg.address;
-  o.zone_id = cfg.zone_id;
-  o.record = cfg.record;
-  o.token = std::move(*token);
+  auto o = detail::api_options<CloudflareOptions>(
+      cfg, config::Provider::kCloudflare, "cloudflare",
+      [](const config::ReservedIpConfig& c) -> std::optional<std::string> {
+        if (c.zone_id.empty()) return "[reserved_ip] zone_id is not set";
+        if (normalize_dns_name(c.record).empty()) return "[reserved_ip] record is not set";
+        return std::nullopt;
+      });
+  if (!o) return o;
+  o->zone_id = cfg.zone_id;
+  o->record = cfg.record;
   return o;
 }
 
@@ -162,7 +155,7 @@ HttpRequest Cloudflare::api_request(std::string method, std::string path, std::s
 CloudError Cloudflare::from_http(const std::string& what, const HttpError& e) const {
   const CloudErrorKind kind =
       is_cloudflare_auth_error(e) ? CloudErrorKind::kAuth : detail::kind_of(e);
-  return CloudError{kind, scrub(what + ": " + e.to_string(), options_.token), e};
+  return detail::http_failure(kind, what, e, options_.token);
 }
 
 std::optional<CloudError> Cloudflare::envelope_failure(const std::string& what,
@@ -189,8 +182,7 @@ std::optional<CloudError> Cloudflare::envelope_failure(const std::string& what,
 }
 
 CloudError Cloudflare::bad_response(const std::string& what, const std::string& reason) const {
-  return CloudError{CloudErrorKind::kBadResponse, scrub(what + ": " + reason, options_.token),
-                    std::nullopt};
+  return detail::bad_response(what, reason, options_.token);
 }
 
 CloudResult<CloudflareRecord> Cloudflare::check_record(const std::string& what,

@@ -1,8 +1,6 @@
 #include "failoverd/cloud/digitalocean.h"
 
 #include <algorithm>
-#include <cctype>
-#include <limits>
 #include <nlohmann/json.hpp>
 
 #include "provider_util.h"
@@ -11,34 +9,18 @@ namespace failoverd::cloud {
 
 namespace {
 
-using nlohmann::json;
-
-std::string strip_trailing_slashes(std::string url) {
-  while (!url.empty() && url.back() == '/') url.pop_back();
-  return url;
-}
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-using detail::positive_id;
-
 using detail::ms_text;
+using detail::positive_id;
+using nlohmann::json;
 
 }  // namespace
 
 // ---- parsing ----
 
 util::Expected<ReservedIpInfo, std::string> parse_reserved_ip(std::string_view body) {
-  const json j = json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) return util::unexpected(std::string("body is not JSON"));
-  if (!j.is_object() || !j.contains("reserved_ip") || !j["reserved_ip"].is_object()) {
-    return util::unexpected(std::string("no \"reserved_ip\" object"));
-  }
-  const json& r = j["reserved_ip"];
+  const auto object = detail::json_member_object(body, "reserved_ip");
+  if (!object) return util::unexpected(object.error());
+  const json& r = *object;
   ReservedIpInfo info;
   if (r.contains("ip") && r["ip"].is_string()) info.ip = r["ip"].get<std::string>();
   if (r.contains("droplet") && !r["droplet"].is_null()) {
@@ -65,12 +47,9 @@ util::Expected<ReservedIpInfo, std::string> parse_reserved_ip(std::string_view b
 }
 
 util::Expected<ActionInfo, std::string> parse_action(std::string_view body) {
-  const json j = json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) return util::unexpected(std::string("body is not JSON"));
-  if (!j.is_object() || !j.contains("action") || !j["action"].is_object()) {
-    return util::unexpected(std::string("no \"action\" object"));
-  }
-  const json& a = j["action"];
+  const auto object = detail::json_member_object(body, "action");
+  if (!object) return util::unexpected(object.error());
+  const json& a = *object;
   ActionInfo info;
   const auto id = a.contains("id") ? positive_id(a["id"]) : std::nullopt;
   if (!id) return util::unexpected(std::string("action.id is not a positive integer"));
@@ -84,52 +63,27 @@ util::Expected<ActionInfo, std::string> parse_action(std::string_view body) {
 }
 
 util::Expected<std::uint64_t, std::string> parse_droplet_id(std::string_view body) {
-  while (!body.empty() && std::isspace(static_cast<unsigned char>(body.front()))) {
-    body.remove_prefix(1);
-  }
-  while (!body.empty() && std::isspace(static_cast<unsigned char>(body.back()))) {
-    body.remove_suffix(1);
-  }
-  if (body.empty()) return util::unexpected(std::string("empty droplet id"));
-  if (body.size() > 19) return util::unexpected(std::string("droplet id is too long"));
-  std::uint64_t v = 0;
-  for (char c : body) {
-    if (c < '0' || c > '9') return util::unexpected(std::string("droplet id is not a number"));
-    v = v * 10 + static_cast<std::uint64_t>(c - '0');
-  }
-  if (v == 0) return util::unexpected(std::string("droplet id is 0"));
-  return v;
+  return detail::parse_decimal_id(body, "droplet id");
 }
 
 bool is_pending_event(const HttpError& e) {
   if (e.kind != HttpErrorKind::kHttpStatus || e.status != 422) return false;
   if (!e.api_id.empty() && e.api_id != "unprocessable_entity") return false;
-  const std::string m = lower(e.api_message);
+  const std::string m = detail::lower(e.api_message);
   return m.find("pending event") != std::string::npos || m.find("locked") != std::string::npos;
 }
 
 // ---- options ----
 
 CloudResult<DigitalOceanOptions> digitalocean_options(const config::ReservedIpConfig& cfg) {
-  auto fail = [](std::string m) {
-    return util::unexpected(CloudError{CloudErrorKind::kConfig, std::move(m), std::nullopt});
-  };
-  if (cfg.provider != config::Provider::kDigitalOcean) {
-    return fail("[reserved_ip] provider is not digitalocean");
-  }
-  if (!cfg.address) return fail("[reserved_ip] address is not set");
-  auto token = detail::read_api_token(cfg);
-  if (!token) return util::unexpected(token.error());
-  DigitalOceanOptions o;
-  if (!cfg.api_url.empty()) o.api_url = cfg.api_url;
-  if (!cfg.metadata_url.empty()) o.metadata_url = cfg.metadata_url;
-  o.address = *cfg.address;
-  o.droplet_id = cfg.droplet_id;
-  o.token = std::move(*token);
+  auto o = detail::api_options<DigitalOceanOptions>(cfg, config::Provider::kDigitalOcean,
+                                                    "digitalocean");
+  if (!o) return o;
+  if (!cfg.metadata_url.empty()) o->metadata_url = cfg.metadata_url;
+  o->droplet_id = cfg.droplet_id;
   // The keeper reads the holder every reconcile_interval; half an interval more leaves room
   // for a check that ran late or slow.
-  o.holder_cache_max_age =
-      std::chrono::duration_cast<Millis>(cfg.reconcile_interval) * 3 / 2;
+  o->holder_cache_max_age = std::chrono::duration_cast<Millis>(cfg.reconcile_interval) * 3 / 2;
   return o;
 }
 
@@ -138,8 +92,8 @@ CloudResult<DigitalOceanOptions> digitalocean_options(const config::ReservedIpCo
 DigitalOcean::DigitalOcean(DigitalOceanOptions options, std::unique_ptr<HttpClient> http,
                            Clock& clock)
     : options_(std::move(options)), http_(std::move(http)), clock_(clock) {
-  options_.api_url = strip_trailing_slashes(options_.api_url);
-  options_.metadata_url = strip_trailing_slashes(options_.metadata_url);
+  options_.api_url = detail::strip_trailing_slashes(options_.api_url);
+  options_.metadata_url = detail::strip_trailing_slashes(options_.metadata_url);
   if (options_.max_assign_attempts < 1) options_.max_assign_attempts = 1;
   ip_ = options_.address.to_string();
   if (options_.droplet_id) droplet_id_ = options_.droplet_id;
@@ -156,33 +110,18 @@ HttpRequest DigitalOcean::api_request(std::string method, std::string path,
 }
 
 CloudError DigitalOcean::from_http(const std::string& what, const HttpError& e) const {
-  CloudErrorKind kind = CloudErrorKind::kUnavailable;
-  if (e.kind == HttpErrorKind::kHttpStatus) {
-    if (e.status == 401 || e.status == 403) {
-      kind = CloudErrorKind::kAuth;
-    } else if (e.status == 404) {
-      kind = CloudErrorKind::kNotFound;
-    } else if (e.status >= 400 && e.status < 500 && e.status != 429 && e.status != 408) {
-      kind = CloudErrorKind::kRejected;
-    }
-  } else if (e.kind == HttpErrorKind::kTransport && e.detail.starts_with("response body larger")) {
-    kind = CloudErrorKind::kBadResponse;
-  }
-  return CloudError{kind, scrub(what + ": " + e.to_string(), options_.token), e};
+  return detail::http_failure(what, e, options_.token);
+}
+
+CloudError DigitalOcean::bad_response(const std::string& what, const std::string& reason) const {
+  return detail::bad_response(what, reason, options_.token);
 }
 
 CloudResult<std::uint64_t> DigitalOcean::droplet_id() {
   if (droplet_id_) return *droplet_id_;
-  HttpRequest r;  // no token: the metadata service is link-local and needs none
-  r.url = options_.metadata_url + "/metadata/v1/id";
-  auto res = http_->request(r);
-  if (!res) return util::unexpected(from_http("droplet id from the metadata service", res.error()));
-  auto id = parse_droplet_id(res->body);
-  if (!id) {
-    return util::unexpected(CloudError{CloudErrorKind::kBadResponse,
-                                       "droplet id from " + redact_url(r.url) + ": " + id.error(),
-                                       std::nullopt});
-  }
+  auto id = detail::metadata_id(*http_, options_.metadata_url + "/metadata/v1/id", "droplet id",
+                                options_.token);
+  if (!id) return id;
   droplet_id_ = *id;
   log("droplet id " + std::to_string(*id) + " from the metadata service");
   return *id;
@@ -192,11 +131,7 @@ CloudResult<ReservedIpInfo> DigitalOcean::reserved_ip() {
   auto res = http_->request(api_request("GET", "/v2/reserved_ips/" + ip_));
   if (!res) return util::unexpected(from_http("get reserved IP " + ip_, res.error()));
   auto info = parse_reserved_ip(res->body);
-  if (!info) {
-    return util::unexpected(CloudError{CloudErrorKind::kBadResponse,
-                                       "get reserved IP " + ip_ + ": " + info.error(),
-                                       std::nullopt});
-  }
+  if (!info) return util::unexpected(bad_response("get reserved IP " + ip_, info.error()));
   seen_ = SeenHolder{info->droplet_id, info->locked, clock_.now()};
   return std::move(*info);
 }
@@ -228,10 +163,7 @@ CloudResult<ActionInfo> DigitalOcean::post_assign(std::uint64_t droplet) {
         from_http("assign " + ip_ + " to droplet " + std::to_string(droplet), res.error()));
   }
   auto action = parse_action(res->body);
-  if (!action) {
-    return util::unexpected(CloudError{CloudErrorKind::kBadResponse,
-                                       "assign " + ip_ + ": " + action.error(), std::nullopt});
-  }
+  if (!action) return util::unexpected(bad_response("assign " + ip_, action.error()));
   return std::move(*action);
 }
 
@@ -240,10 +172,7 @@ CloudResult<ActionInfo> DigitalOcean::get_action(std::uint64_t action_id) {
   auto res = http_->request(api_request("GET", "/v2/reserved_ips/" + ip_ + "/actions/" + id));
   if (!res) return util::unexpected(from_http("poll action " + id, res.error()));
   auto action = parse_action(res->body);
-  if (!action) {
-    return util::unexpected(CloudError{CloudErrorKind::kBadResponse,
-                                       "poll action " + id + ": " + action.error(), std::nullopt});
-  }
+  if (!action) return util::unexpected(bad_response("poll action " + id, action.error()));
   return std::move(*action);
 }
 

@@ -96,9 +96,7 @@ Millis exec_retry_delay(int failed_runs, Millis initial, Millis max, double rand
 
 CloudResult<ExecProviderOptions> exec_provider_options(const config::ReservedIpConfig& cfg,
                                                        std::string instance) {
-  auto fail = [](std::string m) {
-    return util::unexpected(CloudError{CloudErrorKind::kConfig, std::move(m), std::nullopt});
-  };
+  const auto fail = detail::config_error;
   if (cfg.provider != config::Provider::kExec) return fail("[reserved_ip] provider is not exec");
   if (!cfg.address) return fail("[reserved_ip] address is not set");
   if (cfg.command.empty() || cfg.command.front().empty()) {

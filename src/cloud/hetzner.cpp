@@ -78,12 +78,9 @@ util::Expected<HetznerFloatingIp, std::string> parse_floating_ip(std::string_vie
 }
 
 util::Expected<HetznerAction, std::string> parse_hetzner_action(std::string_view body) {
-  const json j = json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) return util::unexpected(std::string("body is not JSON"));
-  if (!j.is_object() || !j.contains("action") || !j["action"].is_object()) {
-    return util::unexpected(std::string("no \"action\" object"));
-  }
-  const json& a = j["action"];
+  const auto object = detail::json_member_object(body, "action");
+  if (!object) return util::unexpected(object.error());
+  const json& a = *object;
   HetznerAction out;
   const auto id = a.contains("id") ? positive_id(a["id"]) : std::nullopt;
   if (!id) return util::unexpected(std::string("action.id is not a positive integer"));
@@ -119,21 +116,10 @@ bool is_hetzner_locked(const HttpError& e) {
 // ---- options ----
 
 CloudResult<HetznerOptions> hetzner_options(const config::ReservedIpConfig& cfg) {
-  auto fail = [](std::string m) {
-    return util::unexpected(CloudError{CloudErrorKind::kConfig, std::move(m), std::nullopt});
-  };
-  if (cfg.provider != config::Provider::kHetzner) {
-    return fail("[reserved_ip] provider is not hetzner");
-  }
-  if (!cfg.address) return fail("[reserved_ip] address is not set");
-  auto token = detail::read_api_token(cfg);
-  if (!token) return util::unexpected(token.error());
-  HetznerOptions o;
-  if (!cfg.api_url.empty()) o.api_url = cfg.api_url;
-  if (!cfg.metadata_url.empty()) o.metadata_url = cfg.metadata_url;
-  o.address = *cfg.address;
-  o.server_id = cfg.server_id;
-  o.token = std::move(*token);
+  auto o = detail::api_options<HetznerOptions>(cfg, config::Provider::kHetzner, "hetzner");
+  if (!o) return o;
+  if (!cfg.metadata_url.empty()) o->metadata_url = cfg.metadata_url;
+  o->server_id = cfg.server_id;
   return o;
 }
 
@@ -160,22 +146,18 @@ HttpRequest Hetzner::api_request(std::string method, std::string path, std::stri
 }
 
 CloudError Hetzner::from_http(const std::string& what, const HttpError& e) const {
-  return CloudError{detail::kind_of(e), scrub(what + ": " + e.to_string(), options_.token), e};
+  return detail::http_failure(what, e, options_.token);
 }
 
 CloudError Hetzner::bad_response(const std::string& what, const std::string& reason) const {
-  return CloudError{CloudErrorKind::kBadResponse, scrub(what + ": " + reason, options_.token),
-                    std::nullopt};
+  return detail::bad_response(what, reason, options_.token);
 }
 
 CloudResult<std::uint64_t> Hetzner::server_id() {
   if (server_id_) return *server_id_;
-  HttpRequest r;  // no token: the metadata service is link-local and needs none
-  r.url = options_.metadata_url + "/hetzner/v1/metadata/instance-id";
-  auto res = http_->request(r);
-  if (!res) return util::unexpected(from_http("server id from the metadata service", res.error()));
-  auto id = parse_instance_id(res->body);
-  if (!id) return util::unexpected(bad_response("server id from " + redact_url(r.url), id.error()));
+  auto id = detail::metadata_id(*http_, options_.metadata_url + "/hetzner/v1/metadata/instance-id",
+                                "server id", options_.token);
+  if (!id) return id;
   server_id_ = *id;
   log("server id " + std::to_string(*id) + " from the metadata service");
   return *id;

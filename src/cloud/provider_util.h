@@ -65,6 +65,17 @@ inline util::Expected<std::uint64_t, std::string> parse_decimal_id(std::string_v
   return v;
 }
 
+// The object at `key` of a JSON body ({"action":{...}} -> {...}); the error is a reason.
+inline util::Expected<nlohmann::json, std::string> json_member_object(std::string_view body,
+                                                                      const std::string& key) {
+  nlohmann::json j = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) return util::unexpected(std::string("body is not JSON"));
+  if (!j.is_object() || !j.contains(key) || !j[key].is_object()) {
+    return util::unexpected("no \"" + key + "\" object");
+  }
+  return std::move(j[key]);
+}
+
 // The common mapping of an HTTP failure to a provider error: 401/403 auth, 404 not found, other
 // 4xx (but 408 and 429) rejected, an over-long body a bad response, the rest unavailable.
 inline CloudErrorKind kind_of(const HttpError& e) {
@@ -78,6 +89,40 @@ inline CloudErrorKind kind_of(const HttpError& e) {
     return CloudErrorKind::kBadResponse;
   }
   return CloudErrorKind::kUnavailable;
+}
+
+// A provider error for a failed HTTP exchange: `what` and the failure, the token scrubbed.
+inline CloudError http_failure(CloudErrorKind kind, const std::string& what, const HttpError& e,
+                               std::string_view token) {
+  return CloudError{kind, scrub(what + ": " + e.to_string(), token), e};
+}
+inline CloudError http_failure(const std::string& what, const HttpError& e,
+                               std::string_view token) {
+  return http_failure(kind_of(e), what, e, token);
+}
+
+// A 2xx answer whose body is not what the API documents; `reason` is the parser's.
+inline CloudError bad_response(const std::string& what, const std::string& reason,
+                               std::string_view token) {
+  return CloudError{CloudErrorKind::kBadResponse, scrub(what + ": " + reason, token),
+                    std::nullopt};
+}
+
+// This node's id from a metadata service at `url`: plain text, asked without the token (the
+// service is link-local and needs none). `what` names it in errors ("droplet id").
+inline CloudResult<std::uint64_t> metadata_id(HttpClient& http, const std::string& url,
+                                              const std::string& what, std::string_view token) {
+  HttpRequest r;
+  r.url = url;
+  auto res = http.request(r);
+  if (!res) {
+    return util::unexpected(http_failure(what + " from the metadata service", res.error(), token));
+  }
+  auto id = parse_decimal_id(res->body, what);
+  if (!id) {
+    return util::unexpected(bad_response(what + " from " + redact_url(url), id.error(), token));
+  }
+  return *id;
 }
 
 // "a request" / "2 requests"
@@ -101,16 +146,41 @@ inline HttpRequest json_api_request(const std::string& api_url, const std::strin
   return r;
 }
 
+// An unusable [reserved_ip] section (kConfig).
+inline auto config_error(std::string message) {
+  return util::unexpected(CloudError{CloudErrorKind::kConfig, std::move(message), std::nullopt});
+}
+
 // The API token of a [reserved_ip] section: token_file set and readable as a secret. The error
 // (kConfig) names the file, never its content.
 inline CloudResult<std::string> read_api_token(const config::ReservedIpConfig& cfg) {
-  auto fail = [](std::string m) {
-    return util::unexpected(CloudError{CloudErrorKind::kConfig, std::move(m), std::nullopt});
-  };
-  if (cfg.token_file.empty()) return fail("[reserved_ip] token_file is not set");
+  if (cfg.token_file.empty()) return config_error("[reserved_ip] token_file is not set");
   auto token = config::read_secret_file(cfg.token_file);
-  if (!token) return fail("[reserved_ip] token_file: " + token.error());
+  if (!token) return config_error("[reserved_ip] token_file: " + token.error());
   return std::move(*token);
+}
+
+// The options of an API provider's [reserved_ip] section, as far as all three fill them alike:
+// checked that the section is `provider`'s ("[reserved_ip] provider is not <name>") and has an
+// address, then `check` (the provider's own required keys: an error message or nullopt), then
+// the token read; api_url (when set), address and token copied. The rest is the caller's.
+template <typename Options>
+CloudResult<Options> api_options(
+    const config::ReservedIpConfig& cfg, config::Provider provider, const std::string& name,
+    const std::function<std::optional<std::string>(const config::ReservedIpConfig&)>& check =
+        {}) {
+  if (cfg.provider != provider) return config_error("[reserved_ip] provider is not " + name);
+  if (!cfg.address) return config_error("[reserved_ip] address is not set");
+  if (check) {
+    if (auto problem = check(cfg)) return config_error(std::move(*problem));
+  }
+  auto token = read_api_token(cfg);
+  if (!token) return util::unexpected(token.error());
+  Options o;
+  if (!cfg.api_url.empty()) o.api_url = cfg.api_url;
+  o.address = *cfg.address;
+  o.token = std::move(*token);
+  return o;
 }
 
 // The bookkeeping every provider's claim() shares: its start and deadline, the report with

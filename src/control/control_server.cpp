@@ -7,16 +7,15 @@
 
 #include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/read_until.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
 #include <string>
 #include <system_error>
-#include <unordered_set>
 #include <utility>
 
+#include "failoverd/control/accept_loop.h"
 #include "failoverd/util/duration.h"
 
 namespace failoverd::control {
@@ -29,57 +28,33 @@ namespace {
 
 class Session;
 
-// What outlives the ControlServer object while handlers are still queued: every handler
-// holds a shared_ptr to it and checks `stopped` before touching the user's handler.
-struct State : std::enable_shared_from_this<State> {
+// What outlives the ControlServer object while handlers are still queued (see AcceptLoop).
+struct State : AcceptLoop<State, StreamProtocol, Session> {
   State(asio::io_context& io, Handler h, ServerOptions o)
-      : acceptor(io), retry_timer(io), handler(std::move(h)), options(o) {}
+      : AcceptLoop(io), handler(std::move(h)), options(o) {}
 
-  void accept();
   void reject_busy(StreamProtocol::socket& socket);
 
-  StreamProtocol::acceptor acceptor;
-  asio::steady_timer retry_timer;  // after an accept error (EMFILE...): do not spin
   Handler handler;
   ServerOptions options;
   ServerStats stats;
-  std::unordered_set<Session*> sessions;  // not owned: a session removes itself when done
-  bool stopped = false;
 };
 
 // One connection: read one line (deadline armed), answer, close.
-class Session : public std::enable_shared_from_this<Session> {
+class Session : public Connection<Session, State> {
  public:
   Session(StreamProtocol::socket socket, std::shared_ptr<State> state)
-      : socket_(std::move(socket)), deadline_(socket_.get_executor()), state_(std::move(state)) {
-    state_->sessions.insert(this);
-  }
-  ~Session() { state_->sessions.erase(this); }
+      : Connection(std::move(socket), std::move(state)) {}
 
   void start() {
-    arm_deadline();
+    arm_deadline(state_->options.timeout);
     asio::async_read_until(
         socket_, asio::dynamic_buffer(buffer_, state_->options.max_request_bytes + 1), '\n',
         [self = shared_from_this()](const error_code& ec, std::size_t n) { self->on_read(ec, n); });
   }
 
-  void close() {
-    closed_ = true;
-    error_code ignored;
-    socket_.shutdown(StreamProtocol::socket::shutdown_both, ignored);
-    socket_.close(ignored);
-    deadline_.cancel();
-  }
-
  private:
-  void arm_deadline() {
-    const unsigned generation = ++deadline_generation_;
-    deadline_.expires_after(state_->options.timeout);
-    deadline_.async_wait([self = shared_from_this(), generation](const error_code& ec) {
-      // A wait that was already queued when the deadline was re-armed is stale.
-      if (!ec && generation == self->deadline_generation_) self->on_deadline();
-    });
-  }
+  friend Connection;
 
   void on_deadline() {
     if (closed_) return;
@@ -137,47 +112,20 @@ class Session : public std::enable_shared_from_this<Session> {
   void answer(std::string line) {
     writing_ = true;
     answer_ = std::move(line);
-    arm_deadline();
+    arm_deadline(state_->options.timeout);
     asio::async_write(
         socket_, asio::buffer(answer_),
         [self = shared_from_this()](const error_code&, std::size_t) { self->close(); });
   }
 
-  StreamProtocol::socket socket_;
-  asio::steady_timer deadline_;
-  std::shared_ptr<State> state_;
   std::string buffer_;
   std::string answer_;
-  unsigned deadline_generation_ = 0;
   bool writing_ = false;
   bool timed_out_ = false;
-  bool closed_ = false;
 };
 
-void State::accept() {
-  acceptor.async_accept(
-      [self = shared_from_this()](const error_code& ec, StreamProtocol::socket socket) {
-        if (self->stopped || ec == asio::error::operation_aborted) return;
-        if (ec) {
-          ++self->stats.accept_errors;
-          self->retry_timer.expires_after(std::chrono::milliseconds(100));
-          self->retry_timer.async_wait([self](const error_code& wait_ec) {
-            if (!wait_ec && !self->stopped) self->accept();
-          });
-          return;
-        }
-        ++self->stats.accepted;
-        if (self->sessions.size() >= self->options.max_connections) {
-          ++self->stats.disconnected;
-          self->reject_busy(socket);
-        } else {
-          std::make_shared<Session>(std::move(socket), self)->start();
-        }
-        self->accept();
-      });
-}
-
 void State::reject_busy(StreamProtocol::socket& socket) {
+  ++stats.disconnected;
   // A short line into an empty socket buffer: a non-blocking write completes or is dropped.
   error_code ignored;
   socket.non_blocking(true, ignored);
@@ -274,14 +222,7 @@ ControlServer::ControlServer(asio::io_context& io, std::filesystem::path socket_
 }
 
 ControlServer::~ControlServer() {
-  State& state = *impl_->state;
-  state.stopped = true;
-  error_code ignored;
-  state.acceptor.close(ignored);
-  state.retry_timer.cancel();
-  // close() may drop a session's last reference, which erases it from the set: copy first.
-  const std::vector<Session*> open(state.sessions.begin(), state.sessions.end());
-  for (Session* s : open) s->close();
+  impl_->state->stop();
   // Only our own socket: a newer daemon may already have replaced the file.
   struct stat st {};
   if (::lstat(impl_->path.c_str(), &st) == 0 && st.st_dev == impl_->dev && st.st_ino == impl_->ino)

@@ -71,6 +71,21 @@ int exit_code_for(const ClientError& e) {
   return e.kind == ClientError::Kind::kDaemonError ? kExitDaemonError : kExitUnreachable;
 }
 
+// The daemon's result for `command`; when the call fails, the error is printed and the exit
+// code for it returned instead.
+util::Expected<json, int> call_daemon(const ControlClient& client, std::string_view command,
+                                      const json& args, std::ostream& err) {
+  auto result = client.call(command, args);
+  if (!result) {
+    print_error(err, result.error().message);
+    return util::unexpected(exit_code_for(result.error()));
+  }
+  return std::move(result).value();
+}
+
+// Why an answer that did arrive cannot be used.
+std::string malformed(const std::string& why) { return "malformed answer from failoverd: " + why; }
+
 // One line per failing check: "containers (3/10 running)".
 std::string failing_checks(const Status& status) {
   std::string out;
@@ -83,44 +98,22 @@ std::string failing_checks(const Status& status) {
   return out;
 }
 
-int run_status(const ControlClient& client, const CtlInvocation& inv, std::ostream& out,
-               std::ostream& err) {
-  auto result = client.call("status");
-  if (!result) {
-    print_error(err, result.error().message);
-    return exit_code_for(result.error());
-  }
+// `failoverctl status` and `failoverctl checks`: one status call, printed as the status table
+// or just the checks table; with --json the whole result or just its "checks".
+int run_status(const ControlClient& client, const CtlInvocation& inv, bool checks_only,
+               std::ostream& out, std::ostream& err) {
+  auto result = call_daemon(client, "status", json::object(), err);
+  if (!result) return result.error();
   if (inv.json) {
-    print_json_line(out, *result);
+    print_json_line(out, checks_only ? (*result)["checks"] : *result);
     return kExitOk;
   }
   auto status = status_from_json(*result);
   if (!status) {
-    print_error(err, "malformed answer from failoverd: " + status.error());
+    print_error(err, malformed(status.error()));
     return kExitUnreachable;
   }
-  out << format_status_table(*status);
-  return kExitOk;
-}
-
-// `failoverctl checks`: each check with its last result, streaks and time of the last run.
-int run_checks(const ControlClient& client, const CtlInvocation& inv, std::ostream& out,
-               std::ostream& err) {
-  auto result = client.call("status");
-  if (!result) {
-    print_error(err, result.error().message);
-    return exit_code_for(result.error());
-  }
-  if (inv.json) {
-    print_json_line(out, (*result)["checks"]);
-    return kExitOk;
-  }
-  auto status = status_from_json(*result);
-  if (!status) {
-    print_error(err, "malformed answer from failoverd: " + status.error());
-    return kExitUnreachable;
-  }
-  out << format_checks_table(status->checks);
+  out << (checks_only ? format_checks_table(status->checks) : format_status_table(*status));
   return kExitOk;
 }
 
@@ -136,7 +129,7 @@ int run_wait_healthy(const ControlClient& client, const CtlInvocation& inv, std:
     if (result) {
       auto status = status_from_json(*result);
       if (!status) {
-        last_problem = "malformed answer from failoverd: " + status.error();
+        last_problem = malformed(status.error());
         last_code = kExitUnreachable;
       } else if (const std::string failing = failing_checks(*status); failing.empty()) {
         out << "healthy: " << status->checks.size()
@@ -169,11 +162,8 @@ int run_wait_healthy(const ControlClient& client, const CtlInvocation& inv, std:
 int run_failover(const ControlClient& client, const CtlInvocation& inv, std::ostream& out,
                  std::ostream& err) {
   const auto started = Clock::now();
-  auto result = client.call("failover", inv.args);
-  if (!result) {
-    print_error(err, result.error().message);
-    return exit_code_for(result.error());
-  }
+  auto result = call_daemon(client, "failover", inv.args, err);
+  if (!result) return result.error();
   const auto window = std::chrono::milliseconds(result->value("window_ms", 0));
   if (!inv.json) out << result->value("message", std::string()) << "\n";
   const auto elapsed_ms = [&] {
@@ -209,7 +199,7 @@ int run_failover(const ControlClient& client, const CtlInvocation& inv, std::ost
         }
         last_problem = "this node is " + st->state + " and no master is known yet";
       } else {
-        last_problem = "malformed answer from failoverd: " + st.error();
+        last_problem = malformed(st.error());
       }
     } else {
       last_problem = s.error().message;
@@ -241,17 +231,14 @@ std::string format_history(const json& history) {
 
 int run_history(const ControlClient& client, const CtlInvocation& inv, std::ostream& out,
                 std::ostream& err) {
-  auto result = client.call("history");
-  if (!result) {
-    print_error(err, result.error().message);
-    return exit_code_for(result.error());
-  }
+  auto result = call_daemon(client, "history", json::object(), err);
+  if (!result) return result.error();
   if (inv.json) {
     print_json_line(out, *result);
     return kExitOk;
   }
   if (!result->contains("history") || !(*result)["history"].is_array()) {
-    print_error(err, "malformed answer from failoverd: no history array");
+    print_error(err, malformed("no history array"));
     return kExitUnreachable;
   }
   out << format_history((*result)["history"]);
@@ -262,11 +249,8 @@ int run_history(const ControlClient& client, const CtlInvocation& inv, std::ostr
 // other result as indented JSON.
 int run_generic(const ControlClient& client, const CtlInvocation& inv, std::ostream& out,
                 std::ostream& err) {
-  auto result = client.call(inv.command, inv.args);
-  if (!result) {
-    print_error(err, result.error().message);
-    return exit_code_for(result.error());
-  }
+  auto result = call_daemon(client, inv.command, inv.args, err);
+  if (!result) return result.error();
   const json& r = *result;
   if (inv.json) {
     print_json_line(out, r);
@@ -427,9 +411,9 @@ int run_ctl(const CtlInvocation& inv, std::ostream& out, std::ostream& err,
     return kExitUsage;
   }
   const ControlClient client(*path, inv.call_timeout);
-  if (inv.command == "status") return run_status(client, inv, out, err);
+  if (inv.command == "status") return run_status(client, inv, /*checks_only=*/false, out, err);
   if (inv.command == "wait-healthy") return run_wait_healthy(client, inv, out, err);
-  if (inv.command == "checks") return run_checks(client, inv, out, err);
+  if (inv.command == "checks") return run_status(client, inv, /*checks_only=*/true, out, err);
   if (inv.command == "failover") return run_failover(client, inv, out, err);
   if (inv.command == "history") return run_history(client, inv, out, err);
   return run_generic(client, inv, out, err);

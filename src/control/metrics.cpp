@@ -7,39 +7,13 @@
 #include <initializer_list>
 #include <utility>
 
+#include "failoverd/util/utf8.h"
+
 namespace failoverd::control {
 
 namespace {
 
 constexpr std::array<std::string_view, 4> kStates = {"INIT", "BACKUP", "MASTER", "FAULT"};
-
-// Length of the valid UTF-8 sequence starting at s[i], or 0 if there is none (overlong forms,
-// surrogates and code points above U+10FFFF are invalid, as Go's utf8.ValidString says).
-std::size_t utf8_sequence_length(std::string_view s, std::size_t i) {
-  const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
-  const unsigned char c = byte(i);
-  if (c < 0x80) return 1;
-  std::size_t len = 0;
-  unsigned char lo = 0x80, hi = 0xBF;  // allowed range of the second byte
-  if (c >= 0xC2 && c <= 0xDF) {
-    len = 2;
-  } else if (c >= 0xE0 && c <= 0xEF) {
-    len = 3;
-    if (c == 0xE0) lo = 0xA0;
-    if (c == 0xED) hi = 0x9F;
-  } else if (c >= 0xF0 && c <= 0xF4) {
-    len = 4;
-    if (c == 0xF0) lo = 0x90;
-    if (c == 0xF4) hi = 0x8F;
-  } else {
-    return 0;
-  }
-  if (i + len > s.size()) return 0;
-  if (byte(i + 1) < lo || byte(i + 1) > hi) return 0;
-  for (std::size_t k = 2; k < len; ++k)
-    if (byte(i + k) < 0x80 || byte(i + k) > 0xBF) return 0;
-  return len;
-}
 
 using Label = std::pair<std::string_view, std::string_view>;
 
@@ -97,7 +71,7 @@ std::string escape_label_value(std::string_view value) {
     } else if (c == '\n') {
       out += "\\n";
     } else {
-      const std::size_t len = utf8_sequence_length(value, i);
+      const std::size_t len = util::utf8_sequence_length(value, i);
       if (len == 0) {
         out += "\xEF\xBF\xBD";  // U+FFFD for one invalid byte
         ++i;

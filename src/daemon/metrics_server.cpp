@@ -5,17 +5,15 @@
 #include <algorithm>
 #include <array>
 #include <boost/asio/ip/address.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 #include <charconv>
 #include <exception>
 #include <optional>
 #include <stdexcept>
 #include <string>
-#include <unordered_set>
 #include <utility>
-#include <vector>
 
+#include "failoverd/control/accept_loop.h"
 #include "failoverd/control/metrics.h"
 
 namespace failoverd::daemon {
@@ -133,58 +131,34 @@ std::optional<RequestLine> parse_request_line(std::string_view head) {
 
 class Session;
 
-// What outlives the MetricsServer object while handlers are still queued: every handler holds
-// a shared_ptr to it and checks `stopped` before touching anything else.
-struct State : std::enable_shared_from_this<State> {
+// What outlives the MetricsServer object while handlers are still queued (see
+// control::AcceptLoop).
+struct State : control::AcceptLoop<State, tcp, Session> {
   State(asio::io_context& io, MetricsServer::Render r, MetricsServerOptions o)
-      : acceptor(io), retry_timer(io), render(std::move(r)), options(o) {}
+      : AcceptLoop(io), render(std::move(r)), options(o) {}
 
-  void accept();
   void reject_busy(tcp::socket& socket);
 
-  tcp::acceptor acceptor;
-  asio::steady_timer retry_timer;  // after an accept error (EMFILE...): do not spin
   MetricsServer::Render render;
   MetricsServerOptions options;
   MetricsServerStats stats;
-  std::unordered_set<Session*> sessions;  // not owned: a session removes itself when done
-  bool stopped = false;
 };
 
 // One connection: read the request head (deadline armed), answer, drain, close.
-class Session : public std::enable_shared_from_this<Session> {
+class Session : public control::Connection<Session, State> {
  public:
   Session(tcp::socket socket, std::shared_ptr<State> state)
-      : socket_(std::move(socket)), deadline_(socket_.get_executor()), state_(std::move(state)) {
-    state_->sessions.insert(this);
-  }
-  ~Session() { state_->sessions.erase(this); }
+      : Connection(std::move(socket), std::move(state)) {}
 
   void start() {
-    arm_deadline();
+    arm_deadline(state_->options.timeout);
     read_more();
   }
 
-  void close() {
-    if (closed_) return;
-    closed_ = true;
-    error_code ignored;
-    socket_.shutdown(tcp::socket::shutdown_both, ignored);
-    socket_.close(ignored);
-    deadline_.cancel();
-  }
-
  private:
-  enum class Phase { kReading, kWriting, kDraining };
+  friend Connection;
 
-  void arm_deadline() {
-    const unsigned generation = ++deadline_generation_;
-    deadline_.expires_after(state_->options.timeout);
-    deadline_.async_wait([self = shared_from_this(), generation](const error_code& ec) {
-      // A wait that was already queued when the deadline was re-armed is stale.
-      if (!ec && generation == self->deadline_generation_) self->on_deadline();
-    });
-  }
+  enum class Phase { kReading, kWriting, kDraining };
 
   void on_deadline() {
     if (closed_) return;
@@ -267,7 +241,7 @@ class Session : public std::enable_shared_from_this<Session> {
     answer_ = std::move(response);
     error_code ignored;
     socket_.cancel(ignored);  // a read still pending (after a timeout) must not race the answer
-    arm_deadline();
+    arm_deadline(state_->options.timeout);
     asio::async_write(
         socket_, asio::buffer(answer_),
         [self = shared_from_this()](const error_code& ec, std::size_t) { self->on_written(ec); });
@@ -292,42 +266,16 @@ class Session : public std::enable_shared_from_this<Session> {
                             });
   }
 
-  tcp::socket socket_;
-  asio::steady_timer deadline_;
-  std::shared_ptr<State> state_;
   std::array<char, 4096> chunk_{};
   std::string buffer_;
   std::string answer_;
   std::size_t drained_ = 0;
-  unsigned deadline_generation_ = 0;
   Phase phase_ = Phase::kReading;
   bool drain_ = false;
-  bool closed_ = false;
 };
 
-void State::accept() {
-  acceptor.async_accept([self = shared_from_this()](const error_code& ec, tcp::socket socket) {
-    if (self->stopped || ec == asio::error::operation_aborted) return;
-    if (ec) {
-      ++self->stats.accept_errors;
-      self->retry_timer.expires_after(std::chrono::milliseconds(100));
-      self->retry_timer.async_wait([self](const error_code& wait_ec) {
-        if (!wait_ec && !self->stopped) self->accept();
-      });
-      return;
-    }
-    ++self->stats.accepted;
-    if (self->sessions.size() >= self->options.max_connections) {
-      ++self->stats.busy;
-      self->reject_busy(socket);
-    } else {
-      std::make_shared<Session>(std::move(socket), self)->start();
-    }
-    self->accept();
-  });
-}
-
 void State::reject_busy(tcp::socket& socket) {
+  ++stats.busy;
   // A short answer into an empty socket buffer: a non-blocking write completes or is dropped.
   error_code ignored;
   socket.non_blocking(true, ignored);
@@ -372,14 +320,7 @@ MetricsServer::MetricsServer(asio::io_context& io, std::string_view listen, Rend
 }
 
 MetricsServer::~MetricsServer() {
-  State& state = *impl_->state;
-  state.stopped = true;
-  error_code ignored;
-  state.acceptor.close(ignored);
-  state.retry_timer.cancel();
-  // close() may drop a session's last reference, which erases it from the set: copy first.
-  const std::vector<Session*> open(state.sessions.begin(), state.sessions.end());
-  for (Session* s : open) s->close();
+  impl_->state->stop();
 }
 
 tcp::endpoint MetricsServer::local_endpoint() const {

@@ -7,44 +7,11 @@
 #include "failoverd/health/exec_check.h"
 #include "failoverd/health/http_check.h"
 #include "failoverd/health/tcp_check.h"
+#include "failoverd/util/utf8.h"
 
 namespace failoverd::health {
 
 Check::~Check() = default;
-
-namespace {
-
-// Length of the valid UTF-8 sequence at s[i], or 0 when it is not one (overlong forms,
-// surrogates and code points above U+10FFFF included).
-std::size_t utf8_length(std::string_view s, std::size_t i) {
-  const auto b0 = static_cast<unsigned char>(s[i]);
-  if (b0 < 0x80) return 1;
-  std::size_t n;
-  unsigned lo = 0x80, hi = 0xBF;  // allowed range of the second byte
-  if (b0 >= 0xC2 && b0 <= 0xDF) {
-    n = 2;
-  } else if (b0 >= 0xE0 && b0 <= 0xEF) {
-    n = 3;
-    if (b0 == 0xE0) lo = 0xA0;
-    if (b0 == 0xED) hi = 0x9F;
-  } else if (b0 >= 0xF0 && b0 <= 0xF4) {
-    n = 4;
-    if (b0 == 0xF0) lo = 0x90;
-    if (b0 == 0xF4) hi = 0x8F;
-  } else {
-    return 0;
-  }
-  if (i + n > s.size()) return 0;
-  const auto b1 = static_cast<unsigned char>(s[i + 1]);
-  if (b1 < lo || b1 > hi) return 0;
-  for (std::size_t k = 2; k < n; ++k) {
-    const auto b = static_cast<unsigned char>(s[i + k]);
-    if (b < 0x80 || b > 0xBF) return 0;
-  }
-  return n;
-}
-
-}  // namespace
 
 std::string one_line(std::string_view text, std::size_t max_bytes) {
   std::string out;
@@ -53,7 +20,7 @@ std::string one_line(std::string_view text, std::size_t max_bytes) {
   std::size_t i = 0;
   while (i < text.size()) {
     const auto c = static_cast<unsigned char>(text[i]);
-    std::size_t n = utf8_length(text, i);
+    std::size_t n = util::utf8_sequence_length(text, i);
     std::string_view piece;
     if (n == 0) {
       piece = "?";

@@ -56,6 +56,24 @@ std::size_t find_command(const std::vector<std::string>& args) {
   return args.size();
 }
 
+// Parses a command's arguments: the options in `desc` (into `vm`) and any number of operands,
+// which are returned. Throws HelpRequested for --help, po::error for bad options.
+std::vector<std::string> parse_with_operands(const std::vector<std::string>& rest,
+                                             const po::options_description& desc,
+                                             po::variables_map& vm) {
+  po::options_description hidden;
+  hidden.add_options()("operand", po::value<std::vector<std::string>>());
+  po::options_description all;
+  all.add(desc).add(hidden);
+  po::positional_options_description positional;
+  positional.add("operand", -1);
+  po::store(po::command_line_parser(rest).options(all).positional(positional).run(), vm);
+  po::notify(vm);
+  if (vm.count("help")) throw HelpRequested{};
+  return vm.count("operand") ? vm["operand"].as<std::vector<std::string>>()
+                             : std::vector<std::string>{};
+}
+
 control::CtlInvocation parse_command(const std::string& command,
                                      const std::vector<std::string>& rest) {
   static constexpr std::array<std::string_view, 7> kKnown = {
@@ -75,21 +93,11 @@ control::CtlInvocation parse_command(const std::string& command,
   std::string timeout_text = "300s";
   if (command == "wait-healthy")
     desc.add_options()("timeout", po::value<std::string>(&timeout_text), "give up after this");
-  po::options_description hidden;
-  hidden.add_options()("operand", po::value<std::vector<std::string>>());
-  po::options_description all;
-  all.add(desc).add(hidden);
-  po::positional_options_description positional;
-  positional.add("operand", -1);
   po::variables_map vm;
-  po::store(po::command_line_parser(rest).options(all).positional(positional).run(), vm);
-  po::notify(vm);
-  if (vm.count("help")) throw HelpRequested{};
+  const std::vector<std::string> operands = parse_with_operands(rest, desc, vm);
   inv.json = vm.count("json") > 0;
   if (vm.count("socket")) inv.socket = vm["socket"].as<std::string>();
   if (vm.count("instance")) inv.instance = vm["instance"].as<std::string>();
-  const auto operands = vm.count("operand") ? vm["operand"].as<std::vector<std::string>>()
-                                            : std::vector<std::string>{};
 
   if (command == "maintenance") {
     if (operands.size() != 1 || (operands[0] != "on" && operands[0] != "off"))
@@ -116,18 +124,8 @@ int run_import_keepalived(const std::vector<std::string>& rest) {
       ("help,h", "show the help")
       ("vrrp-instance", po::value<std::string>(&vrrp_instance), "translate this vrrp_instance");
   // clang-format on
-  po::options_description hidden;
-  hidden.add_options()("operand", po::value<std::vector<std::string>>());
-  po::options_description all;
-  all.add(desc).add(hidden);
-  po::positional_options_description positional;
-  positional.add("operand", -1);
   po::variables_map vm;
-  po::store(po::command_line_parser(rest).options(all).positional(positional).run(), vm);
-  po::notify(vm);
-  if (vm.count("help")) throw HelpRequested{};
-  const auto operands = vm.count("operand") ? vm["operand"].as<std::vector<std::string>>()
-                                            : std::vector<std::string>{};
+  const std::vector<std::string> operands = parse_with_operands(rest, desc, vm);
   if (operands.size() != 1) {
     throw UsageError{"import-keepalived takes one argument: a keepalived.conf path, or -"};
   }

@@ -89,19 +89,75 @@ std::optional<Datagram> receive_datagram(int fd, std::span<std::uint8_t> buffer)
   return std::nullopt;
 }
 
-proto::DecodeError drop(proto::DropCounters& counters, proto::DropReason reason,
-                        std::string detail) {
-  ++counters[static_cast<std::size_t>(reason)];
-  return proto::DecodeError{reason, std::move(detail)};
-}
+namespace {
 
 void append_error(std::string& errors, util::Ipv4 target, int err) {
   if (!errors.empty()) errors += "; ";
   errors += "sendto " + target.to_string() + ": " + errno_text(err);
 }
 
-bool contains(const std::vector<util::Ipv4>& peers, util::Ipv4 address) {
-  return std::find(peers.begin(), peers.end(), address) != peers.end();
+}  // namespace
+
+util::Expected<util::Ok, std::string> send_each(
+    int fd, std::span<const util::Ipv4> targets, util::Ipv4 source, std::uint16_t port,
+    const std::function<std::vector<std::uint8_t>(util::Ipv4 target)>& bytes_for) {
+  std::string errors;
+  for (util::Ipv4 target : targets) {
+    if (target == source) continue;
+    const std::vector<std::uint8_t> bytes = bytes_for(target);
+    const sockaddr_in to = to_sockaddr(target, port);
+    ssize_t n;
+    do {
+      n = ::sendto(fd, bytes.data(), bytes.size(), MSG_DONTWAIT,
+                   reinterpret_cast<const sockaddr*>(&to), sizeof to);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0) append_error(errors, target, errno);
+  }
+  if (!errors.empty()) return util::unexpected(std::move(errors));
+  return util::Ok{};
+}
+
+util::Unexpected<proto::DecodeError> reject(proto::DropCounters& drops, proto::DropReason reason,
+                                            std::string detail) {
+  ++drops[static_cast<std::size_t>(reason)];
+  return util::unexpected(proto::DecodeError{reason, std::move(detail)});
+}
+
+util::Expected<util::Ok, proto::DecodeError> check_complete(const Datagram& d,
+                                                            std::size_t capacity,
+                                                            proto::DropCounters& drops) {
+  if (d.truncated) {
+    return reject(drops, proto::DropReason::kTruncated,
+                  "datagram longer than " + std::to_string(capacity) + " bytes");
+  }
+  return util::Ok{};
+}
+
+util::Expected<util::Ok, proto::DecodeError> check_source(const TransportConfig& config,
+                                                          util::Ipv4 source,
+                                                          proto::DropCounters& drops) {
+  if (source == config.source) {
+    return reject(drops, proto::DropReason::kOwnPacket, "our own advertisement came back");
+  }
+  if (!config.peers.empty() &&
+      std::find(config.peers.begin(), config.peers.end(), source) == config.peers.end()) {
+    return reject(drops, proto::DropReason::kUnknownPeer,
+                  "source " + source.to_string() + " is not a configured peer");
+  }
+  return util::Ok{};
+}
+
+ReceiveResult decode_advert(const TransportConfig& config, std::span<const std::uint8_t> vrrp,
+                            const proto::PacketInfo& info, proto::DropCounters& drops) {
+  auto ad = proto::decode(vrrp, info, config.checksum_mode, /*check_ttl=*/true);
+  if (!ad) return reject(drops, ad.error().reason, ad.error().detail);
+  if (ad->virtual_router_id != config.virtual_router_id) {
+    return reject(drops, proto::DropReason::kWrongVrid,
+                  "virtual router id " + std::to_string(ad->virtual_router_id) + " from " +
+                      info.source.to_string() + ", ours is " +
+                      std::to_string(config.virtual_router_id));
+  }
+  return Received{info.source, std::move(ad).value()};
 }
 
 }  // namespace failoverd::net::detail

@@ -1,16 +1,21 @@
-// Small POSIX socket helpers shared by the transports (private to the net module).
+// Small POSIX socket helpers and the send/receive steps shared by the transports (private to
+// the net module).
 #pragma once
 
 #include <netinet/in.h>
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
 #include <vector>
 
+#include "failoverd/net/transport.h"
+#include "failoverd/proto/advertisement.h"
 #include "failoverd/proto/drop_reason.h"
+#include "failoverd/util/expected.h"
 #include "failoverd/util/ipv4.h"
 
 namespace failoverd::net::detail {
@@ -47,13 +52,34 @@ struct Datagram {
 // and the next datagram is read instead.
 std::optional<Datagram> receive_datagram(int fd, std::span<std::uint8_t> buffer);
 
-// Counts a drop and returns the error to hand to the caller.
-proto::DecodeError drop(proto::DropCounters& counters, proto::DropReason reason,
-                        std::string detail);
+// Transport::send(): sends bytes_for(target) to target:port for each target other than
+// `source`, without blocking. Keeps going after a failure; the error names each failed target:
+// "sendto 10.0.0.2: <strerror>", joined by "; ".
+util::Expected<util::Ok, std::string> send_each(
+    int fd, std::span<const util::Ipv4> targets, util::Ipv4 source, std::uint16_t port,
+    const std::function<std::vector<std::uint8_t>(util::Ipv4 target)>& bytes_for);
 
-// "sendto 10.0.0.2: <strerror>" for each failed target, joined by "; ".
-void append_error(std::string& errors, util::Ipv4 target, int err);
+// The steps of Transport::receive() both transports take. Each failure is counted in `drops`
+// and returned as the receive() result.
+using ReceiveResult = util::Expected<Received, proto::DecodeError>;
 
-bool contains(const std::vector<util::Ipv4>& peers, util::Ipv4 address);
+// Counts a drop and returns it as a failed receive().
+util::Unexpected<proto::DecodeError> reject(proto::DropCounters& drops, proto::DropReason reason,
+                                            std::string detail);
+
+// A datagram larger than the buffer (`capacity` bytes) is kTruncated.
+util::Expected<util::Ok, proto::DecodeError> check_complete(const Datagram& d,
+                                                            std::size_t capacity,
+                                                            proto::DropCounters& drops);
+
+// Our own packet coming back is kOwnPacket; one from outside config.peers (when there are any)
+// is kUnknownPeer.
+util::Expected<util::Ok, proto::DecodeError> check_source(const TransportConfig& config,
+                                                          util::Ipv4 source,
+                                                          proto::DropCounters& drops);
+
+// The last step: decodes the VRRP bytes (TTL 255 required) and checks the virtual router id.
+ReceiveResult decode_advert(const TransportConfig& config, std::span<const std::uint8_t> vrrp,
+                            const proto::PacketInfo& info, proto::DropCounters& drops);
 
 }  // namespace failoverd::net::detail

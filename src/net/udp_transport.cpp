@@ -61,62 +61,36 @@ class UdpTransport final : public Transport {
   int fd() const override { return fd_.get(); }
 
   util::Expected<util::Ok, std::string> send(const proto::Advertisement& ad) override {
-    std::string errors;
-    for (util::Ipv4 peer : config_.peers) {
-      if (peer == config_.source) continue;
-      const std::vector<std::uint8_t> vrrp =
-          proto::encode(ad, config_.source, peer, config_.checksum_mode);
-      const std::vector<std::uint8_t> datagram = auth_.seal(vrrp, next_sequence());
-      const sockaddr_in to = detail::to_sockaddr(peer, config_.port);
-      ssize_t n;
-      do {
-        n = ::sendto(fd_.get(), datagram.data(), datagram.size(), MSG_DONTWAIT,
-                     reinterpret_cast<const sockaddr*>(&to), sizeof to);
-      } while (n < 0 && errno == EINTR);
-      if (n < 0) detail::append_error(errors, peer, errno);
-    }
-    if (!errors.empty()) return util::unexpected(std::move(errors));
-    return util::Ok{};
+    return detail::send_each(fd_.get(), config_.peers, config_.source, config_.port,
+                             [&](util::Ipv4 peer) {
+                               const std::vector<std::uint8_t> vrrp = proto::encode(
+                                   ad, config_.source, peer, config_.checksum_mode);
+                               return auth_.seal(vrrp, next_sequence());
+                             });
   }
 
   std::optional<util::Expected<Received, proto::DecodeError>> receive() override {
     std::optional<detail::Datagram> d = detail::receive_datagram(fd_.get(), buffer_);
     if (!d) return std::nullopt;
-    auto reject = [&](proto::DropReason reason, std::string why) {
-      return util::unexpected(detail::drop(drops_, reason, std::move(why)));
-    };
-    if (d->truncated) {
-      return reject(proto::DropReason::kTruncated,
-                    "datagram longer than " + std::to_string(buffer_.size()) + " bytes");
+    if (auto ok = detail::check_complete(*d, buffer_.size(), drops_); !ok) {
+      return util::unexpected(ok.error());
     }
     const util::Ipv4 source = d->source;
-    if (source == config_.source) {
-      return reject(proto::DropReason::kOwnPacket, "our own advertisement came back");
-    }
-    if (!detail::contains(config_.peers, source)) {
-      return reject(proto::DropReason::kUnknownPeer,
-                    "source " + source.to_string() + " is not a configured peer");
+    if (auto ok = detail::check_source(config_, source, drops_); !ok) {
+      return util::unexpected(ok.error());
     }
     auto opened = auth_.open(std::span<const std::uint8_t>(buffer_.data(), d->size));
-    if (!opened) return reject(opened.error().reason, opened.error().detail);
+    if (!opened) return detail::reject(drops_, opened.error().reason, opened.error().detail);
     if (!guard_.accept(source, opened->sequence)) {
-      return reject(proto::DropReason::kReplay,
-                    "sequence " + std::to_string(opened->sequence) + " from " +
-                        source.to_string() + " is not newer than the last one accepted");
+      return detail::reject(drops_, proto::DropReason::kReplay,
+                            "sequence " + std::to_string(opened->sequence) + " from " +
+                                source.to_string() + " is not newer than the last one accepted");
     }
     // Both come with every datagram once IP_RECVTTL and IP_PKTINFO are on; if the kernel ever
     // left one out, TTL 0 is rejected rather than trusted.
     const proto::PacketInfo info{source, d->destination.value_or(config_.source),
                                  static_cast<std::uint8_t>(std::clamp(d->ttl.value_or(0), 0, 255))};
-    auto ad = proto::decode(opened->vrrp, info, config_.checksum_mode, /*check_ttl=*/true);
-    if (!ad) return reject(ad.error().reason, ad.error().detail);
-    if (ad->virtual_router_id != config_.virtual_router_id) {
-      return reject(proto::DropReason::kWrongVrid,
-                    "virtual router id " + std::to_string(ad->virtual_router_id) +
-                        " from " + source.to_string() + ", ours is " +
-                        std::to_string(config_.virtual_router_id));
-    }
-    return Received{source, std::move(ad).value()};
+    return detail::decode_advert(config_, opened->vrrp, info, drops_);
   }
 
   const proto::DropCounters& drops() const override { return drops_; }

@@ -69,64 +69,32 @@ class VrrpTransport final : public Transport {
   int fd() const override { return fd_.get(); }
 
   util::Expected<util::Ok, std::string> send(const proto::Advertisement& ad) override {
-    std::string errors;
-    auto send_to = [&](util::Ipv4 target) {
-      // The checksum's pseudo-header names the real destination of this copy.
-      const std::vector<std::uint8_t> bytes =
-          proto::encode(ad, config_.source, target, config_.checksum_mode);
-      const sockaddr_in to = detail::to_sockaddr(target, 0);
-      ssize_t n;
-      do {
-        n = ::sendto(fd_.get(), bytes.data(), bytes.size(), MSG_DONTWAIT,
-                     reinterpret_cast<const sockaddr*>(&to), sizeof to);
-      } while (n < 0 && errno == EINTR);
-      if (n < 0) detail::append_error(errors, target, errno);
-    };
-    if (config_.peers.empty()) {
-      send_to(util::kVrrpMulticast);
-    } else {
-      for (util::Ipv4 peer : config_.peers) {
-        if (peer != config_.source) send_to(peer);
-      }
-    }
-    if (!errors.empty()) return util::unexpected(std::move(errors));
-    return util::Ok{};
+    const std::span<const util::Ipv4> targets =
+        config_.peers.empty() ? std::span<const util::Ipv4>(&util::kVrrpMulticast, 1)
+                              : std::span<const util::Ipv4>(config_.peers);
+    // The checksum's pseudo-header names the real destination of each copy.
+    return detail::send_each(fd_.get(), targets, config_.source, 0, [&](util::Ipv4 target) {
+      return proto::encode(ad, config_.source, target, config_.checksum_mode);
+    });
   }
 
   std::optional<util::Expected<Received, proto::DecodeError>> receive() override {
     std::optional<detail::Datagram> d = detail::receive_datagram(fd_.get(), buffer_);
     if (!d) return std::nullopt;
-    auto reject = [&](proto::DropReason reason, std::string why) {
-      return util::unexpected(detail::drop(drops_, reason, std::move(why)));
-    };
-    if (d->truncated) {
-      return reject(proto::DropReason::kTruncated,
-                    "datagram longer than " + std::to_string(buffer_.size()) + " bytes");
+    if (auto ok = detail::check_complete(*d, buffer_.size(), drops_); !ok) {
+      return util::unexpected(ok.error());
     }
     // A raw socket delivers the IP header too: it carries the TTL and the real destination.
     auto ip = proto::parse_ipv4(std::span<const std::uint8_t>(buffer_.data(), d->size));
-    if (!ip) return reject(ip.error().reason, ip.error().detail);
-    const util::Ipv4 source = ip->info.source;
+    if (!ip) return detail::reject(drops_, ip.error().reason, ip.error().detail);
     if (ip->protocol != proto::kIpProtoVrrp) {
-      return reject(proto::DropReason::kNotVrrp,
-                    "IP protocol is " + std::to_string(ip->protocol) + ", not 112");
+      return detail::reject(drops_, proto::DropReason::kNotVrrp,
+                            "IP protocol is " + std::to_string(ip->protocol) + ", not 112");
     }
-    if (source == config_.source) {
-      return reject(proto::DropReason::kOwnPacket, "our own advertisement came back");
+    if (auto ok = detail::check_source(config_, ip->info.source, drops_); !ok) {
+      return util::unexpected(ok.error());
     }
-    if (!config_.peers.empty() && !detail::contains(config_.peers, source)) {
-      return reject(proto::DropReason::kUnknownPeer,
-                    "source " + source.to_string() + " is not a configured peer");
-    }
-    auto ad = proto::decode(ip->payload, ip->info, config_.checksum_mode, /*check_ttl=*/true);
-    if (!ad) return reject(ad.error().reason, ad.error().detail);
-    if (ad->virtual_router_id != config_.virtual_router_id) {
-      return reject(proto::DropReason::kWrongVrid,
-                    "virtual router id " + std::to_string(ad->virtual_router_id) +
-                        " from " + source.to_string() + ", ours is " +
-                        std::to_string(config_.virtual_router_id));
-    }
-    return Received{source, std::move(ad).value()};
+    return detail::decode_advert(config_, ip->payload, ip->info, drops_);
   }
 
   const proto::DropCounters& drops() const override { return drops_; }

@@ -2,8 +2,9 @@
 
 #include <algorithm>
 #include <optional>
-#include <random>
 #include <utility>
+
+#include "draw.h"
 
 namespace failoverd::sim {
 
@@ -12,32 +13,7 @@ namespace {
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 using K = ScriptedEvent::Kind;
-
-// Portable draws (see simulator.cpp): the scenario for a seed must not depend on the
-// standard library.
-class Draw {
- public:
-  explicit Draw(std::uint64_t seed) : rng_(seed) {}
-  std::int64_t between(std::int64_t lo, std::int64_t hi) {  // inclusive
-    return lo + static_cast<std::int64_t>(rng_() % static_cast<std::uint64_t>(hi - lo + 1));
-  }
-  bool chance(int percent) { return between(0, 99) < percent; }
-  Duration duration(Duration lo, Duration hi) { return Duration{between(lo.count(), hi.count())}; }
-  template <typename T>
-  const T& pick(const std::vector<T>& v) {
-    return v[static_cast<std::size_t>(between(0, static_cast<std::int64_t>(v.size()) - 1))];
-  }
-  template <typename T>
-  void shuffle(std::vector<T>& v) {
-    for (std::size_t i = v.size(); i > 1; --i) {
-      std::swap(v[i - 1],
-                v[static_cast<std::size_t>(between(0, static_cast<std::int64_t>(i) - 1))]);
-    }
-  }
-
- private:
-  std::mt19937_64 rng_;
-};
+using detail::Draw;
 
 std::string join_priorities(const std::vector<core::Params>& nodes) {
   std::string out;

@@ -2,32 +2,16 @@
 
 #include <algorithm>
 #include <map>
-#include <random>
 #include <utility>
 
-namespace failoverd::sim {
+#include "draw.h"
 
-namespace {
+namespace failoverd::sim {
 
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 using K = ScriptedEvent::Kind;
-
-// Portable draws (see simulator.cpp): a seed gives the same scenario everywhere.
-class Draw {
- public:
-  explicit Draw(std::uint64_t seed) : rng_(seed * 0x2545F4914F6CDD1DULL + 17) {}
-  std::int64_t between(std::int64_t lo, std::int64_t hi) {  // inclusive
-    return lo + static_cast<std::int64_t>(rng_() % static_cast<std::uint64_t>(hi - lo + 1));
-  }
-  bool chance(int percent) { return between(0, 99) < percent; }
-  Duration duration(Duration lo, Duration hi) { return Duration{between(lo.count(), hi.count())}; }
-
- private:
-  std::mt19937_64 rng_;
-};
-
-}  // namespace
+using detail::Draw;
 
 Duration api_slack(const CloudConfig& c) {
   return 2 * c.max_check() + 2 * c.max_claim();
@@ -57,7 +41,8 @@ std::string SplitScenario::describe() const {
 }
 
 SplitScenario random_split_scenario(std::uint64_t seed) {
-  Draw d(seed);
+  // Separate from the simulator's stream (seeded with `seed` itself).
+  Draw d(seed * 0x2545F4914F6CDD1DULL + 17);
   SplitScenario s;
   Scenario& b = s.base;
   b.seed = seed;

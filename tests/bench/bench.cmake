@@ -1,5 +1,11 @@
-# The benchmarks' extra programs (issues 4 and 5), included by tests/CMakeLists.txt. Built with
-# the tests, run by hand through scripts/bench.sh; never part of ctest.
+# The benchmark programs, included by tests/CMakeLists.txt. Built with the tests, run by hand
+# through scripts/bench.sh; never part of ctest.
+add_executable(failover_bench ${CMAKE_CURRENT_SOURCE_DIR}/bench/failover_bench.cpp)
+target_link_libraries(failover_bench PRIVATE fod_core fod_test_harness)
+# check_bench links no test harness (no gtest): it uses bench_common.h only.
+add_executable(check_bench ${CMAKE_CURRENT_SOURCE_DIR}/bench/check_bench.cpp)
+target_link_libraries(check_bench PRIVATE fod_health fod_config Threads::Threads)
+
 foreach(_bench reserved_ip_bench switchover_bench startup_bench)
   add_executable(${_bench} ${CMAKE_CURRENT_SOURCE_DIR}/bench/${_bench}.cpp)
   target_link_libraries(${_bench} PRIVATE fod_core fod_test_harness nlohmann_json::nlohmann_json

@@ -1,6 +1,8 @@
-// Shared by the benchmarks added for issues 4 and 5 (reserved_ip_bench, switchover_bench,
-// startup_bench): a packet sniffer with kernel timestamps inside a namespace, a child started
-// inside a namespace with its own environment, and small statistics.
+// Helpers for the benchmark programs (tests/bench/*_bench.cpp): a packet sniffer with kernel
+// timestamps inside a namespace, a child started inside a namespace with its own environment,
+// small statistics, and the command line and report every benchmark has. Only the C++ library
+// and the system: check_bench, which links no test harness, uses it too (the harness-based
+// helpers are in bench_pair.h).
 #pragma once
 
 #include <arpa/inet.h>
@@ -13,6 +15,7 @@
 #include <signal.h>
 #include <spawn.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -24,9 +27,13 @@
 #include <cstdio>
 #include <cstring>
 #include <ctime>
+#include <filesystem>
+#include <fstream>
 #include <functional>
+#include <iostream>
 #include <mutex>
 #include <optional>
+#include <random>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -64,6 +71,61 @@ inline void in_netns(const std::string& netns, const std::function<void()>& fn) 
   if (error) std::rethrow_exception(error);
 }
 
+// ---- kernel timestamps ----
+
+// One recvmsg() on `fd` (SO_TIMESTAMPNS set) into `buf`, the sender into `from` (may be null):
+// recvmsg()'s result, and the time the kernel received or sent the datagram (now when it
+// attached none, which it does whenever SO_TIMESTAMPNS is on).
+struct Stamped {
+  ssize_t size = -1;
+  WallClock::time_point at;
+};
+inline Stamped receive_stamped(int fd, void* buf, std::size_t len, void* from,
+                               socklen_t from_len, int flags) {
+  char control[256];
+  iovec iov{buf, len};
+  msghdr msg{};
+  msg.msg_name = from;
+  msg.msg_namelen = from_len;
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  Stamped r;
+  r.size = ::recvmsg(fd, &msg, flags);
+  r.at = WallClock::now();
+  if (r.size < 0) return r;
+  for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_TIMESTAMPNS) {
+      timespec ts;
+      std::memcpy(&ts, CMSG_DATA(c), sizeof ts);
+      r.at = WallClock::time_point(std::chrono::duration_cast<WallClock::duration>(
+          std::chrono::seconds(ts.tv_sec) + std::chrono::nanoseconds(ts.tv_nsec)));
+    }
+  }
+  return r;
+}
+
+// ---- sockets ----
+
+// A unix socket of `type` (SOCK_STREAM, SOCK_DGRAM) bound at `path`, a stale file there removed
+// first. Throws when it cannot be made.
+inline int bind_unix(int type, const std::string& path) {
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (path.size() >= sizeof addr.sun_path) throw std::runtime_error("path too long: " + path);
+  std::strcpy(addr.sun_path, path.c_str());
+  const int fd = ::socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
+  if (fd < 0) throw std::runtime_error(errno_text("socket(AF_UNIX)"));
+  ::unlink(path.c_str());
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    const std::string error = errno_text("bind " + path);
+    ::close(fd);
+    throw std::runtime_error(error);
+  }
+  return fd;
+}
+
 // ---- the sniffer ----
 
 struct Packet {
@@ -95,8 +157,11 @@ class Sniffer {
           ::bind(fd_, reinterpret_cast<sockaddr*>(&sll), sizeof sll) != 0) {
         throw std::runtime_error(errno_text("bind AF_PACKET to " + ifname));
       }
+      // Kernel timestamps are the measurement: no capture without them.
       int on = 1;
-      ::setsockopt(fd_, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on);
+      if (::setsockopt(fd_, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on) != 0) {
+        throw std::runtime_error(errno_text("SO_TIMESTAMPNS"));
+      }
     });
     thread_ = std::thread([this] { loop(); });
   }
@@ -131,34 +196,18 @@ class Sniffer {
  private:
   void loop() {
     std::vector<unsigned char> buf(4096);
-    char control[256];
     while (!stop_) {
       pollfd p{fd_, POLLIN, 0};
       if (::poll(&p, 1, 50) <= 0) continue;
       sockaddr_ll from{};
-      iovec iov{buf.data(), buf.size()};
-      msghdr msg{};
-      msg.msg_name = &from;
-      msg.msg_namelen = sizeof from;
-      msg.msg_iov = &iov;
-      msg.msg_iovlen = 1;
-      msg.msg_control = control;
-      msg.msg_controllen = sizeof control;
-      const ssize_t got = ::recvmsg(fd_, &msg, MSG_TRUNC);
-      if (got < 20 || from.sll_protocol != htons(ETH_P_IP)) continue;
-      const std::size_t n = std::min(static_cast<std::size_t>(got), buf.size());
+      const Stamped got = receive_stamped(fd_, buf.data(), buf.size(), &from, sizeof from,
+                                          MSG_TRUNC);
+      if (got.size < 20 || from.sll_protocol != htons(ETH_P_IP)) continue;
+      const std::size_t n = std::min(static_cast<std::size_t>(got.size), buf.size());
       const std::size_t ihl = (buf[0] & 0x0F) * 4u;
       if (ihl < 20 || n < ihl + 8) continue;
       Packet pk;
-      pk.at = WallClock::now();
-      for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
-        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_TIMESTAMPNS) {
-          timespec ts;
-          std::memcpy(&ts, CMSG_DATA(c), sizeof ts);
-          pk.at = WallClock::time_point(std::chrono::duration_cast<WallClock::duration>(
-              std::chrono::seconds(ts.tv_sec) + std::chrono::nanoseconds(ts.tv_nsec)));
-        }
-      }
+      pk.at = got.at;
       char src[INET_ADDRSTRLEN];
       ::inet_ntop(AF_INET, &buf[12], src, sizeof src);
       pk.source = src;
@@ -275,6 +324,65 @@ inline int reap(pid_t pid, std::chrono::milliseconds timeout) {
   }
 }
 
+// `runs` times of `argv` (argv[0] a path, started in this namespace with an empty environment)
+// from posix_spawn until it has exited and been reaped, in ms, after one untimed run that warms
+// the page cache: the floor of any command of that program.
+inline std::vector<double> time_exec_ms(const std::vector<std::string>& argv,
+                                        const std::string& log, int runs) {
+  std::vector<double> ms;
+  for (int i = 0; i < runs + 1; ++i) {
+    WallClock::time_point t0;
+    const pid_t pid = spawn_in("", argv, {}, log, &t0);
+    reap(pid, 5s);
+    if (i > 0) ms.push_back(ms_between(t0, WallClock::now()));
+  }
+  return ms;
+}
+
+// ---- trials ----
+
+// Sleeps one advert interval and a random part of another, so that what the trial does next
+// falls at a random point of the advert cycle and the floor's whole range is sampled.
+inline void sleep_to_random_phase(std::chrono::milliseconds interval, std::mt19937& rng) {
+  std::uniform_int_distribution<long> jitter(0, interval.count());
+  std::this_thread::sleep_for(interval + std::chrono::milliseconds(jitter(rng)));
+}
+
+// ---- a process's cost, from /proc ----
+
+// The value of `key` in /proc/PID/status ("VmRSS" -> "5124 kB"), or "?".
+inline std::string proc_status_field(pid_t pid, const std::string& key) {
+  std::ifstream f("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(f, line);) {
+    if (line.rfind(key + ":", 0) == 0) {
+      auto v = line.substr(key.size() + 1);
+      v.erase(0, v.find_first_not_of(" \t"));
+      return v;
+    }
+  }
+  return "?";
+}
+
+// Time on a CPU and time runnable but waiting for one, of every thread of `pid` so far, in ns,
+// from /proc/PID/task/*/schedstat: finer than utime+stime, and what wall time was made of.
+struct SchedNs {
+  double cpu = 0, wait = 0;
+};
+inline SchedNs schedstat_ns(pid_t pid) {
+  SchedNs s;
+  std::error_code ec;
+  for (std::filesystem::directory_iterator it("/proc/" + std::to_string(pid) + "/task", ec), end;
+       !ec && it != end; it.increment(ec)) {
+    std::ifstream f(it->path() / "schedstat");
+    double run_ns = 0, wait_ns = 0;
+    if (f >> run_ns >> wait_ns) {
+      s.cpu += run_ns;
+      s.wait += wait_ns;
+    }
+  }
+  return s;
+}
+
 // ---- statistics and report text ----
 
 struct Stats {
@@ -300,19 +408,99 @@ inline std::string fixed(double v, int decimals = 1) {
   return buf;
 }
 
-// "2026-11-22, 2 cores, 6.1.0-18-amd64, load 0.42": what the numbers were measured on.
-inline std::string machine_line() {
+// "2026-11-22"
+inline std::string today_utc() {
   char date[32];
   const std::time_t t = std::time(nullptr);
   std::tm tm{};
   ::gmtime_r(&t, &tm);
   std::strftime(date, sizeof date, "%Y-%m-%d", &tm);
+  return date;
+}
+
+// "6.1.0-18-amd64"
+inline std::string kernel_release() {
   utsname u{};
   ::uname(&u);
+  return u.release;
+}
+
+// "2026-11-22, 2 cores, 6.1.0-18-amd64, load average 0.42 at the end": what the numbers were
+// measured on.
+inline std::string machine_line() {
   double load[1] = {0};
   ::getloadavg(load, 1);
-  return std::string(date) + ", " + std::to_string(std::thread::hardware_concurrency()) +
-         " cores, " + u.release + ", load average " + fixed(load[0], 2) + " at the end";
+  return today_utc() + ", " + std::to_string(std::thread::hardware_concurrency()) + " cores, " +
+         kernel_release() + ", load average " + fixed(load[0], 2) + " at the end";
+}
+
+// ---- command line and output ----
+
+// One `NAME VALUE` option of a command line; `set` takes VALUE and throws when it is bad
+// (std::stoi does).
+struct Option {
+  std::string name;
+  std::function<void(const std::string&)> set;
+};
+
+// Reads argv[1..] as `options`. On anything else, a missing value or a bad one, prints
+// "usage: USAGE" and returns false.
+inline bool parse_options(int argc, char** argv, const std::vector<Option>& options,
+                          const std::string& usage) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    const auto o = std::find_if(options.begin(), options.end(),
+                                [&](const Option& x) { return x.name == a; });
+    bool ok = o != options.end() && i + 1 < argc;
+    if (ok) {
+      try {
+        o->set(argv[++i]);
+      } catch (const std::exception&) {
+        ok = false;
+      }
+    }
+    if (!ok) {
+      std::cerr << "usage: " << usage << "\n";
+      return false;
+    }
+  }
+  return true;
+}
+
+// True as root; otherwise says so for `program` (the benchmarks make network namespaces).
+inline bool running_as_root(const std::string& program) {
+  if (::geteuid() == 0) return true;
+  std::cerr << program << ": needs root (network namespaces)\n";
+  return false;
+}
+
+// The command line of most benchmarks, `PROGRAM [COUNT_FLAG N] [--out FILE]` (COUNT_FLAG:
+// --trials, --runs), run as root; false, said, when it is not.
+inline bool parse_count_and_out(int argc, char** argv, const std::string& program,
+                                const std::string& count_flag, int& count,
+                                std::string& out_path) {
+  return parse_options(argc, argv,
+                       {{count_flag, [&](const std::string& v) { count = std::stoi(v); }},
+                        {"--out", [&](const std::string& v) { out_path = v; }}},
+                       program + " [" + count_flag + " N] [--out FILE]") &&
+         running_as_root(program);
+}
+
+// The report (markdown) to stdout, and to `out_path` unless empty; false, said, when it could
+// not be written there.
+inline bool emit_report(const std::string& md, const std::string& out_path,
+                        const std::string& program) {
+  std::cout << md;
+  if (out_path.empty()) return true;
+  std::ofstream f(out_path);
+  f << md;
+  f.close();
+  if (!f) {
+    std::cerr << program << ": cannot write " << out_path << "\n";
+    return false;
+  }
+  std::cerr << "wrote " << out_path << "\n";
+  return true;
 }
 
 }  // namespace failoverd::bench

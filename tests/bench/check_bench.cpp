@@ -16,23 +16,9 @@
 //
 // Usage (root): check_bench [--runs N] [--seconds S] [--out FILE] [--no-daemon] [FAILOVERD]
 // FAILOVERD defaults to $FAILOVERD_BINARY_DIR/failoverd, else /work/main/build/failoverd.
-#include <arpa/inet.h>
-#include <fcntl.h>
-#include <linux/if_packet.h>
-#include <net/ethernet.h>
-#include <net/if.h>
 #include <netinet/in.h>
-#include <poll.h>
-#include <sched.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
-#include <sys/utsname.h>
-#include <sys/wait.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -54,9 +40,11 @@
 #include <thread>
 #include <vector>
 
+#include "bench_common.h"
 #include "failoverd/config/config.h"
 #include "failoverd/health/check.h"
 
+namespace fb = failoverd::bench;
 namespace fs = std::filesystem;
 namespace health = failoverd::health;
 namespace config = failoverd::config;
@@ -83,10 +71,6 @@ bool sleep_for(std::chrono::milliseconds d) {
                   1ms));
   }
   return !g_interrupted;
-}
-
-std::string errno_text(const std::string& what) {
-  return what + ": " + std::strerror(errno);
 }
 
 // ---- the canned Engine API ----
@@ -125,18 +109,11 @@ std::string containers_body(int n) {
 class FakeServer {
  public:
   explicit FakeServer(const fs::path& socket_path) : path_(socket_path) {
-    unix_fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (unix_fd_ < 0) throw std::runtime_error(errno_text("socket(AF_UNIX)"));
-    sockaddr_un addr{};
-    addr.sun_family = AF_UNIX;
-    if (path_.string().size() >= sizeof addr.sun_path) throw std::runtime_error("path too long");
-    std::strcpy(addr.sun_path, path_.c_str());
-    ::unlink(path_.c_str());
-    if (::bind(unix_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-        ::listen(unix_fd_, 16) != 0) {
-      throw std::runtime_error(errno_text("bind/listen " + path_.string()));
+    unix_fd_ = fb::bind_unix(SOCK_STREAM, path_.string());
+    if (::listen(unix_fd_, 16) != 0) {
+      throw std::runtime_error(fb::errno_text("listen " + path_.string()));
     }
-    if (::pipe2(wake_, O_CLOEXEC) != 0) throw std::runtime_error(errno_text("pipe2"));
+    if (::pipe2(wake_, O_CLOEXEC) != 0) throw std::runtime_error(fb::errno_text("pipe2"));
     set_containers(0);
   }
   ~FakeServer() {
@@ -318,12 +295,6 @@ Summary summarize(std::vector<double> v) {
   return s;
 }
 
-std::string fixed(double v, int decimals) {
-  std::ostringstream s;
-  s << std::fixed << std::setprecision(decimals) << v;
-  return s.str();
-}
-
 double thread_cpu_us() {
   timespec ts{};
   ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
@@ -439,26 +410,9 @@ class Netns {
   Netns& operator=(const Netns&) = delete;
 
   const std::string& name() const { return name_; }
-  std::string path() const { return "/run/netns/" + name_; }
 
   // Runs `f` on a thread that has entered the namespace (setns is per thread).
-  template <typename F>
-  void inside(F&& f) const {
-    std::exception_ptr error;
-    std::thread([&] {
-      try {
-        const int fd = ::open(path().c_str(), O_RDONLY | O_CLOEXEC);
-        if (fd < 0 || ::setns(fd, CLONE_NEWNET) != 0) {
-          throw std::runtime_error(errno_text("setns " + name_));
-        }
-        ::close(fd);
-        f();
-      } catch (...) {
-        error = std::current_exception();
-      }
-    }).join();
-    if (error) std::rethrow_exception(error);
-  }
+  void inside(const std::function<void()>& f) const { fb::in_netns(name_, f); }
 
  private:
   void remove() {
@@ -482,80 +436,25 @@ struct Advert {
 // Records the adverts the daemon sends (outgoing VRRP from kAddress) on kIfname.
 class AdvertTap {
  public:
-  explicit AdvertTap(const Netns& ns) {
-    ns.inside([&] {
-      fd_ = ::socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC, htons(ETH_P_ALL));
-      if (fd_ < 0) throw std::runtime_error(errno_text("socket(AF_PACKET)"));
-      sockaddr_ll sll{};
-      sll.sll_family = AF_PACKET;
-      sll.sll_protocol = htons(ETH_P_ALL);
-      sll.sll_ifindex = static_cast<int>(::if_nametoindex(kIfname));
-      if (sll.sll_ifindex == 0 || ::bind(fd_, reinterpret_cast<sockaddr*>(&sll), sizeof sll)) {
-        throw std::runtime_error(errno_text("bind AF_PACKET"));
-      }
-      int on = 1;
-      if (::setsockopt(fd_, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on) != 0) {
-        throw std::runtime_error(errno_text("SO_TIMESTAMPNS"));
-      }
-    });
-    ::inet_pton(AF_INET, kAddress, &source_);
-    thread_ = std::thread([this] { loop(); });
-  }
-  ~AdvertTap() {
-    stop_ = true;
-    thread_.join();
-    ::close(fd_);
-  }
+  explicit AdvertTap(const Netns& ns) : sniffer_(ns.name(), kIfname) {}
+
   std::vector<Advert> adverts() const {
-    std::lock_guard lock(mu_);
-    return adverts_;
+    std::vector<Advert> out;
+    for (const auto& p : sniffer_.packets()) {
+      if (p.kind != fb::Packet::Kind::kAdvert || !p.outgoing || p.source != kAddress) continue;
+      // tv_sec + tv_nsec / 1e9, as the kernel gave it (a double straight from the nanosecond
+      // count would round differently).
+      const auto since_epoch = p.at.time_since_epoch();
+      const auto sec = std::chrono::duration_cast<std::chrono::seconds>(since_epoch);
+      const auto nsec = std::chrono::duration_cast<std::chrono::nanoseconds>(since_epoch - sec);
+      out.push_back({static_cast<double>(sec.count()) + static_cast<double>(nsec.count()) / 1e9,
+                     p.priority});
+    }
+    return out;
   }
 
  private:
-  void loop() {
-    while (!stop_) {
-      pollfd p{fd_, POLLIN, 0};
-      if (::poll(&p, 1, 100) <= 0) continue;
-      unsigned char buf[2048];
-      char control[256];
-      sockaddr_ll from{};
-      iovec iov{buf, sizeof buf};
-      msghdr msg{};
-      msg.msg_name = &from;
-      msg.msg_namelen = sizeof from;
-      msg.msg_iov = &iov;
-      msg.msg_iovlen = 1;
-      msg.msg_control = control;
-      msg.msg_controllen = sizeof control;
-      const ssize_t n = ::recvmsg(fd_, &msg, 0);
-      if (n < 28 || from.sll_pkttype != PACKET_OUTGOING || ntohs(from.sll_protocol) != ETH_P_IP) {
-        continue;
-      }
-      const std::size_t ihl = (buf[0] & 0x0F) * 4u;
-      if ((buf[0] >> 4) != 4 || buf[9] != 112 || std::memcmp(buf + 12, &source_, 4) != 0 ||
-          static_cast<std::size_t>(n) < ihl + 8) {
-        continue;
-      }
-      double at = -1;
-      for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
-        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_TIMESTAMPNS) {
-          timespec ts{};
-          std::memcpy(&ts, CMSG_DATA(c), sizeof ts);
-          at = static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
-        }
-      }
-      if (at < 0) continue;
-      std::lock_guard lock(mu_);
-      adverts_.push_back({at, buf[ihl + 2]});
-    }
-  }
-
-  int fd_ = -1;
-  in_addr source_{};
-  std::atomic<bool> stop_{false};
-  mutable std::mutex mu_;
-  std::vector<Advert> adverts_;
-  std::thread thread_;
+  fb::Sniffer sniffer_;
 };
 
 struct ProcCpu {
@@ -580,64 +479,17 @@ ProcCpu read_proc_cpu(pid_t pid) {
   return c;
 }
 
-// Nanoseconds on CPU of every thread, from /proc/PID/task/*/schedstat: a finer cross-check of
-// the tick-based utime+stime.
-double schedstat_ns(pid_t pid) {
-  double total = 0;
-  std::error_code ec;
-  for (const auto& t : fs::directory_iterator("/proc/" + std::to_string(pid) + "/task", ec)) {
-    std::ifstream f(t.path() / "schedstat");
-    double ns = 0;
-    if (f >> ns) total += ns;
-  }
-  return total;
-}
-
-std::string status_field(pid_t pid, const std::string& key) {
-  std::ifstream f("/proc/" + std::to_string(pid) + "/status");
-  for (std::string line; std::getline(f, line);) {
-    if (line.rfind(key + ":", 0) == 0) {
-      auto v = line.substr(key.size() + 1);
-      v.erase(0, v.find_first_not_of(" \t"));
-      return v;
-    }
-  }
-  return "?";
-}
-
 // The failoverd process, started inside the namespace; SIGTERM (then SIGKILL) on destruction.
 class Daemon {
  public:
   Daemon(const std::string& binary, const fs::path& conf, const fs::path& log, const Netns& ns) {
-    // Everything the child needs is prepared before fork(): only async-signal-safe calls after.
-    const std::string ns_path = ns.path();
-    const std::string conf_s = conf.string();
-    const std::string log_s = log.string();
-    std::vector<char*> argv{const_cast<char*>(binary.c_str()), const_cast<char*>("--config"),
-                            const_cast<char*>(conf_s.c_str()), nullptr};
-    pid_ = ::fork();
-    if (pid_ < 0) throw std::runtime_error(errno_text("fork"));
-    if (pid_ == 0) {
-      const int nsfd = ::open(ns_path.c_str(), O_RDONLY | O_CLOEXEC);
-      if (nsfd < 0 || ::setns(nsfd, CLONE_NEWNET) != 0) ::_exit(126);
-      const int out = ::open(log_s.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-      if (out >= 0) {
-        ::dup2(out, 1);
-        ::dup2(out, 2);
-      }
-      ::execv(argv[0], argv.data());
-      ::_exit(127);
-    }
+    std::vector<std::string> env;
+    for (char** e = environ; *e != nullptr; ++e) env.emplace_back(*e);
+    pid_ = fb::spawn_in(ns.name(), {binary, "--config", conf.string()}, env, log.string());
   }
   ~Daemon() {
-    if (pid_ <= 0) return;
     ::kill(pid_, SIGTERM);
-    for (int i = 0; i < 100; ++i) {
-      if (::waitpid(pid_, nullptr, WNOHANG) == pid_) return;
-      std::this_thread::sleep_for(50ms);
-    }
-    ::kill(pid_, SIGKILL);
-    ::waitpid(pid_, nullptr, 0);
+    fb::reap(pid_, 5s);
   }
   Daemon(const Daemon&) = delete;
   Daemon& operator=(const Daemon&) = delete;
@@ -710,11 +562,11 @@ DaemonRow bench_daemon(const std::string& binary, const Netns& ns, FakeServer& s
   const auto listings0 = server.listings();
   const auto accepts0 = server.tcp_accepts();
   const ProcCpu cpu0 = read_proc_cpu(daemon.pid());
-  const double sched0 = schedstat_ns(daemon.pid());
+  const double sched0 = fb::schedstat_ns(daemon.pid()).cpu;
   const double w0 = wall_us();
   if (!sleep_for(std::chrono::seconds(seconds))) throw std::runtime_error("interrupted");
   const ProcCpu cpu1 = read_proc_cpu(daemon.pid());
-  const double sched1 = schedstat_ns(daemon.pid());
+  const double sched1 = fb::schedstat_ns(daemon.pid()).cpu;
   const double elapsed_s = (wall_us() - w0) / 1e6;
   if (!daemon.alive()) throw std::runtime_error("failoverd exited; see " + log.string());
 
@@ -727,7 +579,7 @@ DaemonRow bench_daemon(const std::string& binary, const Netns& ns, FakeServer& s
   row.children_ms_per_s =
       static_cast<double>(cpu1.children_ticks - cpu0.children_ticks) * tick_ms / elapsed_s;
   row.schedstat_ms_per_s = (sched1 - sched0) / 1e6 / elapsed_s;
-  row.rss = status_field(daemon.pid(), "VmRSS");
+  row.rss = fb::proc_status_field(daemon.pid(), "VmRSS");
   {
     std::ifstream f("/proc/loadavg");
     f >> row.loadavg;
@@ -772,21 +624,8 @@ std::string check_section(const std::string& name, const std::string& body) {
 
 // ---- output ----
 
-std::string today_utc() {
-  const std::time_t t = std::time(nullptr);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d", std::gmtime(&t));
-  return buf;
-}
-
-std::string kernel() {
-  utsname u{};
-  ::uname(&u);
-  return u.release;
-}
-
 std::string ms(double us, int decimals = 3) {
-  return fixed(us / 1000.0, decimals);
+  return fb::fixed(us / 1000.0, decimals);
 }
 
 }  // namespace
@@ -874,7 +713,7 @@ int main(int argc, char** argv) {
         if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
             ::listen(fd, 64) != 0 ||
             ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
-          throw std::runtime_error(errno_text("tcp listener"));
+          throw std::runtime_error(fb::errno_text("tcp listener"));
         }
         tcp_port = ntohs(a.sin_port);
       });
@@ -890,8 +729,8 @@ int main(int argc, char** argv) {
     }
 
     md << "## Health checks: cost of a check, daemon CPU, advert timing\n\n"
-       << "Produced by `" << command << "` (as root) on " << today_utc() << ", "
-       << std::thread::hardware_concurrency() << " cores, " << kernel() << ".\n\n"
+       << "Produced by `" << command << "` (as root) on " << fb::today_utc() << ", "
+       << std::thread::hardware_concurrency() << " cores, " << fb::kernel_release() << ".\n\n"
        << "### One docker check\n\n"
        << "`health::make_check` on a `type = docker` check (label filter, `min_running` =\n"
        << "the count), then `run()`, against a canned Docker Engine API served from a unix\n"
@@ -906,7 +745,8 @@ int main(int argc, char** argv) {
           "wall p99 | first run CPU / wall |\n"
        << "|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n";
     for (const auto& r : docker_rows) {
-      md << "| " << r.containers << " | " << fixed(static_cast<double>(r.body_bytes) / 1024.0, 1)
+      md << "| " << r.containers << " | "
+         << fb::fixed(static_cast<double>(r.body_bytes) / 1024.0, 1)
          << " KiB | " << ms(r.cpu.min) << " | " << ms(r.cpu.median) << " | " << ms(r.cpu.p99)
          << " | " << ms(r.wall.min) << " | " << ms(r.wall.median) << " | " << ms(r.wall.p99)
          << " | " << ms(r.first_cpu_us) << " / " << ms(r.first_wall_us) << " |\n";
@@ -955,9 +795,10 @@ int main(int argc, char** argv) {
             "VmRSS | listings / tcp accepts |\n"
          << "|---|---|---:|---:|---:|---:|---:|---:|\n";
       for (const auto& r : rows) {
-        md << "| " << r.label << " | " << r.checks << " | " << fixed(r.cpu_ms_per_s / 10.0, 2)
-           << " | " << fixed(r.cpu_ms_per_s, 2) << " | " << fixed(r.schedstat_ms_per_s, 2) << " | "
-           << fixed(r.children_ms_per_s, 2) << " | " << r.rss << " | " << r.listings << " / "
+        md << "| " << r.label << " | " << r.checks << " | " << fb::fixed(r.cpu_ms_per_s / 10.0, 2)
+           << " | " << fb::fixed(r.cpu_ms_per_s, 2) << " | " << fb::fixed(r.schedstat_ms_per_s, 2)
+           << " | "
+           << fb::fixed(r.children_ms_per_s, 2) << " | " << r.rss << " | " << r.listings << " / "
            << r.tcp_accepts << " |\n";
       }
       md << "\n### Adverts are not delayed by checks\n\n"
@@ -974,7 +815,7 @@ int main(int argc, char** argv) {
            << (r.min_priority == r.max_priority
                    ? std::to_string(r.min_priority)
                    : std::to_string(r.min_priority) + ".." + std::to_string(r.max_priority))
-           << " | " << fixed(r.mean_interval_ms, 3) << " | " << ms(r.jitter_us.median) << " | "
+           << " | " << fb::fixed(r.mean_interval_ms, 3) << " | " << ms(r.jitter_us.median) << " | "
            << ms(r.jitter_us.p99) << " | " << ms(r.jitter_us.max) << " | " << r.loadavg << " |\n";
         if (r.min_priority != 150) jitter_ok = false;  // a FAULT or a lost mastership
         if (&r != &rows.front()) {
@@ -990,7 +831,7 @@ int main(int argc, char** argv) {
         md << "- " << r.label << ": " << r.late_after_check_ms.size();
         std::string sep = r.late_after_check_ms.empty() ? "" : " (";
         for (const double t : r.late_after_check_ms) {
-          md << sep << (t < 0 ? std::string("no check before") : fixed(t, 1) + " ms");
+          md << sep << (t < 0 ? std::string("no check before") : fb::fixed(t, 1) + " ms");
           sep = ", ";
         }
         md << (r.late_after_check_ms.empty() ? "" : ")") << "\n";
@@ -1016,14 +857,5 @@ int main(int argc, char** argv) {
   std::error_code ec;
   fs::remove_all(dir, ec);
 
-  std::cout << md.str();
-  if (!out_path.empty()) {
-    std::ofstream f(out_path);
-    f << md.str();
-    if (!f) {
-      std::cerr << "check_bench: cannot write " << out_path << "\n";
-      return 1;
-    }
-  }
-  return 0;
+  return fb::emit_report(md.str(), out_path, "check_bench") ? 0 : 1;
 }

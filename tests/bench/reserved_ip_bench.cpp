@@ -23,14 +23,11 @@
 //                                 [--out FILE]
 #include <signal.h>
 
-#include <fstream>
 #include <iostream>
 #include <random>
 #include <sstream>
 
-#include "bench/bench_common.h"
-#include "failoverd/core/timing.h"
-#include "harness/harness.h"
+#include "bench_pair.h"
 
 namespace fe = failoverd::e2e;
 namespace fb = failoverd::bench;
@@ -43,9 +40,6 @@ namespace {
 
 constexpr const char* kReservedIp = "203.0.113.10";
 constexpr std::uint16_t kApiPort = 8099;
-constexpr int kMasterPriority = 150;
-constexpr int kBackupPriority = 100;
-const std::string kVip = "10.99.0.100/24";
 // The backup's failoverd re-reads the holder this often (in every state), so its memory of
 // the holder is fresh when it becomes MASTER.
 constexpr const char* kReconcile = "1s";
@@ -104,15 +98,7 @@ std::string reserved_ip_section(const fs::path& dir, int droplet) {
 
 fe::NodeConfig failoverd_config(const fe::NetnsPair& net, const fs::path& dir, int host,
                                 const std::string& interval) {
-  fe::NodeConfig c;
-  c.name = host == 0 ? "rip-master" : "rip-backup";
-  c.netns = net.ns(host);
-  c.priority = host == 0 ? kMasterPriority : kBackupPriority;
-  c.advert_interval = interval;
-  c.peers = {fe::NetnsPair::address(1 - host)};
-  c.source = fe::NetnsPair::address(host);
-  c.virtual_ips = {kVip};
-  c.socket = (dir / (c.name + ".sock")).string();
+  fe::NodeConfig c = fb::pair_node_config(net, dir, host, "rip", interval);
   c.extra = reserved_ip_section(dir, host == 0 ? 1 : 2);
   return c;
 }
@@ -157,10 +143,10 @@ struct KeepalivedBackup : Backup {
     s << "global_defs {\n  router_id ka-backup\n  vrrp_version 3\n  script_user root\n"
       << "  enable_script_security\n}\n\n"
       << "vrrp_instance VI_51 {\n  state BACKUP\n  interface " << fe::NetnsPair::iface()
-      << "\n  virtual_router_id 51\n  priority " << kBackupPriority << "\n  advert_int "
+      << "\n  virtual_router_id 51\n  priority " << fb::kBackupPriority << "\n  advert_int "
       << (interval == "1s" ? "1" : "0.1") << "\n  unicast_src_ip " << fe::NetnsPair::address(1)
       << "\n  unicast_peer {\n    " << fe::NetnsPair::address(0) << "\n  }\n"
-      << "  virtual_ipaddress {\n    " << kVip << "\n  }\n"
+      << "  virtual_ipaddress {\n    " << fb::kVip << "\n  }\n"
       << "  notify_master " << assign.string() << "\n"
       << "  notify_backup " << record.string() << "\n}\n";
     fe::write_file(conf, s.str());
@@ -281,7 +267,7 @@ std::vector<Trial> run_variant(const std::string& variant, const std::string& in
   backup->start();
   master.start();
 
-  const auto ival = interval == "1s" ? 1000ms : 100ms;
+  const auto ival = fb::advert_interval(interval);
   std::vector<Trial> out;
   for (int i = 0; i < trials; ++i) {
     if (!master.wait_state("MASTER", 30s) || !backup->is_backup(30s) ||
@@ -294,8 +280,7 @@ std::vector<Trial> run_variant(const std::string& variant, const std::string& in
     // Two reconcile intervals: the backup has read the holder since the master's claim.
     std::this_thread::sleep_for(2s);
     sniffer.clear();
-    std::uniform_int_distribution<long> jitter(0, ival.count());
-    std::this_thread::sleep_for(ival + std::chrono::milliseconds(jitter(rng)));
+    fb::sleep_to_random_phase(ival, rng);
     const auto t_kill = WallClock::now();
     master.kill9();
     master.wait_exit(5s);
@@ -353,36 +338,22 @@ int main(int argc, char** argv) {
   std::string interval = "1s";
   double delay_ms = 50;
   std::string out_path;
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    if (a == "--trials" && i + 1 < argc) {
-      trials = std::stoi(argv[++i]);
-    } else if (a == "--advert-interval" && i + 1 < argc) {
-      interval = argv[++i];
-    } else if (a == "--delay-ms" && i + 1 < argc) {
-      delay_ms = std::stod(argv[++i]);
-    } else if (a == "--out" && i + 1 < argc) {
-      out_path = argv[++i];
-    } else {
-      std::cerr << "usage: reserved_ip_bench [--trials N] [--advert-interval 1s|100ms] "
-                   "[--delay-ms MS] [--out FILE]\n";
-      return 2;
-    }
+  if (!fb::parse_options(argc, argv,
+                         {{"--trials", [&](const std::string& v) { trials = std::stoi(v); }},
+                          {"--advert-interval", [&](const std::string& v) { interval = v; }},
+                          {"--delay-ms", [&](const std::string& v) { delay_ms = std::stod(v); }},
+                          {"--out", [&](const std::string& v) { out_path = v; }}},
+                         "reserved_ip_bench [--trials N] [--advert-interval 1s|100ms] "
+                         "[--delay-ms MS] [--out FILE]")) {
+    return 2;
   }
   if (interval != "1s" && interval != "100ms") {
     std::cerr << "reserved_ip_bench: --advert-interval is 1s or 100ms\n";
     return 2;
   }
-  if (geteuid() != 0) {
-    std::cerr << "reserved_ip_bench: needs root (network namespaces)\n";
-    return 2;
-  }
+  if (!fb::running_as_root("reserved_ip_bench")) return 2;
   std::mt19937 rng(4242);
-  const auto ival_us = std::chrono::duration_cast<failoverd::core::Duration>(
-      interval == "1s" ? std::chrono::milliseconds(1000) : std::chrono::milliseconds(100));
-  const double mdi =
-      static_cast<double>(failoverd::core::master_down_interval(kBackupPriority, ival_us).count()) /
-      1000.0;
+  const double mdi = fb::backup_master_down_ms(fb::advert_interval(interval));
 
   std::vector<std::pair<std::string, std::vector<Trial>>> results;
   for (const std::string variant : {"failoverd", "keepalived"}) {
@@ -411,7 +382,7 @@ int main(int argc, char** argv) {
        << fb::fixed(e.max, 2) << " | " << fb::fixed(k.median) << " | " << with_get << " |\n";
   }
   md << "\nProtocol floor of detection: " << fb::fixed(mdi)
-     << " ms (Master_Down_Interval of the backup, priority " << kBackupPriority
+     << " ms (Master_Down_Interval of the backup, priority " << fb::kBackupPriority
      << ", advert_interval " << interval << "). API delay: " << fb::fixed(delay_ms, 0)
      << " ms on every answer.\n\n";
   const auto& fo = results.front().second;
@@ -429,10 +400,5 @@ int main(int argc, char** argv) {
        << per_trial_table(ts) << "\n";
   }
   md << "Measured on " << fb::machine_line() << ".\n";
-  std::cout << md.str();
-  if (!out_path.empty()) {
-    std::ofstream(out_path) << md.str();
-    std::cerr << "wrote " << out_path << "\n";
-  }
-  return 0;
+  return fb::emit_report(md.str(), out_path, "reserved_ip_bench") ? 0 : 1;
 }

@@ -9,13 +9,10 @@
 // `failoverd --version` (exec, dynamic linking, static initialisation, exit) is timed too.
 //
 // Usage (root): startup_bench [--runs N] [--out FILE]
-#include <sys/un.h>
-
-#include <fstream>
 #include <iostream>
 #include <sstream>
 
-#include "bench/bench_common.h"
+#include "bench_common.h"
 #include "harness/harness.h"
 
 namespace fe = failoverd::e2e;
@@ -30,16 +27,7 @@ namespace {
 class NotifySocket {
  public:
   explicit NotifySocket(const fs::path& path) : path_(path) {
-    fd_ = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    if (fd_ < 0) throw std::runtime_error(fb::errno_text("socket(AF_UNIX)"));
-    sockaddr_un addr{};
-    addr.sun_family = AF_UNIX;
-    if (path.string().size() >= sizeof addr.sun_path) throw std::runtime_error("path too long");
-    std::strcpy(addr.sun_path, path.c_str());
-    ::unlink(path.c_str());
-    if (::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-      throw std::runtime_error(fb::errno_text("bind " + path.string()));
-    }
+    fd_ = fb::bind_unix(SOCK_DGRAM, path.string());
     int on = 1;
     ::setsockopt(fd_, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on);
   }
@@ -56,25 +44,9 @@ class NotifySocket {
     pollfd p{fd_, POLLIN, 0};
     if (::poll(&p, 1, static_cast<int>(timeout.count())) <= 0) return std::nullopt;
     char buf[4096];
-    char control[256];
-    iovec iov{buf, sizeof buf};
-    msghdr msg{};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control;
-    msg.msg_controllen = sizeof control;
-    const ssize_t n = ::recvmsg(fd_, &msg, 0);
-    WallClock::time_point at = WallClock::now();
-    if (n < 0) return std::nullopt;
-    for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
-      if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_TIMESTAMPNS) {
-        timespec ts;
-        std::memcpy(&ts, CMSG_DATA(c), sizeof ts);
-        at = WallClock::time_point(std::chrono::duration_cast<WallClock::duration>(
-            std::chrono::seconds(ts.tv_sec) + std::chrono::nanoseconds(ts.tv_nsec)));
-      }
-    }
-    return std::make_pair(std::string(buf, static_cast<std::size_t>(n)), at);
+    const fb::Stamped got = fb::receive_stamped(fd_, buf, sizeof buf, nullptr, 0, 0);
+    if (got.size < 0) return std::nullopt;
+    return std::make_pair(std::string(buf, static_cast<std::size_t>(got.size)), got.at);
   }
 
  private:
@@ -87,15 +59,8 @@ class NotifySocket {
 class CannedDocker {
  public:
   explicit CannedDocker(const fs::path& path) : path_(path) {
-    fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_un addr{};
-    addr.sun_family = AF_UNIX;
-    std::strcpy(addr.sun_path, path.c_str());
-    ::unlink(path.c_str());
-    if (fd_ < 0 || ::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-        ::listen(fd_, 16) != 0) {
-      throw std::runtime_error(fb::errno_text("docker socket " + path.string()));
-    }
+    fd_ = fb::bind_unix(SOCK_STREAM, path.string());
+    if (::listen(fd_, 16) != 0) throw std::runtime_error(fb::errno_text("listen " + path.string()));
     thread_ = std::thread([this] { loop(); });
   }
   ~CannedDocker() {
@@ -158,23 +123,6 @@ class CannedDocker {
   std::thread thread_;
 };
 
-// CPU time and run-queue wait of every thread of `pid` so far, in ms, from
-// /proc/PID/task/*/schedstat (ns): what the wall time was made of on a busy machine.
-std::pair<double, double> cpu_and_wait_ms(pid_t pid) {
-  double cpu = 0, wait = 0;
-  std::error_code ec;
-  for (fs::directory_iterator it("/proc/" + std::to_string(pid) + "/task", ec), end;
-       !ec && it != end; it.increment(ec)) {
-    std::ifstream f(it->path() / "schedstat");
-    double run_ns = 0, wait_ns = 0;
-    if (f >> run_ns >> wait_ns) {
-      cpu += run_ns / 1e6;
-      wait += wait_ns / 1e6;
-    }
-  }
-  return {cpu, wait};
-}
-
 struct Row {
   std::string label;
   fb::Stats ms;
@@ -204,7 +152,8 @@ Row time_starts(const std::string& label, const fe::NetnsPair& net, const fs::pa
       auto got = notify.receive(500ms);
       if (got && got->first.find("READY=1") != std::string::npos) ready = got->second;
     }
-    const auto [cpu_ms, wait_ms] = cpu_and_wait_ms(pid);
+    // What the wall time was made of on a busy machine: CPU and run-queue wait until READY.
+    const fb::SchedNs sched = fb::schedstat_ns(pid);
     ::kill(pid, SIGTERM);
     fb::reap(pid, 5s);
     if (!ready) {
@@ -215,8 +164,8 @@ Row time_starts(const std::string& label, const fe::NetnsPair& net, const fs::pa
     }
     if (i > 0) {
       ms.push_back(fb::ms_between(t0, *ready));
-      cpu.push_back(cpu_ms);
-      wait.push_back(wait_ms);
+      cpu.push_back(sched.cpu / 1e6);
+      wait.push_back(sched.wait / 1e6);
     }
     // Drain what the stop sent (STOPPING=1), so the next run reads only its own datagrams.
     while (notify.receive(0ms)) {
@@ -234,15 +183,8 @@ Row time_starts(const std::string& label, const fe::NetnsPair& net, const fs::pa
 Row time_version(int runs, const fs::path& dir) {
   Row row;
   row.label = "`failoverd --version` (exec, dynamic linking, exit; no config)";
-  std::vector<double> ms;
-  for (int i = 0; i < runs + 1; ++i) {
-    WallClock::time_point t0;
-    const pid_t pid = fb::spawn_in("", {fe::binary_path("failoverd"), "--version"}, {},
-                                   (dir / "version.log").string(), &t0);
-    fb::reap(pid, 5s);
-    if (i > 0) ms.push_back(fb::ms_between(t0, WallClock::now()));
-  }
-  row.ms = fb::stats(ms);
+  row.ms = fb::stats(fb::time_exec_ms({fe::binary_path("failoverd"), "--version"},
+                                      (dir / "version.log").string(), runs));
   return row;
 }
 
@@ -251,21 +193,7 @@ Row time_version(int runs, const fs::path& dir) {
 int main(int argc, char** argv) {
   int runs = 20;
   std::string out_path;
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    if (a == "--runs" && i + 1 < argc) {
-      runs = std::stoi(argv[++i]);
-    } else if (a == "--out" && i + 1 < argc) {
-      out_path = argv[++i];
-    } else {
-      std::cerr << "usage: startup_bench [--runs N] [--out FILE]\n";
-      return 2;
-    }
-  }
-  if (geteuid() != 0) {
-    std::cerr << "startup_bench: needs root (network namespaces)\n";
-    return 2;
-  }
+  if (!fb::parse_count_and_out(argc, argv, "startup_bench", "--runs", runs, out_path)) return 2;
   fe::NetnsPair net("sub");
   fe::TempDir dir("subench");
   CannedDocker docker(dir / "docker.sock");
@@ -311,10 +239,5 @@ int main(int argc, char** argv) {
      << " (max over every run, with and without the docker check; " << docker.requests()
      << " requests reached the canned Docker API).\n\nMeasured on " << fb::machine_line()
      << ".\n";
-  std::cout << md.str();
-  if (!out_path.empty()) {
-    std::ofstream(out_path) << md.str();
-    std::cerr << "wrote " << out_path << "\n";
-  }
-  return 0;
+  return fb::emit_report(md.str(), out_path, "startup_bench") ? 0 : 1;
 }

@@ -16,15 +16,12 @@
 // process, which on a small VM is most of it.
 //
 // Usage (root): switchover_bench [--trials N] [--out FILE]   (N trials of each way)
-#include <fstream>
 #include <iostream>
 #include <random>
 #include <sstream>
 
-#include "bench/bench_common.h"
+#include "bench_pair.h"
 #include "failoverd/control/control_client.h"
-#include "failoverd/core/timing.h"
-#include "harness/harness.h"
 
 namespace fe = failoverd::e2e;
 namespace fb = failoverd::bench;
@@ -34,10 +31,7 @@ using fb::WallClock;
 
 namespace {
 
-constexpr int kMasterPriority = 150;
 constexpr double kTargetMs = 5;
-constexpr int kBackupPriority = 100;
-const std::string kVip = "10.99.0.100/24";
 
 struct Trial {
   double ctl_to_prio0 = 0;  // t0 -> the priority-0 advert on the backup's link
@@ -57,29 +51,17 @@ struct Row {
 
 Row run_interval(const std::string& interval, int trials, std::mt19937& rng) {
   std::cerr << "failoverctl failover at " << interval << "\n";
-  const auto ival = interval == "1s" ? 1000ms : 100ms;
+  const auto ival = fb::advert_interval(interval);
   Row row;
   row.interval = interval;
-  row.skew = static_cast<double>(
-                 failoverd::core::skew_time(
-                     kBackupPriority, std::chrono::duration_cast<failoverd::core::Duration>(ival))
-                     .count()) /
-             1000.0;
+  row.skew = fb::backup_skew_ms(ival);
   fe::NetnsPair net("swb");
   fe::TempDir dir("swbench");
   fb::Sniffer sniffer(net.ns(1), fe::NetnsPair::iface());
   std::unique_ptr<fe::Node> nodes[2];
   for (int host = 0; host < 2; ++host) {
-    fe::NodeConfig c;
-    c.name = host == 0 ? "sw-master" : "sw-backup";
-    c.netns = net.ns(host);
-    c.priority = host == 0 ? kMasterPriority : kBackupPriority;
-    c.advert_interval = interval;
-    c.peers = {fe::NetnsPair::address(1 - host)};
-    c.source = fe::NetnsPair::address(host);
-    c.virtual_ips = {kVip};
-    c.socket = (dir / (c.name + ".sock")).string();
-    nodes[host] = std::make_unique<fe::Node>(c, dir.path());
+    nodes[host] = std::make_unique<fe::Node>(
+        fb::pair_node_config(net, dir.path(), host, "sw", interval), dir.path());
   }
   nodes[1]->start();
   nodes[0]->start();
@@ -93,8 +75,7 @@ Row run_interval(const std::string& interval, int trials, std::mt19937& rng) {
       continue;
     }
     sniffer.clear();
-    std::uniform_int_distribution<long> jitter(0, ival.count());
-    std::this_thread::sleep_for(ival + std::chrono::milliseconds(jitter(rng)));
+    fb::sleep_to_random_phase(ival, rng);
     WallClock::time_point t0;
     if (via == Via::kFailoverctl) {
       const pid_t pid = fb::spawn_in(
@@ -148,19 +129,7 @@ Row run_interval(const std::string& interval, int trials, std::mt19937& rng) {
 int main(int argc, char** argv) {
   int trials = 10;
   std::string out_path;
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    if (a == "--trials" && i + 1 < argc) {
-      trials = std::stoi(argv[++i]);
-    } else if (a == "--out" && i + 1 < argc) {
-      out_path = argv[++i];
-    } else {
-      std::cerr << "usage: switchover_bench [--trials N] [--out FILE]\n";
-      return 2;
-    }
-  }
-  if (geteuid() != 0) {
-    std::cerr << "switchover_bench: needs root (network namespaces)\n";
+  if (!fb::parse_count_and_out(argc, argv, "switchover_bench", "--trials", trials, out_path)) {
     return 2;
   }
   std::mt19937 rng(777);
@@ -168,13 +137,8 @@ int main(int argc, char** argv) {
   std::vector<double> version_ms;
   {
     fe::TempDir dir("swbench");
-    for (int i = 0; i < 21; ++i) {
-      WallClock::time_point t0;
-      const pid_t pid = fb::spawn_in("", {fe::binary_path("failoverctl"), "--version"}, {},
-                                     (dir / "version.log").string(), &t0);
-      fb::reap(pid, 5s);
-      if (i > 0) version_ms.push_back(fb::ms_between(t0, WallClock::now()));
-    }
+    version_ms = fb::time_exec_ms({fe::binary_path("failoverctl"), "--version"},
+                                  (dir / "version.log").string(), 20);
   }
   std::vector<Row> rows;
   for (const std::string interval : {"1s", "100ms"}) rows.push_back(run_interval(interval, trials, rng));
@@ -227,10 +191,5 @@ int main(int argc, char** argv) {
      << " ms, judged on the median and p90 of `failoverctl failover`: "
      << (met ? "met" : "NOT met") << " (" << verdict << ").\n\nMeasured on "
      << fb::machine_line() << ".\n";
-  std::cout << md.str();
-  if (!out_path.empty()) {
-    std::ofstream(out_path) << md.str();
-    std::cerr << "wrote " << out_path << "\n";
-  }
-  return 0;
+  return fb::emit_report(md.str(), out_path, "switchover_bench") ? 0 : 1;
 }

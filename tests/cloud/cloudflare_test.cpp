@@ -1,24 +1,18 @@
 #include "failoverd/cloud/cloudflare.h"
 
 #include <gtest/gtest.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <chrono>
-#include <filesystem>
-#include <fstream>
 #include <nlohmann/json.hpp>
 #include <string>
 
 #include "fake_cloudflare.h"
-#include "test_support.h"
+#include "provider_test_support.h"
 
 namespace failoverd::cloud {
 namespace {
 
-using testing::FakeClock;
 using testing::FakeCloudflare;
-using testing::LogCapture;
 using namespace std::chrono_literals;
 
 constexpr const char* kZone = "023e105f4ecef8ad9ca31a8372d0c353";
@@ -104,7 +98,7 @@ TEST(NormalizeDnsName, CaseAndFinalDot) {
 
 // ---- the provider against the fake API ----
 
-class CloudflareTest : public ::testing::Test {
+class CloudflareTest : public testing::ProviderTest {
  protected:
   CloudflareTest() : fake(make_fake_options()) {
     fake.add_zone(kZone, "example.com");
@@ -120,10 +114,6 @@ class CloudflareTest : public ::testing::Test {
   }
 
   Cloudflare make(HttpClientOptions http = HttpClientOptions{}, const std::string& name = kName) {
-    http.connect_timeout = 1000ms;
-    if (http.request_timeout == HttpClientOptions{}.request_timeout) http.request_timeout = 2000ms;
-    http.log = logs.sink();
-    http.random = [] { return 1.0; };
     CloudflareOptions o;
     o.api_url = fake.api_url() + "/";
     o.address = *util::Ipv4::parse(kMe);
@@ -131,16 +121,10 @@ class CloudflareTest : public ::testing::Test {
     o.record = name;
     o.token = kToken;
     o.log = logs.sink();
-    return Cloudflare(std::move(o), std::make_unique<CurlHttpClient>(std::move(http), clock),
-                      clock);
+    return Cloudflare(std::move(o), http_client(std::move(http)), clock);
   }
 
-  void expect_no_secret(const std::string& extra = {}) {
-    const std::string all = logs.joined() + extra;
-    EXPECT_EQ(all.find(kToken), std::string::npos) << all;
-    EXPECT_EQ(all.find("TOPSECRET"), std::string::npos) << all;
-    EXPECT_EQ(all.find("Bearer"), std::string::npos) << all;
-  }
+  void expect_no_secret(const std::string& extra = {}) { expect_no_token(kToken, extra); }
 
   std::string records_path() const {
     return std::string("/client/v4/zones/") + kZone + "/dns_records";
@@ -148,8 +132,6 @@ class CloudflareTest : public ::testing::Test {
 
   FakeCloudflare fake;
   std::string id;
-  FakeClock clock;
-  LogCapture logs;
 };
 
 TEST_F(CloudflareTest, AlreadyOursSendsNoPatch) {
@@ -405,22 +387,8 @@ TEST_F(CloudflareTest, TokenNeverInAnyLogLineOrError) {
 
 // ---- options from the config ----
 
-class CloudflareTokenFile : public ::testing::Test {
+class CloudflareTokenFile : public testing::TokenFileTest {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/fod-cloudflare-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    dir = tmpl;
-  }
-  void TearDown() override { std::filesystem::remove_all(dir); }
-
-  std::string write(const std::string& content, mode_t mode) {
-    const std::string path = dir + "/cf.token";
-    std::ofstream(path) << content;
-    ::chmod(path.c_str(), mode);
-    return path;
-  }
-
   config::ReservedIpConfig cfg(const std::string& token_file) {
     config::ReservedIpConfig c;
     c.provider = config::Provider::kCloudflare;
@@ -431,8 +399,6 @@ class CloudflareTokenFile : public ::testing::Test {
     c.api_url = "https://api.cloudflare.com/client/v4";
     return c;
   }
-
-  std::string dir;
 };
 
 TEST_F(CloudflareTokenFile, ReadsTheTokenFromAPrivateFile) {

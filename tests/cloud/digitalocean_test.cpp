@@ -1,25 +1,18 @@
 #include "failoverd/cloud/digitalocean.h"
 
 #include <gtest/gtest.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <chrono>
-#include <cstdlib>
-#include <filesystem>
-#include <fstream>
 #include <nlohmann/json.hpp>
 #include <string>
 
 #include "fake_digitalocean.h"
-#include "test_support.h"
+#include "provider_test_support.h"
 
 namespace failoverd::cloud {
 namespace {
 
-using testing::FakeClock;
 using testing::FakeDigitalOcean;
-using testing::LogCapture;
 using namespace std::chrono_literals;
 
 constexpr const char* kIp = "203.0.113.10";
@@ -99,7 +92,7 @@ TEST(IsPendingEvent, OnlyA422AboutAPendingEventOrLock) {
 
 // ---- the provider against the fake API ----
 
-class DigitalOceanTest : public ::testing::Test {
+class DigitalOceanTest : public testing::ProviderTest {
  protected:
   DigitalOceanTest() : fake(make_fake_options()) { fake.add_reserved_ip(kIp, kOther); }
 
@@ -112,10 +105,6 @@ class DigitalOceanTest : public ::testing::Test {
 
   DigitalOcean make(std::optional<std::uint64_t> droplet = kMe,
                     HttpClientOptions http = HttpClientOptions{}) {
-    http.connect_timeout = 1000ms;
-    if (http.request_timeout == HttpClientOptions{}.request_timeout) http.request_timeout = 2000ms;
-    http.log = logs.sink();
-    http.random = [] { return 1.0; };
     DigitalOceanOptions o;
     o.api_url = fake.url() + "/";  // a trailing slash must not double up
     o.metadata_url = fake.url();
@@ -125,20 +114,18 @@ class DigitalOceanTest : public ::testing::Test {
     o.locked_wait = 1000ms;
     o.claim_deadline = 60s;
     o.log = logs.sink();
-    return DigitalOcean(std::move(o), std::make_unique<CurlHttpClient>(std::move(http), clock),
-                        clock);
+    return DigitalOcean(std::move(o), http_client(std::move(http)), clock);
   }
 
-  void expect_no_secret() {
-    const std::string all = logs.joined();
-    EXPECT_EQ(all.find(kToken), std::string::npos) << all;
-    EXPECT_EQ(all.find("TOPSECRET"), std::string::npos) << all;
-    EXPECT_EQ(all.find("Bearer"), std::string::npos) << all;
+  void expect_no_secret() { expect_no_token(kToken); }
+
+  // Droplet 11's assign of the IP, sent past the provider: the IP is locked while it runs.
+  bool another_droplet_assigns() {
+    return send_as_other_node("POST", fake.url() + "/v2/reserved_ips/203.0.113.10/actions", kToken,
+                              R"({"type":"assign","droplet_id":11})");
   }
 
   FakeDigitalOcean fake;
-  FakeClock clock;
-  LogCapture logs;
 };
 
 TEST_F(DigitalOceanTest, AlreadyOursSendsNoAssign) {
@@ -215,15 +202,7 @@ TEST_F(DigitalOceanTest, PendingEventIsWaitedOut) {
 TEST_F(DigitalOceanTest, LockedIpIsNeverPostedOverAndEndsAtTheDeadline) {
   // Another node's action is in flight: the IP reads "locked": true and a POST would be refused.
   fake.set_action_polls(2);
-  {
-    HttpRequest post;
-    post.method = "POST";
-    post.url = fake.url() + "/v2/reserved_ips/203.0.113.10/actions";
-    post.bearer_token = kToken;
-    post.body = R"({"type":"assign","droplet_id":11})";
-    CurlHttpClient raw(HttpClientOptions{}, clock);
-    ASSERT_TRUE(raw.request(post));
-  }
+  ASSERT_TRUE(another_droplet_assigns());
   fake.set_action_polls(0);
   auto provider = make();
   // Nobody polls the other action here, so it stays locked: the claim must end at its deadline
@@ -443,13 +422,7 @@ TEST_F(DigitalOceanTest, StaleOrLockedOrDisabledMemoryIsNotTrusted) {
     // Seen locked: the GET decides (here: still locked, so wait, then assign).
     fake.add_reserved_ip(kIp, kOther);
     fake.set_action_polls(1);
-    HttpRequest post;
-    post.method = "POST";
-    post.url = fake.url() + "/v2/reserved_ips/203.0.113.10/actions";
-    post.bearer_token = kToken;
-    post.body = R"({"type":"assign","droplet_id":11})";
-    CurlHttpClient raw(HttpClientOptions{}, clock);
-    ASSERT_TRUE(raw.request(post));
+    ASSERT_TRUE(another_droplet_assigns());
     fake.set_action_polls(0);
     auto provider = make();
     ASSERT_TRUE(provider.status());
@@ -551,22 +524,8 @@ TEST_F(DigitalOceanTest, ActionCompletedAtThePostIsNotPolled) {
 
 // ---- options from the config ----
 
-class TokenFile : public ::testing::Test {
+class TokenFile : public testing::TokenFileTest {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/fod-cloud-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    dir = tmpl;
-  }
-  void TearDown() override { std::filesystem::remove_all(dir); }
-
-  std::string write(const std::string& content, mode_t mode) {
-    const std::string path = dir + "/do.token";
-    std::ofstream(path) << content;
-    ::chmod(path.c_str(), mode);
-    return path;
-  }
-
   config::ReservedIpConfig cfg(const std::string& token_file) {
     config::ReservedIpConfig c;
     c.provider = config::Provider::kDigitalOcean;
@@ -576,8 +535,6 @@ class TokenFile : public ::testing::Test {
     c.droplet_id = 42;
     return c;
   }
-
-  std::string dir;
 };
 
 TEST_F(TokenFile, ReadsTheTokenFromAPrivateFile) {

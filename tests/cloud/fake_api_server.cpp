@@ -87,6 +87,10 @@ std::optional<std::uint64_t> parse_id(std::string_view s) {
   return v;
 }
 
+void read_fault(const json& f, const char* key, int& out) {
+  if (f.contains(key) && f[key].is_number_integer()) out = f[key].get<int>();
+}
+
 FakeResponse FakeResponse::json(int status, const nlohmann::json& body) {
   FakeResponse r;
   r.status = status;
@@ -185,12 +189,9 @@ struct FakeApiServer::Impl {
       if (!f.is_object()) {
         return FakeResponse::json(400, {{"error", "body must be a JSON object"}});
       }
-      auto num = [&](const char* key, int& out) {
-        if (f.contains(key) && f[key].is_number_integer()) out = f[key].get<int>();
-      };
-      num("fail_next", fail_n);
-      num("fail_status", fail_status);
-      num("rate_limit_next", rate_limit_n);
+      read_fault(f, "fail_next", fail_n);
+      read_fault(f, "fail_status", fail_status);
+      read_fault(f, "rate_limit_next", rate_limit_n);
       if (f.contains("retry_after")) {
         if (f["retry_after"].is_number_integer()) {
           rate_limit.retry_after_s = f["retry_after"].get<int>();
@@ -198,8 +199,8 @@ struct FakeApiServer::Impl {
           rate_limit.retry_after_s.reset();
         }
       }
-      num("drop_next", drop_n);
-      num("corrupt_next", corrupt_n);
+      read_fault(f, "drop_next", drop_n);
+      read_fault(f, "corrupt_next", corrupt_n);
       if (f.contains("delay_ms") && f["delay_ms"].is_number_integer()) {
         delay_all = Millis(f["delay_ms"].get<std::int64_t>());
       }
@@ -384,6 +385,69 @@ std::size_t FakeApiServer::count(std::string_view method, std::string_view path_
 void FakeApiServer::clear_requests() {
   std::lock_guard lock(impl_->mu);
   impl_->recorded.clear();
+}
+
+// ---- FakeApi ----
+
+FakeApi::~FakeApi() {
+  stop();
+}
+
+void FakeApi::start(FakeApiServer::Options options, FakeApiHooks hooks) {
+  server_ = std::make_unique<FakeApiServer>(std::move(options), std::move(hooks));
+}
+
+void FakeApi::stop() {
+  server_.reset();
+}
+
+std::recursive_mutex& FakeApi::mutex() const {
+  return server_->mutex();
+}
+
+std::uint16_t FakeApi::port() const {
+  return server_->port();
+}
+
+std::string FakeApi::url() const {
+  return server_->url();
+}
+
+void FakeApi::fail_next(int n, int status) {
+  server_->fail_next(n, status);
+}
+
+void FakeApi::rate_limit_next(int n, std::optional<int> retry_after_s,
+                              std::optional<std::int64_t> reset_epoch) {
+  server_->rate_limit_next(n, retry_after_s, reset_epoch);
+}
+
+void FakeApi::drop_next(int n) {
+  server_->drop_next(n);
+}
+
+void FakeApi::set_delay(std::chrono::milliseconds d) {
+  server_->set_delay(d);
+}
+
+void FakeApi::delay_next(int n, std::chrono::milliseconds d) {
+  server_->delay_next(n, d);
+}
+
+void FakeApi::corrupt_next(int n) {
+  server_->corrupt_next(n);
+}
+
+std::vector<RecordedRequest> FakeApi::requests() const {
+  return server_->requests();
+}
+
+std::size_t FakeApi::count(std::string_view method, std::string_view path_prefix) const {
+  return server_->count(method, path_prefix);
+}
+
+void FakeApi::clear_requests() {
+  server_->clear_requests();
 }
 
 }  // namespace failoverd::cloud::testing

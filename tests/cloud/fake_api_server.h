@@ -118,7 +118,68 @@ class FakeApiServer {
   std::unique_ptr<Impl> impl_;
 };
 
+// The public face every fake API shares: where it listens, the generic faults and the request
+// records, all its FakeApiServer's. A fake derives from it, keeps its API's state in an object
+// with the hook members (handle, failure, rate_limited, faults, state) and serves it.
+class FakeApi {
+ public:
+  FakeApi(const FakeApi&) = delete;
+  FakeApi& operator=(const FakeApi&) = delete;
+
+  std::uint16_t port() const;
+  std::string url() const;  // "http://127.0.0.1:PORT"
+
+  // ---- generic faults ("next n" counters are consumed by the requests they apply to) ----
+  void fail_next(int n, int status = 500);  // any request: `status` in the API's error shape
+  // 429 in the API's shape, with Retry-After when set; reset_epoch (else now + 60s) for the
+  // fakes whose API sends a reset time.
+  void rate_limit_next(int n, std::optional<int> retry_after_s = 1,
+                       std::optional<std::int64_t> reset_epoch = std::nullopt);
+  void drop_next(int n);                                // read the request, close without an answer
+  void set_delay(std::chrono::milliseconds d);          // before every answer
+  void delay_next(int n, std::chrono::milliseconds d);  // before the next n answers
+  void corrupt_next(int n);                             // 200 with a body that is not JSON
+
+  // ---- records ----
+  std::vector<RecordedRequest> requests() const;
+  // Requests whose method matches and whose path starts with `path_prefix`.
+  std::size_t count(std::string_view method, std::string_view path_prefix) const;
+  void clear_requests();
+
+ protected:
+  FakeApi() = default;
+  ~FakeApi();
+
+  // Starts serving `state`'s API on its own thread (throws std::runtime_error when it cannot
+  // listen); `name` is the Server header. The fake's constructor calls it once `state` exists.
+  template <typename State>
+  void serve(std::string name, std::string listen_address, std::uint16_t port, State* state) {
+    FakeApiHooks hooks;
+    hooks.handle = [state](const FakeRequest& r) { return state->handle(r); };
+    hooks.failure = [state](const FakeRequest& r, int status) { return state->failure(r, status); };
+    hooks.rate_limited = [state](const FakeRequest& r, const RateLimitFault& f) {
+      return state->rate_limited(r, f);
+    };
+    hooks.faults = [state](const nlohmann::json& f) { state->faults(f); };
+    hooks.state = [state] { return state->state(); };
+    start(FakeApiServer::Options{std::move(listen_address), port, std::move(name)},
+          std::move(hooks));
+  }
+  // Stops the server thread. The fake's destructor calls it first: the hooks use its state.
+  void stop();
+  // Guards the fake's state against the server thread.
+  std::recursive_mutex& mutex() const;
+
+ private:
+  void start(FakeApiServer::Options options, FakeApiHooks hooks);
+
+  std::unique_ptr<FakeApiServer> server_;
+};
+
 // ---- helpers shared by the fakes ----
+
+// An integer switch of POST /_fake/faults: `out` takes f[key] when that is an integer.
+void read_fault(const nlohmann::json& f, const char* key, int& out);
 
 std::string iso8601_now();
 std::int64_t epoch_now();

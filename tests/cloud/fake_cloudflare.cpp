@@ -46,7 +46,6 @@ struct FakeCloudflare::Impl {
   int envelope_fail_n = 0;
   int envelope_fail_code = 0;
   std::string envelope_fail_message;
-  std::unique_ptr<FakeApiServer> server;  // last: stops before the state above goes away
 
   static FakeResponse envelope(int status, json result, json result_info = nullptr) {
     json body = {{"success", true},
@@ -233,16 +232,14 @@ struct FakeCloudflare::Impl {
     return r;
   }
 
-  FakeResponse rate_limited() {
+  FakeResponse rate_limited(const FakeRequest&, const RateLimitFault&) {
     FakeResponse r = error(429, 971, "Please wait and consider throttling your request speed");
     ratelimit_headers(r, true);
     return r;
   }
 
   void faults(const json& f) {
-    if (f.contains("ignore_next_patches") && f["ignore_next_patches"].is_number_integer()) {
-      ignore_patches_n = f["ignore_next_patches"].get<int>();
-    }
+    read_fault(f, "ignore_next_patches", ignore_patches_n);
   }
 
   json state() const {
@@ -267,28 +264,11 @@ FakeCloudflare::FakeCloudflare() : FakeCloudflare(Options{}) {}
 
 FakeCloudflare::FakeCloudflare(Options options) : impl_(std::make_unique<Impl>()) {
   impl_->options = std::move(options);
-  Impl* impl = impl_.get();
-  FakeApiHooks hooks;
-  hooks.handle = [impl](const FakeRequest& r) { return impl->handle(r); };
-  hooks.failure = [impl](const FakeRequest& r, int status) { return impl->failure(r, status); };
-  hooks.rate_limited = [impl](const FakeRequest&, const RateLimitFault&) {
-    return impl->rate_limited();
-  };
-  hooks.faults = [impl](const json& f) { impl->faults(f); };
-  hooks.state = [impl] { return impl->state(); };
-  FakeApiServer::Options so;
-  so.listen_address = impl_->options.listen_address;
-  so.port = impl_->options.port;
-  so.name = "fake-cloudflare";
-  impl_->server = std::make_unique<FakeApiServer>(std::move(so), std::move(hooks));
+  serve("fake-cloudflare", impl_->options.listen_address, impl_->options.port, impl_.get());
 }
 
 FakeCloudflare::~FakeCloudflare() {
-  impl_->server.reset();
-}
-
-std::string FakeCloudflare::url() const {
-  return impl_->server->url();
+  stop();  // before the state its thread uses goes away
 }
 
 std::string FakeCloudflare::api_url() const {
@@ -296,14 +276,14 @@ std::string FakeCloudflare::api_url() const {
 }
 
 void FakeCloudflare::add_zone(const std::string& zone_id, const std::string& zone_name) {
-  std::lock_guard lock(impl_->server->mutex());
+  std::lock_guard lock(mutex());
   impl_->zones[zone_id].name = zone_name;
 }
 
 std::string FakeCloudflare::add_record(const std::string& zone_id, const std::string& type,
                                        const std::string& name, const std::string& content,
                                        bool proxied, int ttl) {
-  std::lock_guard lock(impl_->server->mutex());
+  std::lock_guard lock(mutex());
   Impl::Zone& z = impl_->zones[zone_id];
   if (z.name.empty()) {
     const std::size_t dot = name.find('.');
@@ -323,7 +303,7 @@ std::string FakeCloudflare::add_record(const std::string& zone_id, const std::st
 
 void FakeCloudflare::set_content(const std::string& zone_id, const std::string& record_id,
                                  const std::string& content) {
-  std::lock_guard lock(impl_->server->mutex());
+  std::lock_guard lock(mutex());
   auto z = impl_->zones.find(zone_id);
   if (z == impl_->zones.end()) return;
   auto r = z->second.records.find(record_id);
@@ -331,14 +311,14 @@ void FakeCloudflare::set_content(const std::string& zone_id, const std::string& 
 }
 
 void FakeCloudflare::remove_record(const std::string& zone_id, const std::string& record_id) {
-  std::lock_guard lock(impl_->server->mutex());
+  std::lock_guard lock(mutex());
   auto z = impl_->zones.find(zone_id);
   if (z != impl_->zones.end()) z->second.records.erase(record_id);
 }
 
 std::optional<std::string> FakeCloudflare::content(const std::string& zone_id,
                                                    const std::string& record_id) const {
-  std::lock_guard lock(impl_->server->mutex());
+  std::lock_guard lock(mutex());
   auto z = impl_->zones.find(zone_id);
   if (z == impl_->zones.end()) return std::nullopt;
   auto r = z->second.records.find(record_id);
@@ -347,62 +327,25 @@ std::optional<std::string> FakeCloudflare::content(const std::string& zone_id,
 }
 
 std::vector<FakeDnsChange> FakeCloudflare::changes() const {
-  std::lock_guard lock(impl_->server->mutex());
+  std::lock_guard lock(mutex());
   return impl_->history;
 }
 
 void FakeCloudflare::set_token(const std::string& token) {
-  std::lock_guard lock(impl_->server->mutex());
+  std::lock_guard lock(mutex());
   impl_->options.token = token;
 }
 
-void FakeCloudflare::fail_next(int n, int status) {
-  impl_->server->fail_next(n, status);
-}
-
-void FakeCloudflare::rate_limit_next(int n, std::optional<int> retry_after_s,
-                                     std::optional<std::int64_t> reset_epoch) {
-  impl_->server->rate_limit_next(n, retry_after_s, reset_epoch);
-}
-
-void FakeCloudflare::drop_next(int n) {
-  impl_->server->drop_next(n);
-}
-
-void FakeCloudflare::set_delay(std::chrono::milliseconds d) {
-  impl_->server->set_delay(d);
-}
-
-void FakeCloudflare::delay_next(int n, std::chrono::milliseconds d) {
-  impl_->server->delay_next(n, d);
-}
-
-void FakeCloudflare::corrupt_next(int n) {
-  impl_->server->corrupt_next(n);
-}
-
 void FakeCloudflare::ignore_next_patches(int n) {
-  std::lock_guard lock(impl_->server->mutex());
+  std::lock_guard lock(mutex());
   impl_->ignore_patches_n = n;
 }
 
 void FakeCloudflare::envelope_fail_next(int n, int code, const std::string& message) {
-  std::lock_guard lock(impl_->server->mutex());
+  std::lock_guard lock(mutex());
   impl_->envelope_fail_n = n;
   impl_->envelope_fail_code = code;
   impl_->envelope_fail_message = message;
-}
-
-std::vector<RecordedRequest> FakeCloudflare::requests() const {
-  return impl_->server->requests();
-}
-
-std::size_t FakeCloudflare::count(std::string_view method, std::string_view path_prefix) const {
-  return impl_->server->count(method, path_prefix);
-}
-
-void FakeCloudflare::clear_requests() {
-  impl_->server->clear_requests();
 }
 
 }  // namespace failoverd::cloud::testing

@@ -39,7 +39,7 @@ struct FakeDnsChange {
   std::string to;    // content after
 };
 
-class FakeCloudflare {
+class FakeCloudflare : public FakeApi {
  public:
   struct Options {
     std::string token = "fake-cloudflare-token";
@@ -50,10 +50,8 @@ class FakeCloudflare {
   FakeCloudflare();
   explicit FakeCloudflare(Options options);  // throws std::runtime_error when it cannot listen
   ~FakeCloudflare();
-  FakeCloudflare(const FakeCloudflare&) = delete;
-  FakeCloudflare& operator=(const FakeCloudflare&) = delete;
 
-  std::string url() const;      // "http://127.0.0.1:PORT" (admin paths live here)
+  // url() is where the admin paths live.
   std::string api_url() const;  // url() + "/client/v4"
 
   // ---- state ----
@@ -71,23 +69,13 @@ class FakeCloudflare {
   void set_token(const std::string& token);
 
   // ---- faults ("next n" counters are consumed by the requests they apply to) ----
-  void fail_next(int n, int status = 500);  // 401 answers 10000 "Authentication error"
-  void rate_limit_next(int n, std::optional<int> retry_after_s = 1,
-                       std::optional<std::int64_t> reset_epoch = std::nullopt);
-  void drop_next(int n);
-  void set_delay(std::chrono::milliseconds d);
-  void delay_next(int n, std::chrono::milliseconds d);
-  void corrupt_next(int n);  // 200 with a body that is not JSON
+  // The generic ones are FakeApi's: fail_next(n, 401) answers 10000 "Authentication error";
+  // rate_limit_next's reset_epoch is unused (the Ratelimit header counts in a 300 s window).
   // PATCH answers success with the record unchanged (a write that did not take).
   void ignore_next_patches(int n);
   // The next n API answers are HTTP 200 with "success": false and this error (not something
   // the real API does; a proxy or a future API might).
   void envelope_fail_next(int n, int code, const std::string& message);
-
-  // ---- records ----
-  std::vector<RecordedRequest> requests() const;
-  std::size_t count(std::string_view method, std::string_view path_prefix) const;
-  void clear_requests();
 
   struct Impl;
 

@@ -56,8 +56,6 @@ struct FakeDigitalOcean::Impl {
   int action_polls = 0;
   int error_actions_n = 0;
   bool instant_actions = false;
-  // Last: its thread calls into the state above, so it must stop before that goes away.
-  std::unique_ptr<FakeApiServer> server;
 
   std::string request_id() {
     static constexpr char kHex[] = "0123456789abcdef";
@@ -228,19 +226,16 @@ struct FakeDigitalOcean::Impl {
     return r;
   }
 
-  FakeResponse rate_limited(const RateLimitFault& f) {
+  FakeResponse rate_limited(const FakeRequest&, const RateLimitFault& f) {
     FakeResponse r = error(429, "too_many_requests", "API Rate limit exceeded.");
     ratelimit_headers(r, true, f.reset_epoch);
     return r;
   }
 
   void faults(const json& f) {
-    auto num = [&](const char* key, int& out) {
-      if (f.contains(key) && f[key].is_number_integer()) out = f[key].get<int>();
-    };
-    num("lock_next_assigns", lock_n);
-    num("action_polls", action_polls);
-    num("error_next_actions", error_actions_n);
+    read_fault(f, "lock_next_assigns", lock_n);
+    read_fault(f, "action_polls", action_polls);
+    read_fault(f, "error_next_actions", error_actions_n);
     if (f.contains("instant_actions") && f["instant_actions"].is_boolean()) {
       instant_actions = f["instant_actions"].get<bool>();
     }
@@ -270,121 +265,63 @@ FakeDigitalOcean::FakeDigitalOcean() : FakeDigitalOcean(Options{}) {}
 
 FakeDigitalOcean::FakeDigitalOcean(Options options) : impl_(std::make_unique<Impl>()) {
   impl_->options = std::move(options);
-  Impl* impl = impl_.get();
-  FakeApiHooks hooks;
-  hooks.handle = [impl](const FakeRequest& r) { return impl->handle(r); };
-  hooks.failure = [impl](const FakeRequest& r, int status) { return impl->failure(r, status); };
-  hooks.rate_limited = [impl](const FakeRequest&, const RateLimitFault& f) {
-    return impl->rate_limited(f);
-  };
-  hooks.faults = [impl](const json& f) { impl->faults(f); };
-  hooks.state = [impl] { return impl->state(); };
-  FakeApiServer::Options so;
-  so.listen_address = impl_->options.listen_address;
-  so.port = impl_->options.port;
-  so.name = "fake-digitalocean";
-  impl_->server = std::make_unique<FakeApiServer>(std::move(so), std::move(hooks));
+  serve("fake-digitalocean", impl_->options.listen_address, impl_->options.port, impl_.get());
 }
 
 FakeDigitalOcean::~FakeDigitalOcean() {
-  impl_->server.reset();  // stop the thread before the state it uses goes away
-}
-
-std::uint16_t FakeDigitalOcean::port() const {
-  return impl_->server->port();
-}
-
-std::string FakeDigitalOcean::url() const {
-  return impl_->server->url();
+  stop();  // before the state its thread uses goes away
 }
 
 void FakeDigitalOcean::add_reserved_ip(const std::string& ip, std::optional<std::uint64_t> droplet,
                                        const std::string& region) {
-  std::lock_guard lock(impl_->server->mutex());
+  std::lock_guard lock(mutex());
   impl_->ips[ip] = Impl::ReservedIp{droplet, region, std::nullopt};
 }
 
 void FakeDigitalOcean::add_droplet(std::uint64_t id) {
-  std::lock_guard lock(impl_->server->mutex());
+  std::lock_guard lock(mutex());
   impl_->droplets.insert(id);
 }
 
 std::optional<std::uint64_t> FakeDigitalOcean::holder(const std::string& ip) const {
-  std::lock_guard lock(impl_->server->mutex());
+  std::lock_guard lock(mutex());
   auto it = impl_->ips.find(ip);
   return it == impl_->ips.end() ? std::nullopt : it->second.droplet;
 }
 
 std::vector<FakeAssignment> FakeDigitalOcean::assignments() const {
-  std::lock_guard lock(impl_->server->mutex());
+  std::lock_guard lock(mutex());
   return impl_->history;
 }
 
 void FakeDigitalOcean::set_metadata_droplet_id(std::uint64_t id) {
-  std::lock_guard lock(impl_->server->mutex());
+  std::lock_guard lock(mutex());
   impl_->options.metadata_droplet_id = id;
 }
 
 void FakeDigitalOcean::set_token(const std::string& token) {
-  std::lock_guard lock(impl_->server->mutex());
+  std::lock_guard lock(mutex());
   impl_->options.token = token;
 }
 
-void FakeDigitalOcean::fail_next(int n, int status) {
-  impl_->server->fail_next(n, status);
-}
-
-void FakeDigitalOcean::rate_limit_next(int n, std::optional<int> retry_after_s,
-                                       std::optional<std::int64_t> reset_epoch) {
-  impl_->server->rate_limit_next(n, retry_after_s, reset_epoch);
-}
-
 void FakeDigitalOcean::lock_next_assigns(int n) {
-  std::lock_guard lock(impl_->server->mutex());
+  std::lock_guard lock(mutex());
   impl_->lock_n = n;
 }
 
-void FakeDigitalOcean::drop_next(int n) {
-  impl_->server->drop_next(n);
-}
-
-void FakeDigitalOcean::set_delay(std::chrono::milliseconds d) {
-  impl_->server->set_delay(d);
-}
-
-void FakeDigitalOcean::delay_next(int n, std::chrono::milliseconds d) {
-  impl_->server->delay_next(n, d);
-}
-
 void FakeDigitalOcean::set_action_polls(int k) {
-  std::lock_guard lock(impl_->server->mutex());
+  std::lock_guard lock(mutex());
   impl_->action_polls = k;
 }
 
 void FakeDigitalOcean::error_next_actions(int n) {
-  std::lock_guard lock(impl_->server->mutex());
+  std::lock_guard lock(mutex());
   impl_->error_actions_n = n;
 }
 
 void FakeDigitalOcean::set_instant_actions(bool on) {
-  std::lock_guard lock(impl_->server->mutex());
+  std::lock_guard lock(mutex());
   impl_->instant_actions = on;
-}
-
-void FakeDigitalOcean::corrupt_next(int n) {
-  impl_->server->corrupt_next(n);
-}
-
-std::vector<RecordedRequest> FakeDigitalOcean::requests() const {
-  return impl_->server->requests();
-}
-
-std::size_t FakeDigitalOcean::count(std::string_view method, std::string_view path_prefix) const {
-  return impl_->server->count(method, path_prefix);
-}
-
-void FakeDigitalOcean::clear_requests() {
-  impl_->server->clear_requests();
 }
 
 }  // namespace failoverd::cloud::testing

@@ -46,7 +46,7 @@ struct FakeAssignment {
   std::chrono::system_clock::time_point wall_at;  // for other processes ("at_unix_ms")
 };
 
-class FakeDigitalOcean {
+class FakeDigitalOcean : public FakeApi {
  public:
   struct Options {
     std::string token = "fake-do-token";
@@ -59,12 +59,8 @@ class FakeDigitalOcean {
   // Starts serving; throws std::runtime_error when it cannot listen.
   explicit FakeDigitalOcean(Options options);
   ~FakeDigitalOcean();  // stops the server thread
-  FakeDigitalOcean(const FakeDigitalOcean&) = delete;
-  FakeDigitalOcean& operator=(const FakeDigitalOcean&) = delete;
 
-  std::uint16_t port() const;
-  // "http://127.0.0.1:PORT": the API and the metadata service share it.
-  std::string url() const;
+  // url() serves the API and the metadata service alike.
 
   // ---- state ----
   void add_reserved_ip(const std::string& ip, std::optional<std::uint64_t> droplet = std::nullopt,
@@ -78,28 +74,16 @@ class FakeDigitalOcean {
   void set_token(const std::string& token);
 
   // ---- faults: each "next n" counter is consumed by the next answers it applies to ----
-  void fail_next(int n, int status = 500);  // any request: `status` with an error body
-  // 429 {"id":"too_many_requests"} with Retry-After (when set) and ratelimit-reset (the given
-  // epoch, else now + 60s), ratelimit-remaining 0.
-  void rate_limit_next(int n, std::optional<int> retry_after_s = 1,
-                       std::optional<std::int64_t> reset_epoch = std::nullopt);
+  // The generic ones are FakeApi's: fail_next answers {"id","message","request_id"},
+  // rate_limit_next 429 {"id":"too_many_requests"} with ratelimit-remaining 0 and
+  // ratelimit-reset (the given epoch, else now + 60s).
   // POST actions: 422 unprocessable_entity "The reserved IP already has a pending event."
   void lock_next_assigns(int n);
-  void drop_next(int n);                                // read the request, close without an answer
-  void set_delay(std::chrono::milliseconds d);          // before every answer
-  void delay_next(int n, std::chrono::milliseconds d);  // before the next n answers
-  void set_action_polls(int k);                         // new actions stay in-progress for k polls
-  void error_next_actions(int n);                       // the next n actions end "errored"
+  void set_action_polls(int k);    // new actions stay in-progress for k polls
+  void error_next_actions(int n);  // the next n actions end "errored"
   // On: POST .../actions answers the action already "completed" and the assignment changes at
   // the POST (no polls needed).
   void set_instant_actions(bool on);
-  void corrupt_next(int n);  // 200 with a body that is not JSON
-
-  // ---- records ----
-  std::vector<RecordedRequest> requests() const;
-  // Requests whose method matches and whose path starts with `path_prefix`.
-  std::size_t count(std::string_view method, std::string_view path_prefix) const;
-  void clear_requests();
 
   struct Impl;
 

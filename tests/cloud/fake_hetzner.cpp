@@ -56,7 +56,6 @@ struct FakeHetzner::Impl {
   int lock_n = 0;
   int action_polls = 0;
   int error_actions_n = 0;
-  std::unique_ptr<FakeApiServer> server;  // last: stops before the state above goes away
 
   static FakeResponse error(int status, const std::string& code, const std::string& message,
                             json details = nullptr) {
@@ -268,19 +267,16 @@ struct FakeHetzner::Impl {
     return r;
   }
 
-  FakeResponse rate_limited(const RateLimitFault& f) {
+  FakeResponse rate_limited(const FakeRequest&, const RateLimitFault& f) {
     FakeResponse r = error(429, "rate_limit_exceeded", "limit of 3600 requests per hour reached");
     ratelimit_headers(r, true, f.reset_epoch);
     return r;
   }
 
   void faults(const json& f) {
-    auto num = [&](const char* key, int& out) {
-      if (f.contains(key) && f[key].is_number_integer()) out = f[key].get<int>();
-    };
-    num("lock_next_assigns", lock_n);
-    num("action_polls", action_polls);
-    num("error_next_actions", error_actions_n);
+    read_fault(f, "lock_next_assigns", lock_n);
+    read_fault(f, "action_polls", action_polls);
+    read_fault(f, "error_next_actions", error_actions_n);
   }
 
   json state() const {
@@ -304,34 +300,17 @@ FakeHetzner::FakeHetzner() : FakeHetzner(Options{}) {}
 
 FakeHetzner::FakeHetzner(Options options) : impl_(std::make_unique<Impl>()) {
   impl_->options = std::move(options);
-  Impl* impl = impl_.get();
-  FakeApiHooks hooks;
-  hooks.handle = [impl](const FakeRequest& r) { return impl->handle(r); };
-  hooks.failure = [impl](const FakeRequest& r, int status) { return impl->failure(r, status); };
-  hooks.rate_limited = [impl](const FakeRequest&, const RateLimitFault& f) {
-    return impl->rate_limited(f);
-  };
-  hooks.faults = [impl](const json& f) { impl->faults(f); };
-  hooks.state = [impl] { return impl->state(); };
-  FakeApiServer::Options so;
-  so.listen_address = impl_->options.listen_address;
-  so.port = impl_->options.port;
-  so.name = "fake-hetzner";
-  impl_->server = std::make_unique<FakeApiServer>(std::move(so), std::move(hooks));
+  serve("fake-hetzner", impl_->options.listen_address, impl_->options.port, impl_.get());
 }
 
 FakeHetzner::~FakeHetzner() {
-  impl_->server.reset();
-}
-
-std::string FakeHetzner::url() const {
-  return impl_->server->url();
+  stop();  // before the state its thread uses goes away
 }
 
 std::uint64_t FakeHetzner::add_floating_ip(const std::string& ip,
                                            std::optional<std::uint64_t> server,
                                            const std::string& type) {
-  std::lock_guard lock(impl_->server->mutex());
+  std::lock_guard lock(mutex());
   for (auto& [id, f] : impl_->ips) {
     if (f.ip == ip) {
       f.server = server;
@@ -351,92 +330,55 @@ std::uint64_t FakeHetzner::add_floating_ip(const std::string& ip,
 }
 
 void FakeHetzner::set_server(std::uint64_t floating_ip_id, std::optional<std::uint64_t> server) {
-  std::lock_guard lock(impl_->server->mutex());
+  std::lock_guard lock(mutex());
   auto it = impl_->ips.find(floating_ip_id);
   if (it != impl_->ips.end()) it->second.server = server;
 }
 
 void FakeHetzner::add_server(std::uint64_t id) {
-  std::lock_guard lock(impl_->server->mutex());
+  std::lock_guard lock(mutex());
   impl_->servers.insert(id);
 }
 
 std::optional<std::uint64_t> FakeHetzner::holder(std::uint64_t floating_ip_id) const {
-  std::lock_guard lock(impl_->server->mutex());
+  std::lock_guard lock(mutex());
   auto it = impl_->ips.find(floating_ip_id);
   return it == impl_->ips.end() ? std::nullopt : it->second.server;
 }
 
 std::vector<FakeHetznerAssignment> FakeHetzner::assignments() const {
-  std::lock_guard lock(impl_->server->mutex());
+  std::lock_guard lock(mutex());
   return impl_->history;
 }
 
 void FakeHetzner::set_metadata_server_id(std::uint64_t id) {
-  std::lock_guard lock(impl_->server->mutex());
+  std::lock_guard lock(mutex());
   impl_->options.metadata_server_id = id;
 }
 
 void FakeHetzner::set_token(const std::string& token) {
-  std::lock_guard lock(impl_->server->mutex());
+  std::lock_guard lock(mutex());
   impl_->options.token = token;
 }
 
 void FakeHetzner::set_max_per_page(int n) {
-  std::lock_guard lock(impl_->server->mutex());
+  std::lock_guard lock(mutex());
   impl_->options.max_per_page = n;
 }
 
-void FakeHetzner::fail_next(int n, int status) {
-  impl_->server->fail_next(n, status);
-}
-
-void FakeHetzner::rate_limit_next(int n, std::optional<int> retry_after_s,
-                                  std::optional<std::int64_t> reset_epoch) {
-  impl_->server->rate_limit_next(n, retry_after_s, reset_epoch);
-}
-
 void FakeHetzner::lock_next_assigns(int n) {
-  std::lock_guard lock(impl_->server->mutex());
+  std::lock_guard lock(mutex());
   impl_->lock_n = n;
 }
 
-void FakeHetzner::drop_next(int n) {
-  impl_->server->drop_next(n);
-}
-
-void FakeHetzner::set_delay(std::chrono::milliseconds d) {
-  impl_->server->set_delay(d);
-}
-
-void FakeHetzner::delay_next(int n, std::chrono::milliseconds d) {
-  impl_->server->delay_next(n, d);
-}
-
-void FakeHetzner::corrupt_next(int n) {
-  impl_->server->corrupt_next(n);
-}
-
 void FakeHetzner::set_action_polls(int k) {
-  std::lock_guard lock(impl_->server->mutex());
+  std::lock_guard lock(mutex());
   impl_->action_polls = k;
 }
 
 void FakeHetzner::error_next_actions(int n) {
-  std::lock_guard lock(impl_->server->mutex());
+  std::lock_guard lock(mutex());
   impl_->error_actions_n = n;
-}
-
-std::vector<RecordedRequest> FakeHetzner::requests() const {
-  return impl_->server->requests();
-}
-
-std::size_t FakeHetzner::count(std::string_view method, std::string_view path_prefix) const {
-  return impl_->server->count(method, path_prefix);
-}
-
-void FakeHetzner::clear_requests() {
-  impl_->server->clear_requests();
 }
 
 }  // namespace failoverd::cloud::testing

@@ -42,7 +42,7 @@ struct FakeHetznerAssignment {
   std::uint64_t action_id = 0;
 };
 
-class FakeHetzner {
+class FakeHetzner : public FakeApi {
  public:
   struct Options {
     std::string token = "fake-hetzner-token";
@@ -55,11 +55,8 @@ class FakeHetzner {
   FakeHetzner();
   explicit FakeHetzner(Options options);  // throws std::runtime_error when it cannot listen
   ~FakeHetzner();
-  FakeHetzner(const FakeHetzner&) = delete;
-  FakeHetzner& operator=(const FakeHetzner&) = delete;
 
-  // "http://127.0.0.1:PORT": api_url (paths start with /v1) and metadata_url alike.
-  std::string url() const;
+  // url() is api_url (paths start with /v1) and metadata_url alike.
 
   // ---- state ----
   // Adds (or replaces) a floating IP; returns its id. Ids grow from 4711 in insertion order.
@@ -77,23 +74,12 @@ class FakeHetzner {
   void set_max_per_page(int n);
 
   // ---- faults ("next n" counters are consumed by the requests they apply to) ----
-  void fail_next(int n, int status = 500);  // any request: `status` in the API's error shape
-  // 429 rate_limit_exceeded with RateLimit-Remaining 0 and RateLimit-Reset (the given epoch,
-  // else now + 60s); Retry-After too when set (the real API sends only RateLimit-Reset).
-  void rate_limit_next(int n, std::optional<int> retry_after_s = 1,
-                       std::optional<std::int64_t> reset_epoch = std::nullopt);
-  void lock_next_assigns(int n);  // assign: 423 locked, as when another action runs
-  void drop_next(int n);
-  void set_delay(std::chrono::milliseconds d);
-  void delay_next(int n, std::chrono::milliseconds d);
-  void corrupt_next(int n);        // 200 with a body that is not JSON
+  // The generic ones are FakeApi's: rate_limit_next answers 429 rate_limit_exceeded with
+  // RateLimit-Remaining 0 and RateLimit-Reset (the given epoch, else now + 60s), and
+  // Retry-After only when set (the real API sends only RateLimit-Reset).
+  void lock_next_assigns(int n);   // assign: 423 locked, as when another action runs
   void set_action_polls(int k);    // new actions stay "running" for k polls
   void error_next_actions(int n);  // the next n actions end "error" (action_failed)
-
-  // ---- records ----
-  std::vector<RecordedRequest> requests() const;
-  std::size_t count(std::string_view method, std::string_view path_prefix) const;
-  void clear_requests();
 
   struct Impl;
 

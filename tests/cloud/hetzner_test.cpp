@@ -1,24 +1,19 @@
 #include "failoverd/cloud/hetzner.h"
 
 #include <gtest/gtest.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <chrono>
-#include <filesystem>
-#include <fstream>
 #include <nlohmann/json.hpp>
 #include <string>
 
 #include "fake_hetzner.h"
-#include "test_support.h"
+#include "provider_test_support.h"
 
 namespace failoverd::cloud {
 namespace {
 
 using testing::FakeClock;
 using testing::FakeHetzner;
-using testing::LogCapture;
 using namespace std::chrono_literals;
 
 constexpr const char* kIp = "203.0.113.20";
@@ -146,7 +141,7 @@ TEST(ParseApiError, HetznerShape) {
 
 // ---- the provider against the fake API ----
 
-class HetznerTest : public ::testing::Test {
+class HetznerTest : public testing::ProviderTest {
  protected:
   HetznerTest() : fake(make_fake_options()) {
     fake.add_floating_ip("198.51.100.7", 7);
@@ -162,10 +157,6 @@ class HetznerTest : public ::testing::Test {
 
   Hetzner make(std::optional<std::uint64_t> server = kMe,
                HttpClientOptions http = HttpClientOptions{}, const std::string& ip = kIp) {
-    http.connect_timeout = 1000ms;
-    if (http.request_timeout == HttpClientOptions{}.request_timeout) http.request_timeout = 2000ms;
-    http.log = logs.sink();
-    http.random = [] { return 1.0; };
     HetznerOptions o;
     o.api_url = fake.url() + "/";  // a trailing slash must not double up
     o.metadata_url = fake.url();
@@ -174,20 +165,13 @@ class HetznerTest : public ::testing::Test {
     o.token = kToken;
     o.claim_deadline = 60s;
     o.log = logs.sink();
-    return Hetzner(std::move(o), std::make_unique<CurlHttpClient>(std::move(http), clock), clock);
+    return Hetzner(std::move(o), http_client(std::move(http)), clock);
   }
 
-  void expect_no_secret(const std::string& extra = {}) {
-    const std::string all = logs.joined() + extra;
-    EXPECT_EQ(all.find(kToken), std::string::npos) << all;
-    EXPECT_EQ(all.find("TOPSECRET"), std::string::npos) << all;
-    EXPECT_EQ(all.find("Bearer"), std::string::npos) << all;
-  }
+  void expect_no_secret(const std::string& extra = {}) { expect_no_token(kToken, extra); }
 
   FakeHetzner fake;
   std::uint64_t fip = 0;
-  FakeClock clock;
-  LogCapture logs;
 };
 
 TEST_F(HetznerTest, AlreadyOursSendsNoAssign) {
@@ -278,15 +262,9 @@ TEST_F(HetznerTest, LockedIsWaitedOut) {
 TEST_F(HetznerTest, AnotherNodesRunningActionLocksUntilItEnds) {
   // Another node's assign is running: ours answers 423 until that action is polled to its end.
   fake.set_action_polls(1000);
-  {
-    HttpRequest post;
-    post.method = "POST";
-    post.url = fake.url() + "/v1/floating_ips/" + std::to_string(fip) + "/actions/assign";
-    post.bearer_token = kToken;
-    post.body = R"({"server":11})";
-    CurlHttpClient raw(HttpClientOptions{}, clock);
-    ASSERT_TRUE(raw.request(post));
-  }
+  ASSERT_TRUE(send_as_other_node(
+      "POST", fake.url() + "/v1/floating_ips/" + std::to_string(fip) + "/actions/assign", kToken,
+      R"({"server":11})"));
   auto provider = make();
   const ClaimReport r = provider.claim();
   ASSERT_EQ(r.outcome, ClaimOutcome::kFailed) << r.detail;
@@ -486,22 +464,8 @@ TEST_F(HetznerTest, TokenNeverInAnyLogLineOrError) {
 
 // ---- options from the config ----
 
-class HetznerTokenFile : public ::testing::Test {
+class HetznerTokenFile : public testing::TokenFileTest {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/fod-hetzner-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    dir = tmpl;
-  }
-  void TearDown() override { std::filesystem::remove_all(dir); }
-
-  std::string write(const std::string& content, mode_t mode) {
-    const std::string path = dir + "/hcloud.token";
-    std::ofstream(path) << content;
-    ::chmod(path.c_str(), mode);
-    return path;
-  }
-
   config::ReservedIpConfig cfg(const std::string& token_file) {
     config::ReservedIpConfig c;
     c.provider = config::Provider::kHetzner;
@@ -511,8 +475,6 @@ class HetznerTokenFile : public ::testing::Test {
     c.server_id = 42;
     return c;
   }
-
-  std::string dir;
 };
 
 TEST_F(HetznerTokenFile, ReadsTheTokenFromAPrivateFile) {

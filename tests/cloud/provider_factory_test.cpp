@@ -3,32 +3,18 @@
 #include "failoverd/cloud/provider_factory.h"
 
 #include <gtest/gtest.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include <filesystem>
-#include <fstream>
 #include <string>
 #include <vector>
+
+#include "provider_test_support.h"
 
 namespace failoverd::cloud {
 namespace {
 
-class ProviderFactory : public ::testing::Test {
+class ProviderFactory : public testing::TokenFileTest {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/fod-factory-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-
-  std::string token(mode_t mode) {
-    const std::string path = dir_ + "/api.token";
-    std::ofstream(path) << "secret-token-0123456789\n";
-    ::chmod(path.c_str(), mode);
-    return path;
-  }
+  std::string token(mode_t mode) { return write("secret-token-0123456789\n", mode); }
 
   config::ReservedIpConfig cfg(config::Provider p) {
     config::ReservedIpConfig c;
@@ -43,8 +29,6 @@ class ProviderFactory : public ::testing::Test {
     c.api_url = "http://127.0.0.1:9";
     return c;
   }
-
-  std::string dir_;
 };
 
 TEST_F(ProviderFactory, EachProviderIsMadeByItsName) {

@@ -18,6 +18,7 @@
 #include <thread>
 #include <vector>
 
+#include "control/status_sample.h"
 #include "control/test_support.h"
 #include "failoverd/control/control_client.h"
 
@@ -28,19 +29,6 @@ using nlohmann::json;
 using testing::LoopServer;
 using testing::RawConn;
 using namespace std::chrono_literals;
-
-Status small_status() {
-  Status s;
-  s.name = "web";
-  s.state = "MASTER";
-  s.priority = 150;
-  s.effective_priority = 150;
-  s.virtual_router_id = 51;
-  s.checks = {{"containers", "docker", true, "10/10 running", "2026-11-22T19:00:00Z", 5, 0}};
-  s.transport = "vrrp";
-  s.pid = 99;
-  return s;
-}
 
 // Answers status, says "not implemented yet" to the rest, and records what it was asked.
 struct RecordingHandler {
@@ -53,7 +41,7 @@ struct RecordingHandler {
         std::lock_guard lock(mu);
         commands.push_back(r.command);
       }
-      if (r.command == "status") return to_json(small_status());
+      if (r.command == "status") return to_json(testing::sample_status());
       return util::unexpected(std::string("not implemented yet"));
     };
   }
@@ -76,12 +64,7 @@ class ControlServerTest : public ::testing::Test {
   }
 
   Response raw_exchange(std::string_view request) {
-    RawConn c(path_);
-    EXPECT_TRUE(c.connected());
-    c.send(request);
-    bool eof = false;
-    const std::string answer = c.read_all(&eof);
-    EXPECT_TRUE(eof) << "the server must close after answering";
+    const std::string answer = testing::exchange_until_close(path_, request);
     EXPECT_EQ(answer.find('\n'), answer.size() - 1) << "one line: " << answer;
     auto r = parse_response(answer);
     EXPECT_TRUE(r.has_value()) << answer;
@@ -104,7 +87,7 @@ TEST_F(ControlServerTest, StatusRoundTripThroughTheClient) {
   EXPECT_EQ(status->name, "web");
   EXPECT_EQ(status->state, "MASTER");
   EXPECT_EQ(status->checks.at(0).detail, "10/10 running");
-  EXPECT_EQ(*result, to_json(small_status()));
+  EXPECT_EQ(*result, to_json(testing::sample_status()));
   EXPECT_EQ(recorder_.seen(), std::vector<std::string>{"status"});
   EXPECT_EQ(server_->stats().answered, 1u);
 }
@@ -269,9 +252,7 @@ TEST_F(ControlServerTest, ClientThatLeavesWithoutARequestIsForgotten) {
   }
   // The next exchange is served on the same loop after the close was seen.
   ASSERT_TRUE(ControlClient(path_).call("status").has_value());
-  for (int i = 0; i < 100 && server_->open_connections() != 0; ++i)
-    std::this_thread::sleep_for(10ms);
-  EXPECT_EQ(server_->open_connections(), 0u);
+  EXPECT_TRUE(server_->wait_for_connections(0));
   EXPECT_EQ(server_->stats().disconnected, 1u);
 }
 
@@ -281,16 +262,13 @@ TEST_F(ControlServerTest, ConnectionsBeyondTheLimitAreToldBusy) {
   server_->start(recorder_.handler(), options);
   RawConn a(path_);
   RawConn b(path_);
-  for (int i = 0; i < 100 && server_->open_connections() != 2; ++i)
-    std::this_thread::sleep_for(10ms);
-  ASSERT_EQ(server_->open_connections(), 2u);
+  ASSERT_TRUE(server_->wait_for_connections(2));
   auto busy = ControlClient(path_).call("status");
   ASSERT_FALSE(busy.has_value());
   EXPECT_EQ(busy.error().message, "failoverd is busy: too many control connections");
   a.close();
   b.close();
-  for (int i = 0; i < 100 && server_->open_connections() != 0; ++i)
-    std::this_thread::sleep_for(10ms);
+  EXPECT_TRUE(server_->wait_for_connections(0));
   EXPECT_TRUE(ControlClient(path_).call("status").has_value());
 }
 
@@ -298,8 +276,7 @@ TEST_F(ControlServerTest, ShutdownWithAnOpenConnectionClosesIt) {
   server_->start(recorder_.handler());
   RawConn c(path_);
   ASSERT_TRUE(c.connected());
-  for (int i = 0; i < 100 && server_->open_connections() != 1; ++i)
-    std::this_thread::sleep_for(10ms);
+  EXPECT_TRUE(server_->wait_for_connections(1));
   server_->stop();  // must not hang on the connection's timer
   bool eof = false;
   EXPECT_EQ(c.read_all(&eof), "");

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "control/status_sample.h"
 #include "control/test_support.h"
 
 namespace failoverd::control {
@@ -15,32 +16,10 @@ using nlohmann::json;
 using testing::LoopServer;
 using namespace std::chrono_literals;
 
-Status table_status() {
-  Status s;
-  s.name = "web";
-  s.state = "MASTER";
-  s.priority = 150;
-  s.effective_priority = 140;
-  s.virtual_router_id = 51;
-  s.master = "10.114.0.4";
-  s.checks = {{"containers", "docker", true, "10/10 running", "2026-11-22T19:00:00Z", 5, 0}, {"site", "http", false, "HTTP 503", std::nullopt, 0, 3}};
-  s.transport = "vrrp";
-  s.interface = "eth1";
-  s.advert_interval = "1s";
-  s.master_down_interval_ms = 3414.0625;
-  s.skew_time_ms = 414.0625;
-  s.adverts_sent = 1200;
-  s.adverts_received = 7;
-  s.drops = {{"bad_checksum", 2}, {"wrong_vrid", 0}};
-  s.since = "2024-05-01T12:00:00Z";
-  s.transitions = 3;
-  s.uptime_s = 93784.9;
-  s.pid = 4242;
-  return s;
-}
+using testing::sample_status;
 
 TEST(FormatStatusTable, ShowsEverythingAPersonLooksFor) {
-  const std::string t = format_status_table(table_status());
+  const std::string t = format_status_table(sample_status());
   EXPECT_EQ(t,
             "failoverd web: MASTER since 2024-05-01T12:00:00Z (3 transitions)\n"
             "  priority      150 (effective 140)\n"
@@ -59,7 +38,7 @@ TEST(FormatStatusTable, ShowsEverythingAPersonLooksFor) {
 }
 
 TEST(FormatStatusTable, NoMasterNoChecksReservedIp) {
-  Status s = table_status();
+  Status s = sample_status();
   s.master.reset();
   s.checks.clear();
   s.maintenance = true;
@@ -125,7 +104,7 @@ class RunCtlTest : public ::testing::Test {
   void start() {
     server_->start([this](const Request& r) -> Outcome {
       if (r.command == "status") {
-        Status s = table_status();
+        Status s = sample_status();
         if (++polls_ > healthy_after_polls_.load()) s.checks[1].ok = true;
         if (resigned_) {
           // After a failover: the peer took over, or nobody did and this node is back.
@@ -165,7 +144,7 @@ TEST_F(RunCtlTest, StatusPrintsTheTable) {
   CtlInvocation inv;
   inv.command = "status";  // the only socket in the run dir is picked
   EXPECT_EQ(run(inv), kExitOk) << err_.str();
-  EXPECT_EQ(out_.str(), format_status_table(table_status()));
+  EXPECT_EQ(out_.str(), format_status_table(sample_status()));
   EXPECT_EQ(err_.str(), "");
 }
 
@@ -178,7 +157,7 @@ TEST_F(RunCtlTest, StatusJsonPrintsOneLine) {
   EXPECT_EQ(run(inv), kExitOk);
   const std::string out = out_.str();
   EXPECT_EQ(out.find('\n'), out.size() - 1);
-  EXPECT_EQ(json::parse(out), to_json(table_status()));
+  EXPECT_EQ(json::parse(out), to_json(sample_status()));
 }
 
 TEST_F(RunCtlTest, DaemonErrorExitsOne) {

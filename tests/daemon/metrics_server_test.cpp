@@ -1,25 +1,16 @@
 #include "failoverd/daemon/metrics_server.h"
 
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <sys/time.h>
-#include <unistd.h>
 
 #include <atomic>
-#include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/post.hpp>
-#include <cerrno>
 #include <chrono>
-#include <future>
 #include <memory>
-#include <optional>
 #include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "control/test_support.h"
 #include "failoverd/control/metrics.h"
 
 namespace failoverd::daemon {
@@ -28,16 +19,17 @@ namespace {
 using namespace std::chrono_literals;
 using namespace std::string_view_literals;
 namespace asio = boost::asio;
+using control::testing::RawConn;
 
 constexpr std::string_view kBody = "failoverd_up{instance=\"web\"} 1\n";
 
 // A MetricsServer on 127.0.0.1:0 served by an io_context on its own thread. `render` counts
 // its calls and records the thread it ran on.
-class LoopServer {
+class LoopServer : public control::testing::ServerThread<MetricsServer> {
  public:
   explicit LoopServer(MetricsServerOptions options = {}, std::string body = std::string(kBody)) {
-    server_ = std::make_unique<MetricsServer>(
-        io_, "127.0.0.1:0",
+    start(
+        "127.0.0.1:0",
         [this, body = std::move(body)]() -> std::string {
           ++renders_;
           render_thread_ = std::this_thread::get_id();
@@ -45,113 +37,20 @@ class LoopServer {
           return body;
         },
         options);
-    port_ = server_->port();
-    thread_ = std::thread([this] { io_.run(); });
+    port_ = server().port();  // fixed once bound
   }
-  ~LoopServer() { stop(); }
-
-  // Destroys the server on the loop thread, then lets the loop run dry: a hang here means a
-  // handler or timer outlived the server.
-  void stop() {
-    if (!thread_.joinable()) return;
-    asio::post(io_, [this] { server_.reset(); });
-    work_.reset();
-    thread_.join();
-  }
-
-  template <typename F>
-  auto on_loop(F f) {
-    std::packaged_task<decltype(f())()> task(std::move(f));
-    auto result = task.get_future();
-    asio::post(io_, [&task] { task(); });
-    return result.get();
-  }
-  MetricsServerStats stats() {
-    return on_loop([this] { return server_->stats(); });
-  }
-  std::size_t open_connections() {
-    return on_loop([this] { return server_->open_connections(); });
-  }
-  // Polls until the server has `n` open connections (accepts are asynchronous).
-  bool wait_for_connections(std::size_t n) {
-    for (int i = 0; i < 200; ++i) {
-      if (open_connections() == n) return true;
-      std::this_thread::sleep_for(10ms);
-    }
-    return false;
-  }
+  ~LoopServer() { stop(); }  // before the members `render` uses go
 
   std::uint16_t port() const { return port_; }
   int renders() const { return renders_; }
-  std::thread::id loop_thread() const { return thread_.get_id(); }
   std::thread::id render_thread() const { return render_thread_; }
   void make_render_throw() { throw_ = true; }
 
  private:
-  asio::io_context io_;
-  asio::executor_work_guard<asio::io_context::executor_type> work_ = asio::make_work_guard(io_);
-  std::unique_ptr<MetricsServer> server_;
   std::uint16_t port_ = 0;
   std::atomic<int> renders_{0};
   std::thread::id render_thread_;  // written on the loop, read after a response was received
   std::atomic<bool> throw_{false};
-  std::thread thread_;
-};
-
-// A blocking TCP connection to 127.0.0.1 with a receive timeout.
-class Client {
- public:
-  explicit Client(std::uint16_t port, int recv_timeout_ms = 5000) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(port);
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    connected_ = ::connect(fd_, reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)) == 0;
-    timeval tv{recv_timeout_ms / 1000, (recv_timeout_ms % 1000) * 1000};
-    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-  }
-  ~Client() { close(); }
-  Client(const Client&) = delete;
-  Client& operator=(const Client&) = delete;
-
-  bool connected() const { return connected_; }
-
-  // False once the peer has gone (EPIPE/ECONNRESET), which some tests expect.
-  bool send(std::string_view data) {
-    while (!data.empty()) {
-      const ssize_t n = ::send(fd_, data.data(), data.size(), MSG_NOSIGNAL);
-      if (n <= 0) return false;
-      data.remove_prefix(static_cast<std::size_t>(n));
-    }
-    return true;
-  }
-  void shutdown_write() { ::shutdown(fd_, SHUT_WR); }
-
-  // Everything until EOF, a reset, or the receive timeout; `eof` says whether the server
-  // closed (EOF or reset) rather than the timeout ending the read.
-  std::string read_all(bool* eof = nullptr) {
-    std::string out;
-    char buf[4096];
-    for (;;) {
-      const ssize_t n = ::recv(fd_, buf, sizeof(buf), 0);
-      if (n > 0) {
-        out.append(buf, static_cast<std::size_t>(n));
-        continue;
-      }
-      if (eof) *eof = (n == 0 || errno == ECONNRESET);
-      return out;
-    }
-  }
-
-  void close() {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
-  }
-
- private:
-  int fd_ = -1;
-  bool connected_ = false;
 };
 
 struct Response {
@@ -175,13 +74,7 @@ Response split(const std::string& raw) {
 
 // Sends `request`, reads until the server closes, and checks the framing every answer has.
 Response exchange(std::uint16_t port, std::string_view request) {
-  Client c(port);
-  EXPECT_TRUE(c.connected());
-  c.send(request);
-  bool eof = false;
-  const std::string raw = c.read_all(&eof);
-  EXPECT_TRUE(eof) << "the server must close after answering";
-  Response r = split(raw);
+  Response r = split(control::testing::exchange_until_close(port, request));
   EXPECT_NE(r.headers.find("Connection: close\r\n"), std::string::npos) << r.headers;
   return r;
 }
@@ -295,7 +188,7 @@ TEST(MetricsServer, GarbageIs400AndTheServerCarriesOn) {
   EXPECT_EQ(server.stats().bad_request, garbage.size());
   {
     // Garbage without an end, then the client leaves: nothing to answer, nothing left open.
-    Client c(server.port());
+    RawConn c(server.port());
     c.send("\x01\x02 no end of headers");
     c.shutdown_write();
     bool eof = false;
@@ -309,7 +202,7 @@ TEST(MetricsServer, GarbageIs400AndTheServerCarriesOn) {
 
 TEST(MetricsServer, SilentClientIsClosedAfterTheTimeoutWhileOthersAreServed) {
   LoopServer server;  // the default 2 s timeout
-  Client silent(server.port(), 5000);
+  RawConn silent(server.port(), 5000);
   ASSERT_TRUE(silent.connected());
   const auto start = std::chrono::steady_clock::now();
   ASSERT_TRUE(server.wait_for_connections(1));
@@ -333,7 +226,7 @@ TEST(MetricsServer, ASlowTrickleIsCutAtTheTimeoutToo) {
   MetricsServerOptions options;
   options.timeout = 300ms;
   LoopServer server(options);
-  Client c(server.port());
+  RawConn c(server.port());
   const auto start = std::chrono::steady_clock::now();
   bool gone = false;
   for (int i = 0; i < 40 && !gone; ++i) {  // one byte per 50 ms would take 2 s
@@ -350,8 +243,8 @@ TEST(MetricsServer, ASlowTrickleIsCutAtTheTimeoutToo) {
 
 TEST(MetricsServer, ConnectionsBeyondTheLimitAre503) {
   LoopServer server;
-  std::vector<std::unique_ptr<Client>> idle;
-  for (int i = 0; i < 16; ++i) idle.push_back(std::make_unique<Client>(server.port()));
+  std::vector<std::unique_ptr<RawConn>> idle;
+  for (int i = 0; i < 16; ++i) idle.push_back(std::make_unique<RawConn>(server.port()));
   ASSERT_TRUE(server.wait_for_connections(16));
   const auto r = exchange(server.port(), "GET /metrics HTTP/1.1\r\n\r\n");
   EXPECT_EQ(r.status_line, "HTTP/1.1 503 Service Unavailable");
@@ -375,7 +268,7 @@ TEST(MetricsServer, ARenderThatThrowsIs500AndTheServerCarriesOn) {
 
 TEST(MetricsServer, StoppingWithOpenConnectionsClosesThem) {
   auto server = std::make_unique<LoopServer>();
-  Client a(server->port()), b(server->port());
+  RawConn a(server->port()), b(server->port());
   a.send("GET /metr");
   ASSERT_TRUE(server->wait_for_connections(2));
   server->stop();  // must not hang on the open sessions or their timers
@@ -384,7 +277,7 @@ TEST(MetricsServer, StoppingWithOpenConnectionsClosesThem) {
   EXPECT_TRUE(eof);
   b.read_all(&eof);
   EXPECT_TRUE(eof);
-  Client late(server->port(), 500);
+  RawConn late(server->port(), 500);
   EXPECT_FALSE(late.connected());
 }
 

@@ -9,8 +9,7 @@
 #include "failoverd/net/transport.h"
 #include "failoverd/proto/advertisement.h"
 #include "failoverd/proto/auth_envelope.h"
-#include "net/netns_fixture.h"
-#include "net/socket_helpers.h"
+#include "net/transport_fixture.h"
 
 namespace failoverd::net {
 namespace {
@@ -36,11 +35,7 @@ proto::Advertisement advert(std::uint8_t vrid = 51) {
 
 TransportConfig config(const char* ifname, Ipv4 source, std::vector<Ipv4> peers,
                        std::vector<std::uint8_t> key = kKey, std::uint8_t vrid = 51) {
-  TransportConfig c;
-  c.interface = ifname;
-  c.source = source;
-  c.peers = std::move(peers);
-  c.virtual_router_id = vrid;
+  TransportConfig c = testing::transport_config(ifname, source, std::move(peers), vrid);
   c.port = kPort;
   c.auth_key = std::move(key);
   return c;
@@ -62,35 +57,19 @@ std::uint64_t sequence_of(const std::vector<std::uint8_t>& datagram) {
   return s;
 }
 
-class UdpTransportTest : public testing::NetnsTest {
+class UdpTransportTest : public testing::TransportTest<make_udp_transport> {
  protected:
-  std::unique_ptr<Transport> in_a(TransportConfig c) {
-    return net().in_a([&] { return make_udp_transport(c); });
-  }
-  std::unique_ptr<Transport> in_b(TransportConfig c) {
-    return net().in_b([&] { return make_udp_transport(c); });
-  }
   // A plain UDP socket at a's address, as an attacker or a broken peer would use.
   util::UniqueFd plain_in_a(int ttl = 255) {
     return net().in_a([ttl] { return testing::plain_socket(SOCK_DGRAM, kA, 0, ttl); });
   }
 };
 
-void expect_drop(std::optional<testing::ReceiveResult> got, DropReason reason) {
-  ASSERT_TRUE(got.has_value()) << "nothing received";
-  ASSERT_FALSE(got->has_value()) << "accepted, expected " << proto::to_string(reason);
-  EXPECT_EQ(got->error().reason, reason) << got->error().detail;
-}
-
 TEST_F(UdpTransportTest, RoundTripBothWays) {
   auto a = in_a(config(NetnsPair::kIfA, kA, {kB}));
   auto b = in_b(config(NetnsPair::kIfB, kB, {kA}));
   ASSERT_TRUE(a->send(advert()).has_value());
-  auto got = testing::wait_receive(*b);
-  ASSERT_TRUE(got.has_value()) << "nothing received";
-  ASSERT_TRUE(got->has_value()) << got->error().detail;
-  EXPECT_EQ((*got)->source, kA);
-  EXPECT_EQ((*got)->advert, advert());
+  ASSERT_TRUE(testing::accepted(testing::wait_receive(*b), kA, advert()));
 
   ASSERT_TRUE(b->send(advert()).has_value());
   auto back = testing::wait_receive(*a);
@@ -128,7 +107,7 @@ TEST_F(UdpTransportTest, WrongKeyIsBadAuth) {
   auto a = in_a(config(NetnsPair::kIfA, kA, {kB}, std::vector<std::uint8_t>(32, 0x11)));
   auto b = in_b(config(NetnsPair::kIfB, kB, {kA}));
   ASSERT_TRUE(a->send(advert()).has_value());
-  expect_drop(testing::wait_receive(*b), DropReason::kBadAuth);
+  ASSERT_TRUE(testing::dropped(testing::wait_receive(*b), DropReason::kBadAuth));
   EXPECT_EQ(testing::count(b->drops(), DropReason::kBadAuth), 1u);
 }
 
@@ -150,7 +129,7 @@ TEST_F(UdpTransportTest, ReplayedDatagramIsRejected) {
   auto first = testing::wait_receive(*b);
   ASSERT_TRUE(first.has_value() && first->has_value());
   testing::send_bytes(replayer.get(), captured, kB, kPort);
-  expect_drop(testing::wait_receive(*b), DropReason::kReplay);
+  ASSERT_TRUE(testing::dropped(testing::wait_receive(*b), DropReason::kReplay));
   EXPECT_EQ(testing::count(b->drops(), DropReason::kReplay), 1u);
   // a's next advert carries a newer sequence and is accepted.
   ASSERT_TRUE(a->send(advert()).has_value());
@@ -169,12 +148,7 @@ TEST_F(UdpTransportTest, GarbageIsCountedNeverFatal) {
       std::vector<std::uint8_t>(1000, 0xab),
   };
   for (const auto& bytes : junk) testing::send_bytes(sender.get(), bytes, kB, kPort);
-  for (std::size_t i = 0; i < junk.size(); ++i) {
-    auto got = testing::wait_receive(*b);
-    ASSERT_TRUE(got.has_value()) << "junk datagram " << i << " not seen";
-    EXPECT_FALSE(got->has_value());
-  }
-  EXPECT_EQ(testing::total(b->drops()), junk.size());
+  ASSERT_TRUE(testing::drops_all(*b, junk.size()));
   EXPECT_GE(testing::count(b->drops(), DropReason::kTruncated), 1u);
   EXPECT_GE(testing::count(b->drops(), DropReason::kBadAuth), 1u);
 
@@ -182,7 +156,7 @@ TEST_F(UdpTransportTest, GarbageIsCountedNeverFatal) {
   const std::vector<std::uint8_t> bad_vrrp = {0x21, 51, 100, 1, 0, 100, 0, 0, 1, 2, 3, 4};
   const auto envelope = proto::Authenticator(kKey).seal(bad_vrrp, 1);
   testing::send_bytes(sender.get(), envelope, kB, kPort);
-  expect_drop(testing::wait_receive(*b), DropReason::kBadVersion);
+  ASSERT_TRUE(testing::dropped(testing::wait_receive(*b), DropReason::kBadVersion));
 
   ASSERT_TRUE(a->send(advert()).has_value());
   auto good = testing::wait_receive(*b);
@@ -193,7 +167,7 @@ TEST_F(UdpTransportTest, TtlOtherThan255IsRejected) {
   auto b = in_b(config(NetnsPair::kIfB, kB, {kA}));
   auto sender = plain_in_a(64);
   testing::send_bytes(sender.get(), sealed(kA, kB, 1000), kB, kPort);
-  expect_drop(testing::wait_receive(*b), DropReason::kBadTtl);
+  ASSERT_TRUE(testing::dropped(testing::wait_receive(*b), DropReason::kBadTtl));
   EXPECT_EQ(testing::count(b->drops(), DropReason::kBadTtl), 1u);
 }
 
@@ -201,7 +175,7 @@ TEST_F(UdpTransportTest, UnknownPeerAndWrongVridAreCounted) {
   auto a = in_a(config(NetnsPair::kIfA, kA, {kB}, kKey, 52));
   auto b = in_b(config(NetnsPair::kIfB, kB, {Ipv4::from_octets(10, 251, 77, 9)}));
   ASSERT_TRUE(a->send(advert(52)).has_value());
-  expect_drop(testing::wait_receive(*b), DropReason::kUnknownPeer);
+  ASSERT_TRUE(testing::dropped(testing::wait_receive(*b), DropReason::kUnknownPeer));
 
   auto b2 = in_b([] {
     auto c = config(NetnsPair::kIfB, kB, {kA});
@@ -214,7 +188,7 @@ TEST_F(UdpTransportTest, UnknownPeerAndWrongVridAreCounted) {
     return c;
   }());
   ASSERT_TRUE(a2->send(advert(52)).has_value());
-  expect_drop(testing::wait_receive(*b2), DropReason::kWrongVrid);
+  ASSERT_TRUE(testing::dropped(testing::wait_receive(*b2), DropReason::kWrongVrid));
   EXPECT_EQ(testing::count(b2->drops(), DropReason::kWrongVrid), 1u);
   EXPECT_EQ(testing::count(b->drops(), DropReason::kUnknownPeer), 1u);
 }
@@ -233,35 +207,22 @@ TEST_F(UdpTransportTest, SendFailureNamesEveryPeer) {
 
 TEST_F(UdpTransportTest, PortInUseIsAClearSetupError) {
   auto first = in_a(config(NetnsPair::kIfA, kA, {kB}));
-  try {
-    in_a(config(NetnsPair::kIfA, kA, {kB}));
-    FAIL() << "expected an exception";
-  } catch (const std::runtime_error& e) {
-    EXPECT_EQ(std::string(e.what()),
-              "udp transport on fo-a: bind 10.251.77.1:6798: Address already in use");
-  }
+  EXPECT_EQ(testing::runtime_error_of([&] { in_a(config(NetnsPair::kIfA, kA, {kB})); }),
+            "udp transport on fo-a: bind 10.251.77.1:6798: Address already in use");
 }
 
 // Configuration mistakes are caught before any socket is made, so these need no privileges.
 TEST(UdpTransportConfig, RequiresAPeer) {
-  try {
-    make_udp_transport(config("eth0", kA, {}));
-    FAIL() << "expected an exception";
-  } catch (const std::runtime_error& e) {
-    EXPECT_EQ(std::string(e.what()),
-              "udp transport on eth0: at least one peer is required (udp has no multicast)");
-  }
+  EXPECT_EQ(testing::runtime_error_of([] { make_udp_transport(config("eth0", kA, {})); }),
+            "udp transport on eth0: at least one peer is required (udp has no multicast)");
 }
 
 TEST(UdpTransportConfig, RequiresALongEnoughKey) {
-  try {
-    make_udp_transport(config("eth0", kA, {kB}, std::vector<std::uint8_t>(8, 1)));
-    FAIL() << "expected an exception";
-  } catch (const std::runtime_error& e) {
-    EXPECT_EQ(std::string(e.what()),
-              "udp transport on eth0: the authentication key has 8 bytes, at least 16 are "
-              "required");
-  }
+  EXPECT_EQ(testing::runtime_error_of([] {
+              make_udp_transport(config("eth0", kA, {kB}, std::vector<std::uint8_t>(8, 1)));
+            }),
+            "udp transport on eth0: the authentication key has 8 bytes, at least 16 are "
+            "required");
 }
 
 }  // namespace

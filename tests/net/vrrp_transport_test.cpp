@@ -7,8 +7,7 @@
 
 #include "failoverd/net/transport.h"
 #include "failoverd/proto/advertisement.h"
-#include "net/netns_fixture.h"
-#include "net/socket_helpers.h"
+#include "net/transport_fixture.h"
 
 namespace failoverd::net {
 namespace {
@@ -33,35 +32,19 @@ proto::Advertisement advert(std::uint8_t vrid = 51) {
 TransportConfig config(const char* ifname, Ipv4 source, std::vector<Ipv4> peers,
                        std::uint8_t vrid = 51,
                        proto::ChecksumMode mode = proto::ChecksumMode::kPseudoHeader) {
-  TransportConfig c;
-  c.interface = ifname;
-  c.source = source;
-  c.peers = std::move(peers);
-  c.virtual_router_id = vrid;
+  TransportConfig c = testing::transport_config(ifname, source, std::move(peers), vrid);
   c.checksum_mode = mode;
   return c;
 }
 
-class VrrpTransportTest : public testing::NetnsTest {
- protected:
-  std::unique_ptr<Transport> in_a(TransportConfig c) {
-    return net().in_a([&] { return make_vrrp_transport(c); });
-  }
-  std::unique_ptr<Transport> in_b(TransportConfig c) {
-    return net().in_b([&] { return make_vrrp_transport(c); });
-  }
-};
+class VrrpTransportTest : public testing::TransportTest<make_vrrp_transport> {};
 
 TEST_F(VrrpTransportTest, UnicastAdvertReachesPeerWithAllFields) {
   for (auto mode : {proto::ChecksumMode::kPseudoHeader, proto::ChecksumMode::kNoPseudoHeader}) {
     auto a = in_a(config(NetnsPair::kIfA, kA, {kB}, 51, mode));
     auto b = in_b(config(NetnsPair::kIfB, kB, {kA}, 51, mode));
     ASSERT_TRUE(a->send(advert()).has_value());
-    auto got = testing::wait_receive(*b);
-    ASSERT_TRUE(got.has_value()) << "nothing received";
-    ASSERT_TRUE(got->has_value()) << got->error().detail;
-    EXPECT_EQ((*got)->source, kA);
-    EXPECT_EQ((*got)->advert, advert());
+    ASSERT_TRUE(testing::accepted(testing::wait_receive(*b), kA, advert()));
     EXPECT_EQ(testing::total(b->drops()), 0u);
     // And back: both directions work on one socket each.
     ASSERT_TRUE(b->send(advert()).has_value());
@@ -75,10 +58,7 @@ TEST_F(VrrpTransportTest, ChecksumModeMismatchIsCountedAsBadChecksum) {
   auto a = in_a(config(NetnsPair::kIfA, kA, {kB}, 51, proto::ChecksumMode::kPseudoHeader));
   auto b = in_b(config(NetnsPair::kIfB, kB, {kA}, 51, proto::ChecksumMode::kNoPseudoHeader));
   ASSERT_TRUE(a->send(advert()).has_value());
-  auto got = testing::wait_receive(*b);
-  ASSERT_TRUE(got.has_value());
-  ASSERT_FALSE(got->has_value());
-  EXPECT_EQ(got->error().reason, DropReason::kBadChecksum);
+  ASSERT_TRUE(testing::dropped(testing::wait_receive(*b), DropReason::kBadChecksum));
   EXPECT_EQ(testing::count(b->drops(), DropReason::kBadChecksum), 1u);
 }
 
@@ -93,11 +73,8 @@ TEST_F(VrrpTransportTest, MulticastWhenNoPeers) {
   ASSERT_TRUE(sniffer.valid());
   ASSERT_TRUE(a->send(advert()).has_value());
 
-  auto got = testing::wait_receive(*b);
-  ASSERT_TRUE(got.has_value()) << "multicast advert not received";
-  ASSERT_TRUE(got->has_value()) << got->error().detail;
-  EXPECT_EQ((*got)->source, kA);
-  EXPECT_EQ((*got)->advert, advert());
+  ASSERT_TRUE(testing::accepted(testing::wait_receive(*b), kA, advert()))
+      << "multicast advert";
 
   auto raw = testing::read_datagram(sniffer.get());
   auto ip = proto::parse_ipv4(raw);
@@ -113,9 +90,7 @@ TEST_F(VrrpTransportTest, UnknownPeerIsDroppedAndCounted) {
   auto b = in_b(config(NetnsPair::kIfB, kB, {kStranger}));
   ASSERT_TRUE(a->send(advert()).has_value());
   auto got = testing::wait_receive(*b);
-  ASSERT_TRUE(got.has_value());
-  ASSERT_FALSE(got->has_value());
-  EXPECT_EQ(got->error().reason, DropReason::kUnknownPeer);
+  ASSERT_TRUE(testing::dropped(got, DropReason::kUnknownPeer));
   EXPECT_NE(got->error().detail.find("10.251.77.1"), std::string::npos) << got->error().detail;
   EXPECT_EQ(testing::count(b->drops(), DropReason::kUnknownPeer), 1u);
   EXPECT_EQ(testing::total(b->drops()), 1u);
@@ -125,10 +100,7 @@ TEST_F(VrrpTransportTest, WrongVridIsCounted) {
   auto a = in_a(config(NetnsPair::kIfA, kA, {kB}, 52));
   auto b = in_b(config(NetnsPair::kIfB, kB, {kA}, 51));
   ASSERT_TRUE(a->send(advert(52)).has_value());
-  auto got = testing::wait_receive(*b);
-  ASSERT_TRUE(got.has_value());
-  ASSERT_FALSE(got->has_value());
-  EXPECT_EQ(got->error().reason, DropReason::kWrongVrid);
+  ASSERT_TRUE(testing::dropped(testing::wait_receive(*b), DropReason::kWrongVrid));
   EXPECT_EQ(testing::count(b->drops(), DropReason::kWrongVrid), 1u);
 }
 
@@ -137,10 +109,7 @@ TEST_F(VrrpTransportTest, TtlOtherThan255IsRejected) {
   auto raw = net().in_a([] { return testing::plain_socket(SOCK_RAW, kA, 0, 64); });
   const auto bytes = proto::encode(advert(), kA, kB, proto::ChecksumMode::kPseudoHeader);
   testing::send_bytes(raw.get(), bytes, kB, 0);
-  auto got = testing::wait_receive(*b);
-  ASSERT_TRUE(got.has_value());
-  ASSERT_FALSE(got->has_value());
-  EXPECT_EQ(got->error().reason, DropReason::kBadTtl);
+  ASSERT_TRUE(testing::dropped(testing::wait_receive(*b), DropReason::kBadTtl));
   EXPECT_EQ(testing::count(b->drops(), DropReason::kBadTtl), 1u);
 }
 
@@ -156,12 +125,7 @@ TEST_F(VrrpTransportTest, GarbageIsCountedAndTheTransportKeepsWorking) {
       std::vector<std::uint8_t>(1400, 0xff),
   };
   for (const auto& bytes : junk) testing::send_bytes(raw.get(), bytes, kB, 0);
-  for (std::size_t i = 0; i < junk.size(); ++i) {
-    auto got = testing::wait_receive(*b);
-    ASSERT_TRUE(got.has_value()) << "junk datagram " << i << " not seen";
-    EXPECT_FALSE(got->has_value());
-  }
-  EXPECT_EQ(testing::total(b->drops()), junk.size());
+  ASSERT_TRUE(testing::drops_all(*b, junk.size()));
   EXPECT_FALSE(b->receive().has_value()) << "nothing else pending";
 
   ASSERT_TRUE(a->send(advert()).has_value());
@@ -189,10 +153,7 @@ TEST_F(VrrpTransportTest, OwnLoopedBackMulticastIsDropped) {
   const auto bytes =
       proto::encode(advert(), kA, util::kVrrpMulticast, proto::ChecksumMode::kPseudoHeader);
   testing::send_bytes(raw.get(), bytes, util::kVrrpMulticast, 0);
-  auto got = testing::wait_receive(*a);
-  ASSERT_TRUE(got.has_value());
-  ASSERT_FALSE(got->has_value());
-  EXPECT_EQ(got->error().reason, DropReason::kOwnPacket);
+  ASSERT_TRUE(testing::dropped(testing::wait_receive(*a), DropReason::kOwnPacket));
   EXPECT_EQ(testing::count(a->drops(), DropReason::kOwnPacket), 1u);
 }
 
@@ -230,13 +191,8 @@ TEST_F(VrrpTransportTest, PeerListMayContainOurOwnAddress) {
 }
 
 TEST_F(VrrpTransportTest, SetupErrorsNameTheStep) {
-  try {
-    in_a(config("fo-missing0", kA, {kB}));
-    FAIL() << "expected an exception";
-  } catch (const std::runtime_error& e) {
-    EXPECT_EQ(std::string(e.what()),
-              "vrrp transport on fo-missing0: SO_BINDTODEVICE fo-missing0: No such device");
-  }
+  EXPECT_EQ(testing::runtime_error_of([&] { in_a(config("fo-missing0", kA, {kB})); }),
+            "vrrp transport on fo-missing0: SO_BINDTODEVICE fo-missing0: No such device");
   EXPECT_THROW(in_a(config("", kA, {kB})), std::runtime_error);
   EXPECT_THROW(in_a(config("a-name-much-too-long", kA, {kB})), std::runtime_error);
   EXPECT_THROW(in_a(config(NetnsPair::kIfA, Ipv4{}, {kB})), std::runtime_error);

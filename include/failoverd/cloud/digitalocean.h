@@ -114,6 +114,7 @@ class DigitalOcean final : public ReservedAddressProvider {
  private:
   HttpRequest api_request(std::string method, std::string path, std::string body = {}) const;
   CloudError from_http(const std::string& what, const HttpError& e) const;
+  CloudError bad_response(const std::string& what, const std::string& reason) const;
   CloudResult<ActionInfo> post_assign(std::uint64_t droplet);
   CloudResult<ActionInfo> get_action(std::uint64_t action_id);
   void log(const std::string& line) const;

@@ -46,10 +46,10 @@ util::Expected<std::filesystem::path, std::string> resolve_socket(
     const std::optional<std::filesystem::path>& socket, const std::optional<std::string>& instance,
     const std::filesystem::path& run_dir = kDefaultRunDir);
 
-// The readable `failoverctl status` view.
 // The checks as a table: name, type, ok, consecutive passes and failures, last run, detail.
 std::string format_checks_table(const std::vector<CheckStatus>& checks);
 
+// The readable `failoverctl status` view.
 std::string format_status_table(const Status& status);
 
 // Runs one invocation; returns the process exit code.
