@@ -28,7 +28,7 @@ class Writer {
   }
 
   void sample(std::string_view name, std::initializer_list<Label> labels, std::string_view value) {
-    out_.append(name).append("{instance=\"").append(escape_label_value(instance_)).append("\"");
+    out_.append(name).append("{instance_name=\"").append(escape_label_value(instance_)).append("\"");
     for (const auto& [key, val] : labels)
       out_.append(",").append(key).append("=\"").append(escape_label_value(val)).append("\"");
     out_.append("} ").append(value).append("\n");

@@ -41,80 +41,80 @@ TEST(FormatMetrics, ExactTextForASample) {
   const std::string expected =
       "# HELP failoverd_state 1 for the current VRRP state, 0 for the others.\n"
       "# TYPE failoverd_state gauge\n"
-      "failoverd_state{instance=\"web\",state=\"INIT\"} 0\n"
-      "failoverd_state{instance=\"web\",state=\"BACKUP\"} 0\n"
-      "failoverd_state{instance=\"web\",state=\"MASTER\"} 1\n"
-      "failoverd_state{instance=\"web\",state=\"FAULT\"} 0\n"
+      "failoverd_state{instance_name=\"web\",state=\"INIT\"} 0\n"
+      "failoverd_state{instance_name=\"web\",state=\"BACKUP\"} 0\n"
+      "failoverd_state{instance_name=\"web\",state=\"MASTER\"} 1\n"
+      "failoverd_state{instance_name=\"web\",state=\"FAULT\"} 0\n"
       "# HELP failoverd_priority Configured VRRP priority.\n"
       "# TYPE failoverd_priority gauge\n"
-      "failoverd_priority{instance=\"web\"} 150\n"
+      "failoverd_priority{instance_name=\"web\"} 150\n"
       "# HELP failoverd_effective_priority Priority advertised now, after health checks and "
       "maintenance.\n"
       "# TYPE failoverd_effective_priority gauge\n"
-      "failoverd_effective_priority{instance=\"web\"} 130\n"
+      "failoverd_effective_priority{instance_name=\"web\"} 130\n"
       "# HELP failoverd_maintenance 1 while maintenance mode is on.\n"
       "# TYPE failoverd_maintenance gauge\n"
-      "failoverd_maintenance{instance=\"web\"} 0\n"
+      "failoverd_maintenance{instance_name=\"web\"} 0\n"
       "# HELP failoverd_transitions_total State transitions, by new state.\n"
       "# TYPE failoverd_transitions_total counter\n"
-      "failoverd_transitions_total{instance=\"web\",to=\"INIT\"} 0\n"
-      "failoverd_transitions_total{instance=\"web\",to=\"BACKUP\"} 1\n"
-      "failoverd_transitions_total{instance=\"web\",to=\"MASTER\"} 2\n"
-      "failoverd_transitions_total{instance=\"web\",to=\"FAULT\"} 0\n"
+      "failoverd_transitions_total{instance_name=\"web\",to=\"INIT\"} 0\n"
+      "failoverd_transitions_total{instance_name=\"web\",to=\"BACKUP\"} 1\n"
+      "failoverd_transitions_total{instance_name=\"web\",to=\"MASTER\"} 2\n"
+      "failoverd_transitions_total{instance_name=\"web\",to=\"FAULT\"} 0\n"
       "# HELP failoverd_adverts_sent_total VRRP advertisements sent.\n"
       "# TYPE failoverd_adverts_sent_total counter\n"
-      "failoverd_adverts_sent_total{instance=\"web\"} 1200\n"
+      "failoverd_adverts_sent_total{instance_name=\"web\"} 1200\n"
       "# HELP failoverd_adverts_received_total VRRP advertisements received and accepted.\n"
       "# TYPE failoverd_adverts_received_total counter\n"
-      "failoverd_adverts_received_total{instance=\"web\"} 34\n"
+      "failoverd_adverts_received_total{instance_name=\"web\"} 34\n"
       "# HELP failoverd_advert_send_errors_total VRRP advertisements that could not be sent.\n"
       "# TYPE failoverd_advert_send_errors_total counter\n"
-      "failoverd_advert_send_errors_total{instance=\"web\"} 2\n"
+      "failoverd_advert_send_errors_total{instance_name=\"web\"} 2\n"
       "# HELP failoverd_adverts_dropped_total Received packets dropped, by reason.\n"
       "# TYPE failoverd_adverts_dropped_total counter\n"
-      "failoverd_adverts_dropped_total{instance=\"web\",reason=\"bad_ttl\"} 5\n"
-      "failoverd_adverts_dropped_total{instance=\"web\",reason=\"wrong_vrid\"} 7\n"
+      "failoverd_adverts_dropped_total{instance_name=\"web\",reason=\"bad_ttl\"} 5\n"
+      "failoverd_adverts_dropped_total{instance_name=\"web\",reason=\"wrong_vrid\"} 7\n"
       "# HELP failoverd_check_healthy 1 if the health check passes, 0 if it fails.\n"
       "# TYPE failoverd_check_healthy gauge\n"
-      "failoverd_check_healthy{instance=\"web\",check=\"containers\",type=\"docker\"} 1\n"
-      "failoverd_check_healthy{instance=\"web\",check=\"nginx\",type=\"http\"} 0\n"
+      "failoverd_check_healthy{instance_name=\"web\",check=\"containers\",type=\"docker\"} 1\n"
+      "failoverd_check_healthy{instance_name=\"web\",check=\"nginx\",type=\"http\"} 0\n"
       "# HELP failoverd_check_duration_seconds Duration of the last check run.\n"
       "# TYPE failoverd_check_duration_seconds gauge\n"
-      "failoverd_check_duration_seconds{instance=\"web\",check=\"containers\"} 0.0125\n"
-      "failoverd_check_duration_seconds{instance=\"web\",check=\"nginx\"} 2\n"
+      "failoverd_check_duration_seconds{instance_name=\"web\",check=\"containers\"} 0.0125\n"
+      "failoverd_check_duration_seconds{instance_name=\"web\",check=\"nginx\"} 2\n"
       "# HELP failoverd_check_runs_total Health check runs.\n"
       "# TYPE failoverd_check_runs_total counter\n"
-      "failoverd_check_runs_total{instance=\"web\",check=\"containers\"} 100\n"
-      "failoverd_check_runs_total{instance=\"web\",check=\"nginx\"} 100\n"
+      "failoverd_check_runs_total{instance_name=\"web\",check=\"containers\"} 100\n"
+      "failoverd_check_runs_total{instance_name=\"web\",check=\"nginx\"} 100\n"
       "# HELP failoverd_check_failures_total Health check runs that failed.\n"
       "# TYPE failoverd_check_failures_total counter\n"
-      "failoverd_check_failures_total{instance=\"web\",check=\"containers\"} 1\n"
-      "failoverd_check_failures_total{instance=\"web\",check=\"nginx\"} 40\n"
+      "failoverd_check_failures_total{instance_name=\"web\",check=\"containers\"} 1\n"
+      "failoverd_check_failures_total{instance_name=\"web\",check=\"nginx\"} 40\n"
       "# HELP failoverd_claim_attempts_total Reserved IP claim attempts.\n"
       "# TYPE failoverd_claim_attempts_total counter\n"
-      "failoverd_claim_attempts_total{instance=\"web\"} 4\n"
+      "failoverd_claim_attempts_total{instance_name=\"web\"} 4\n"
       "# HELP failoverd_claim_successes_total Reserved IP claims that succeeded.\n"
       "# TYPE failoverd_claim_successes_total counter\n"
-      "failoverd_claim_successes_total{instance=\"web\"} 3\n"
+      "failoverd_claim_successes_total{instance_name=\"web\"} 3\n"
       "# HELP failoverd_claim_failures_total Reserved IP claims that failed.\n"
       "# TYPE failoverd_claim_failures_total counter\n"
-      "failoverd_claim_failures_total{instance=\"web\"} 1\n"
+      "failoverd_claim_failures_total{instance_name=\"web\"} 1\n"
       "# HELP failoverd_claim_latency_seconds Duration of the last reserved IP claim, from "
       "request to confirmed.\n"
       "# TYPE failoverd_claim_latency_seconds gauge\n"
-      "failoverd_claim_latency_seconds{instance=\"web\"} 1.5\n"
+      "failoverd_claim_latency_seconds{instance_name=\"web\"} 1.5\n"
       "# HELP failoverd_hook_runs_total Notify hook runs.\n"
       "# TYPE failoverd_hook_runs_total counter\n"
-      "failoverd_hook_runs_total{instance=\"web\"} 6\n"
+      "failoverd_hook_runs_total{instance_name=\"web\"} 6\n"
       "# HELP failoverd_hook_failures_total Notify hooks that exited non-zero.\n"
       "# TYPE failoverd_hook_failures_total counter\n"
-      "failoverd_hook_failures_total{instance=\"web\"} 1\n"
+      "failoverd_hook_failures_total{instance_name=\"web\"} 1\n"
       "# HELP failoverd_hook_timeouts_total Notify hooks killed at their timeout.\n"
       "# TYPE failoverd_hook_timeouts_total counter\n"
-      "failoverd_hook_timeouts_total{instance=\"web\"} 0\n"
+      "failoverd_hook_timeouts_total{instance_name=\"web\"} 0\n"
       "# HELP failoverd_uptime_seconds Seconds since the daemon started.\n"
       "# TYPE failoverd_uptime_seconds gauge\n"
-      "failoverd_uptime_seconds{instance=\"web\"} 3600.25\n";
+      "failoverd_uptime_seconds{instance_name=\"web\"} 3600.25\n";
   EXPECT_EQ(format_metrics(sample_metrics()), expected);
 }
 
@@ -177,11 +177,11 @@ TEST(FormatMetrics, EveryFamilyIsDescribedEvenWithoutChecksOrDrops) {
             std::string::npos);
   EXPECT_EQ(text.find("check=\""), std::string::npos);
   EXPECT_EQ(text.find("reason=\""), std::string::npos);
-  EXPECT_NE(text.find("failoverd_state{instance=\"db\",state=\"INIT\"} 1\n"), std::string::npos);
+  EXPECT_NE(text.find("failoverd_state{instance_name=\"db\",state=\"INIT\"} 1\n"), std::string::npos);
   // Every sample line carries the instance label first.
   for (const auto& line : lines_of(text)) {
     if (line[0] != '#') {
-      EXPECT_NE(line.find("{instance=\"db\""), std::string::npos) << line;
+      EXPECT_NE(line.find("{instance_name=\"db\""), std::string::npos) << line;
     }
   }
 }
@@ -197,7 +197,7 @@ TEST(FormatMetrics, LabelValuesAreEscaped) {
   m.instance = "we\"b";
   m.checks = {{"c:\\path\n2", "exec", true, 0, 0, 0}};
   const std::string text = format_metrics(m);
-  EXPECT_NE(text.find("failoverd_check_healthy{instance=\"we\\\"b\",check=\"c:\\\\path\\n2\","
+  EXPECT_NE(text.find("failoverd_check_healthy{instance_name=\"we\\\"b\",check=\"c:\\\\path\\n2\","
                       "type=\"exec\"} 1\n"),
             std::string::npos)
       << text;
@@ -226,7 +226,7 @@ TEST(FormatMetrics, SampleValues) {
   EXPECT_EQ(format_sample_value(-std::numeric_limits<double>::infinity()), "-Inf");
   Metrics m = sample_metrics();
   m.adverts_sent = std::numeric_limits<std::uint64_t>::max();  // exact, not via double
-  EXPECT_NE(format_metrics(m).find("failoverd_adverts_sent_total{instance=\"web\"} "
+  EXPECT_NE(format_metrics(m).find("failoverd_adverts_sent_total{instance_name=\"web\"} "
                                    "18446744073709551615\n"),
             std::string::npos);
 }
@@ -236,10 +236,10 @@ TEST(FormatMetrics, UnknownStateIsShownBesideTheFourKnownOnes) {
   m.state = "DISABLED";
   const std::string text = format_metrics(m);
   for (const char* s : {"INIT", "BACKUP", "MASTER", "FAULT"})
-    EXPECT_NE(text.find("failoverd_state{instance=\"web\",state=\"" + std::string(s) + "\"} 0\n"),
+    EXPECT_NE(text.find("failoverd_state{instance_name=\"web\",state=\"" + std::string(s) + "\"} 0\n"),
               std::string::npos)
         << s;
-  EXPECT_NE(text.find("failoverd_state{instance=\"web\",state=\"DISABLED\"} 1\n"),
+  EXPECT_NE(text.find("failoverd_state{instance_name=\"web\",state=\"DISABLED\"} 1\n"),
             std::string::npos);
 }
 
@@ -248,8 +248,8 @@ TEST(FormatMetrics, TransitionsSumToTheTotal) {
   m.transitions = 10;
   m.transitions_to = {{"MASTER", 4}, {"BACKUP", 3}, {"STOPPED", 1}};
   const std::string text = format_metrics(m);
-  EXPECT_NE(text.find("failoverd_transitions_total{instance=\"web\",to=\"STOPPED\"} 1\n"
-                      "failoverd_transitions_total{instance=\"web\",to=\"unknown\"} 2\n"),
+  EXPECT_NE(text.find("failoverd_transitions_total{instance_name=\"web\",to=\"STOPPED\"} 1\n"
+                      "failoverd_transitions_total{instance_name=\"web\",to=\"unknown\"} 2\n"),
             std::string::npos)
       << text;
 

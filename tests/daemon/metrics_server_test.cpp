@@ -21,7 +21,7 @@ using namespace std::string_view_literals;
 namespace asio = boost::asio;
 using control::testing::RawConn;
 
-constexpr std::string_view kBody = "failoverd_up{instance=\"web\"} 1\n";
+constexpr std::string_view kBody = "failoverd_up{instance_name=\"web\"} 1\n";
 
 // A MetricsServer on 127.0.0.1:0 served by an io_context on its own thread. `render` counts
 // its calls and records the thread it ran on.

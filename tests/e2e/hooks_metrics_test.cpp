@@ -60,10 +60,10 @@ TEST_F(Operate, MetricsServePrometheusText) {
       },
       5s))
       << body;
-  EXPECT_NE(body.find("failoverd_state{instance=\"node-a\",state=\"MASTER\"} 1"),
+  EXPECT_NE(body.find("failoverd_state{instance_name=\"node-a\",state=\"MASTER\"} 1"),
             std::string::npos)
       << body;
-  EXPECT_NE(body.find("failoverd_effective_priority{instance=\"node-a\"} 150"), std::string::npos)
+  EXPECT_NE(body.find("failoverd_effective_priority{instance_name=\"node-a\"} 150"), std::string::npos)
       << body;
   EXPECT_NE(body.find("# TYPE failoverd_transitions_total counter"), std::string::npos) << body;
 }

@@ -24,7 +24,9 @@ struct CheckMetrics {
 };
 
 struct Metrics {
-  std::string instance;  // label instance= on every series
+  // Label instance_name= on every series. Not `instance`: Prometheus sets that one itself (the
+  // scraped host:port) and would rename ours to exported_instance.
+  std::string instance;
   // INIT BACKUP MASTER FAULT: failoverd_state{state=...} is 1 for this one, 0 for the others.
   std::string state;
   int priority = 0;
@@ -51,7 +53,7 @@ struct Metrics {
 };
 
 // The whole exposition: "# HELP" and "# TYPE" once per family (also for a family with no
-// series, e.g. no checks configured), every series labelled instance="...", lines ending in
+// series, e.g. no checks configured), every series labelled instance_name="...", lines ending in
 // '\n'. Label values are escaped (\\, \", \n) and invalid UTF-8 is replaced by U+FFFD, so any
 // name yields a scrape Prometheus accepts.
 std::string format_metrics(const Metrics& m);
