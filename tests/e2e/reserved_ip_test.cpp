@@ -17,16 +17,9 @@ class ReservedIp : public TwoHostTest {
     if (IsSkipped()) return;
     write_file(dir() / "do.token", "dop_v1_e2etesttoken0123456789\n", std::filesystem::perms(0600));
     write_file(dir() / "wrong.token", "dop_v1_wrong0123456789\n", std::filesystem::perms(0600));
-    Process::Options o;
-    o.netns = net().ns(0);
-    o.output = dir() / "fake_do_api.log";
-    // Nobody holds the IP at first; droplet 1 is node-a, droplet 2 node-b.
-    api_ = std::make_unique<Process>(
-        std::vector<std::string>{binary_path("tests/fake_do_api"), "--listen",
-                                 NetnsPair::address(0), "--port", "8099", "--token-file",
-                                 (dir() / "do.token").string(), "--reserved-ip", kReservedIp,
-                                 "--droplet", "1", "--droplet", "2", "--delay-ms", "20"},
-        o);
+    // Droplet 1 is node-a, droplet 2 node-b.
+    api_ = start_fake_do_api(net().ns(0), NetnsPair::address(0), kReservedIp,
+                             dir() / "do.token", dir() / "fake_do_api.log", /*delay_ms=*/20);
     ASSERT_TRUE(wait_until([&] { return !api_get(0, "/_fake/state").empty(); }, 5s))
         << read_file(dir() / "fake_do_api.log");
   }

@@ -337,6 +337,22 @@ void Process::kill_and_reap() {
   status_ = decode_status(status);
 }
 
+
+std::unique_ptr<Process> start_fake_do_api(const std::string& netns, const std::string& address,
+                                           const std::string& reserved_ip,
+                                           const std::filesystem::path& token_file,
+                                           const std::filesystem::path& log, int delay_ms) {
+  Process::Options o;
+  o.netns = netns;
+  o.output = log;
+  return std::make_unique<Process>(
+      std::vector<std::string>{binary_path("tests/fake_do_api"), "--listen", address, "--port",
+                               "8099", "--token-file", token_file.string(), "--reserved-ip",
+                               reserved_ip, "--droplet", "1", "--droplet", "2", "--delay-ms",
+                               std::to_string(delay_ms)},
+      o);
+}
+
 // ---- failoverd nodes ----
 
 std::string render_config(const NodeConfig& cfg) {

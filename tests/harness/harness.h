@@ -138,6 +138,14 @@ class Process {
   std::optional<int> status_;
 };
 
+// The fake DigitalOcean API (tests/fake_do_api) in `netns`, listening on address:8099, where
+// droplets 1 and 2 exist and nobody holds `reserved_ip` at first. It accepts the token in
+// `token_file`, answers after `delay_ms`, and logs to `log`.
+std::unique_ptr<Process> start_fake_do_api(const std::string& netns, const std::string& address,
+                                           const std::string& reserved_ip,
+                                           const std::filesystem::path& token_file,
+                                           const std::filesystem::path& log, int delay_ms);
+
 // ---- failoverd nodes ----
 
 struct NodeConfig {

@@ -56,15 +56,8 @@ void CloudTwoHostTest::SetUp() {
   if (IsSkipped()) return;
   if (!nft_available()) GTEST_SKIP() << "needs nft";
   write_file(dir() / "do.token", "dop_v1_e2etesttoken0123456789\n", std::filesystem::perms(0600));
-  Process::Options o;
-  o.netns = net().ns(0);
-  o.output = dir() / "fake_do_api.log";
-  api_ = std::make_unique<Process>(
-      std::vector<std::string>{binary_path("tests/fake_do_api"), "--listen",
-                               NetnsPair::address(0), "--port", "8099", "--token-file",
-                               (dir() / "do.token").string(), "--reserved-ip", kReservedIp,
-                               "--droplet", "1", "--droplet", "2", "--delay-ms", "10"},
-      o);
+  api_ = start_fake_do_api(net().ns(0), NetnsPair::address(0), kReservedIp, dir() / "do.token",
+                           dir() / "fake_do_api.log", /*delay_ms=*/10);
   ASSERT_TRUE(wait_until([&] { return !api_get("/_fake/state").empty(); }, 5s))
       << read_file(dir() / "fake_do_api.log");
 }
