@@ -47,7 +47,7 @@ class Session : public Connection<Session, State> {
       : Connection(std::move(socket), std::move(state)) {}
 
   void start() {
-    arm_deadline(state_->options.timeout);
+    arm_deadline();
     asio::async_read_until(
         socket_, asio::dynamic_buffer(buffer_, state_->options.max_request_bytes + 1), '\n',
         [self = shared_from_this()](const error_code& ec, std::size_t n) { self->on_read(ec, n); });
@@ -112,7 +112,7 @@ class Session : public Connection<Session, State> {
   void answer(std::string line) {
     writing_ = true;
     answer_ = std::move(line);
-    arm_deadline(state_->options.timeout);
+    arm_deadline();
     asio::async_write(
         socket_, asio::buffer(answer_),
         [self = shared_from_this()](const error_code&, std::size_t) { self->close(); });

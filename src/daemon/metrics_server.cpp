@@ -151,7 +151,7 @@ class Session : public control::Connection<Session, State> {
       : Connection(std::move(socket), std::move(state)) {}
 
   void start() {
-    arm_deadline(state_->options.timeout);
+    arm_deadline();
     read_more();
   }
 
@@ -241,7 +241,7 @@ class Session : public control::Connection<Session, State> {
     answer_ = std::move(response);
     error_code ignored;
     socket_.cancel(ignored);  // a read still pending (after a timeout) must not race the answer
-    arm_deadline(state_->options.timeout);
+    arm_deadline();
     asio::async_write(
         socket_, asio::buffer(answer_),
         [self = shared_from_this()](const error_code& ec, std::size_t) { self->on_written(ec); });

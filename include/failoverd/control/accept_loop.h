@@ -26,6 +26,7 @@ class Connection;
 //
 // CRTP: `State` derives from AcceptLoop<State, Protocol, Session> and has
 //   - `options.max_connections`: connections beyond it are refused,
+//   - `options.timeout`: the deadline Connection::arm_deadline() sets,
 //   - `stats.accepted` and `stats.accept_errors`: counters,
 //   - `void reject_busy(typename Protocol::socket&)`: counts and answers a refused connection
 //     and closes it (without blocking),
@@ -110,11 +111,11 @@ class Connection : public std::enable_shared_from_this<Session> {
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
-  // (Re)starts the deadline: Session::on_deadline() runs `timeout` from now unless the
-  // deadline is re-armed or the connection is closed first.
-  void arm_deadline(std::chrono::milliseconds timeout) {
+  // (Re)starts the deadline: Session::on_deadline() runs the server's options.timeout from now
+  // unless the deadline is re-armed or the connection is closed first.
+  void arm_deadline() {
     const unsigned generation = ++deadline_generation_;
-    deadline_.expires_after(timeout);
+    deadline_.expires_after(state_->options.timeout);
     deadline_.async_wait(
         [self = this->shared_from_this(), generation](const boost::system::error_code& ec) {
           // A wait that was already queued when the deadline was re-armed is stale.
