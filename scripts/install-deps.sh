@@ -16,7 +16,8 @@ packages=(
   # a split brain in the end-to-end tests: heartbeats dropped both ways
   nftables
   # a real Docker-compatible engine for the docker check tests
-  podman runc busybox-static
+  # (--init needs catatonit, which podman only recommends)
+  podman runc catatonit busybox-static
   # systemd-analyze, which checks the unit in the suite
   systemd
   # the .deb (cpack, dpkg-shlibdeps) and its install/upgrade/remove test
@@ -24,6 +25,26 @@ packages=(
   # lint of the Vagrant files and of the shell scripts
   ruby shellcheck
 )
+
+# The commands the build, the tests and the demo run, each with the package that brings it.
+# A package list that no longer brings one fails here, naming the command, instead of as a
+# wall of unrelated test failures.
+commands=(
+  cmake:cmake g++:g++ make:make pkg-config:pkg-config
+  keepalived:keepalived ip:iproute2 ping:iputils-ping ps:procps curl:curl nft:nftables
+  podman:podman runc:runc catatonit:catatonit busybox:busybox-static
+  systemd-analyze:systemd dpkg-shlibdeps:dpkg-dev file:file ruby:ruby shellcheck:shellcheck
+)
+check_commands() {
+  local c missing_cmds=()
+  for c in "${commands[@]}"; do
+    PATH=$PATH:/usr/sbin:/sbin command -v "${c%%:*}" >/dev/null || missing_cmds+=("${c%%:*} (package ${c#*:})")
+  done
+  if ((${#missing_cmds[@]} > 0)); then
+    printf 'install-deps: command not found after installing: %s\n' "${missing_cmds[@]}" >&2
+    exit 1
+  fi
+}
 
 missing=()
 for p in "${packages[@]}"; do
@@ -34,6 +55,7 @@ done
 
 if ((${#missing[@]} == 0)); then
   echo "install-deps: all ${#packages[@]} packages already installed"
+  check_commands
   exit 0
 fi
 
@@ -48,3 +70,4 @@ apt-get update -qq
 # A container has no init system: keep keepalived's postinst from trying to start a service.
 apt-get install -y -qq --no-install-recommends -o Dpkg::Options::=--force-confdef \
   -o Dpkg::Options::=--force-confold "${missing[@]}"
+check_commands
