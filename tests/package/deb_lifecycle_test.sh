@@ -62,6 +62,8 @@ cleanup() {
   if ((!user_existed)) && getent passwd "$pkg" >/dev/null; then userdel "$pkg"; fi
   if ((!group_existed)) && getent group "$pkg" >/dev/null; then groupdel "$pkg"; fi
   rm -rf /run/failoverd /etc/failoverd "$tmp"
+  rm -f /etc/systemd/system/multi-user.target.wants/failoverd@web.service \
+    /etc/systemd/system/multi-user.target.wants/failoverd@mine.service
   if ((rc == 0)); then echo "PASS: install, upgrade, remove, purge"; fi
   exit "$rc"
 }
@@ -207,6 +209,13 @@ expect_stat /etc/failoverd 750 root:failoverd
 
 # ---------------------------------------------------------------------------------------------
 step "remove: programs gone, configuration kept"
+# An instance enabled as `systemctl enable failoverd@web` would (no systemd runs here): the link
+# must not outlive a purge, or a later install comes back enabled.
+wants=/etc/systemd/system/multi-user.target.wants
+mkdir -p "$wants"
+ln -sf /lib/systemd/system/failoverd@.service "$wants/failoverd@web.service"
+# Someone else's link with a similar name is not ours to remove.
+ln -sf /etc/systemd/system/mine.service "$wants/failoverd@mine.service"
 run_dpkg -r "$pkg" || fail "dpkg -r failed"
 [[ $(pkg_status) == config-files ]] || fail "dpkg status after remove is '$(pkg_status)'"
 for f in "${installed_files[@]}"; do
@@ -229,3 +238,6 @@ run_dpkg -P "$pkg" || fail "dpkg -P failed"
 [[ ! -e /etc/failoverd ]] || fail "/etc/failoverd is still there after purge"
 [[ ! -e /run/failoverd ]] || fail "/run/failoverd is still there after purge"
 getent passwd "$pkg" >/dev/null || fail "purge removed the $pkg user (it must stay)"
+[[ ! -L $wants/failoverd@web.service ]] || fail "purge left $wants/failoverd@web.service"
+[[ -L $wants/failoverd@mine.service ]] || fail "purge removed a link that is not ours"
+rm -f "$wants/failoverd@mine.service"
