@@ -170,21 +170,27 @@ std::optional<Millis> server_retry_delay(const HttpResponse& response,
                                          std::chrono::system_clock::time_point wall_now,
                                          Millis cap) {
   using std::chrono::seconds;
+  // Whole seconds from the server, clamped to the cap before converting: a header such as
+  // `ratelimit-reset: 999999999999999999` must not overflow the multiplication.
+  const std::int64_t cap_secs = std::max<std::int64_t>(cap.count(), 0) / 1000 + 1;
+  const auto from_secs = [cap_secs](std::int64_t secs) {
+    return Millis(std::clamp<std::int64_t>(secs, 0, cap_secs) * 1000);
+  };
   std::optional<Millis> wait;
   const std::int64_t now_epoch =
       std::chrono::duration_cast<seconds>(wall_now.time_since_epoch()).count();
   if (auto ra = response.header("retry-after")) {
     if (auto secs = parse_digits(*ra)) {
-      wait = Millis(std::min<std::int64_t>(*secs, cap.count() / 1000 + 1) * 1000);
+      wait = from_secs(*secs);
     } else {
       const std::string date(trim(*ra));
       const time_t when = curl_getdate(date.c_str(), nullptr);
-      if (when > 0) wait = Millis((static_cast<std::int64_t>(when) - now_epoch) * 1000);
+      if (when > 0) wait = from_secs(static_cast<std::int64_t>(when) - now_epoch);
     }
   }
   if (!wait) {
     if (auto reset = response.header("ratelimit-reset")) {
-      if (auto epoch = parse_digits(*reset)) wait = Millis((*epoch - now_epoch) * 1000);
+      if (auto epoch = parse_digits(*reset)) wait = from_secs(*epoch - now_epoch);
     }
   }
   if (!wait) return std::nullopt;

@@ -70,6 +70,24 @@ TEST(ServerRetryDelay, RetryAfterSecondsDateAndRatelimitReset) {
   EXPECT_FALSE(server_retry_delay(r, now, 30s).has_value());
 }
 
+// Found by fuzzing: these once overflowed `seconds * 1000` (undefined behaviour). Far-future
+// values wait the cap, never a wrapped-around negative or huge delay.
+TEST(ServerRetryDelay, HugeHeaderValuesAreClampedToTheCap) {
+  const auto now = std::chrono::system_clock::time_point(std::chrono::seconds(1704067200));
+  HttpResponse r;
+  r.headers = {{"ratelimit-reset", "999999999999999999"}};
+  EXPECT_EQ(server_retry_delay(r, now, 30s), Millis(30000));
+  r.headers = {{"retry-after", "999999999999999999"}};
+  EXPECT_EQ(server_retry_delay(r, now, 30s), Millis(30000));
+  r.headers = {{"retry-after", "31 Dec 1000000000 GMT"}};
+  const auto far_date = server_retry_delay(r, now, 30s);
+  if (far_date) {
+    EXPECT_EQ(*far_date, Millis(30000));
+  }
+  r.headers = {{"ratelimit-reset", "9999999999999999999999"}};
+  EXPECT_FALSE(server_retry_delay(r, now, 30s).has_value()) << "more digits than fit: ignored";
+}
+
 TEST(ParseApiError, ReadsIdMessageRequestId) {
   HttpError e;
   parse_api_error(R"({"id":"unauthorized","message":"Unable to authenticate you",)"
