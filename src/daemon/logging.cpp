@@ -30,13 +30,15 @@ class SyslogPriority final : public spdlog::custom_flag_formatter {
   }
 };
 
-bool stderr_is_the_journal() {
-  struct stat st {};
-  if (::fstat(STDERR_FILENO, &st) != 0) return false;
-  return journal_stream_is(std::getenv("JOURNAL_STREAM"), st.st_dev, st.st_ino);
-}
+bool stderr_is_the_journal() { return fd_is_the_journal(STDERR_FILENO); }
 
 }  // namespace
+
+bool fd_is_the_journal(int fd) {
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) return false;
+  return journal_stream_is(std::getenv("JOURNAL_STREAM"), st.st_dev, st.st_ino);
+}
 
 std::string_view syslog_prefix(spdlog::level::level_enum level) {
   switch (level) {

@@ -4,6 +4,7 @@
 
 #include <iostream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <boost/asio/io_context.hpp>
@@ -27,9 +28,21 @@ constexpr int kExitConfig = 1;
 constexpr int kExitUsage = 2;
 constexpr int kExitRuntime = 3;
 
+// Start-up failures reach the journal as errors ("<3>"), so that `journalctl -p warning` shows
+// why an instance did not start; on a terminal or in a pipe the lines are plain.
+std::string_view error_prefix(const std::ostream& out) {
+  const int fd = &out == &std::cout ? STDOUT_FILENO : STDERR_FILENO;
+  return fd_is_the_journal(fd) ? syslog_prefix(spdlog::level::err) : std::string_view{};
+}
+
 void print_problems(std::ostream& out, const std::string& path,
                     const std::vector<config::Problem>& problems) {
-  for (const auto& p : problems) out << path << ": " << p.to_string() << '\n';
+  const auto prefix = error_prefix(out);
+  for (const auto& p : problems) out << prefix << path << ": " << p.to_string() << '\n';
+}
+
+void print_fatal(std::string_view what) {
+  std::cerr << error_prefix(std::cerr) << "failoverd: " << what << '\n';
 }
 
 }  // namespace
@@ -110,7 +123,7 @@ int main(int argc, char** argv) {
     io.run();
     if (daemon.failed()) return kExitRuntime;
   } catch (const std::exception& e) {
-    std::cerr << "failoverd: " << e.what() << '\n';
+    print_fatal(e.what());
     return kExitRuntime;
   }
   return kExitOk;

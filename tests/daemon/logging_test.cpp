@@ -5,6 +5,13 @@
 #include <gtest/gtest.h>
 #include <spdlog/sinks/ostream_sink.h>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <sstream>
 
 namespace failoverd::daemon {
@@ -47,6 +54,54 @@ TEST(Logging, JournalStreamMustNameStderrExactly) {
   for (const char* bad : {"", ":", "8", "8:", ":1234", "8:1234x", "x:1234", "8;1234"}) {
     EXPECT_FALSE(journal_stream_is(bad, 8, 1234)) << bad;
   }
+}
+
+
+// Runs `failoverd ARGS` with stdout and stderr in one file that $JOURNAL_STREAM names (as
+// systemd does for a unit's output, or not) and returns what it wrote.
+std::string run_failoverd_output(const std::string& args, bool journal) {
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("fod-journal-" + std::to_string(::getpid()) + (journal ? "-j" : "-p"));
+  std::filesystem::create_directories(dir);
+  const auto out = dir / "out";
+  { std::ofstream(out.string()).put(' '); }
+  struct stat st {};
+  EXPECT_EQ(::stat(out.c_str(), &st), 0);
+  const std::string env = journal ? "JOURNAL_STREAM=" + std::to_string(st.st_dev) + ":" +
+                                        std::to_string(st.st_ino) + " "
+                                  : "JOURNAL_STREAM= ";
+  const std::string cmd = "cd " + dir.string() + " && " + env + FAILOVERD_BINARY_DIR +
+                          "/failoverd " + args + " 1<>out 2>&1";
+  EXPECT_NE(std::system(cmd.c_str()), 0) << cmd;
+  std::ifstream in(out.string());
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::filesystem::remove_all(dir);
+  return text;
+}
+
+std::string write_bad_config() {
+  const auto path = std::filesystem::temp_directory_path() /
+                    ("fod-journal-bad-" + std::to_string(::getpid()) + ".conf");
+  std::ofstream(path.string()) << "[instance]\nname = web\ninterface = lo\n"
+                                  "[vrrp]\nvirtual_router_id = 51\npriority = 300\n";
+  return path.string();
+}
+
+TEST(Logging, StartUpFailuresReachTheJournalAsErrors) {
+  const auto conf = write_bad_config();
+  for (const char* mode : {"--check-config ", "--config "}) {
+    const auto text = run_failoverd_output(mode + conf, true);
+    EXPECT_EQ(text.rfind("<3>" + conf + ": [vrrp] priority: 300 is out of range", 0), 0u)
+        << mode << ": " << text;
+  }
+  std::filesystem::remove(conf);
+}
+
+TEST(Logging, StartUpFailuresArePlainOutsideTheJournal) {
+  const auto conf = write_bad_config();
+  const auto text = run_failoverd_output("--check-config " + conf, false);
+  EXPECT_EQ(text.rfind(conf + ": [vrrp] priority: 300 is out of range", 0), 0u) << text;
+  std::filesystem::remove(conf);
 }
 
 }  // namespace

@@ -20,6 +20,10 @@ std::shared_ptr<spdlog::logger> make_logger(const std::string& instance_name);
 // "trace", "debug", "info", "warn", "error"; false for anything else.
 bool set_log_level(const std::string& level);
 
+// The file descriptor is the journal's stream ($JOURNAL_STREAM names its device and inode):
+// lines written to it should start with a syslog priority such as "<3>".
+bool fd_is_the_journal(int fd);
+
 // ---- exposed for tests ----
 
 // "<2>" critical, "<3>" error, "<4>" warn, "<6>" info, "<7>" debug and trace.
