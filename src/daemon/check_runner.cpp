@@ -80,6 +80,11 @@ void CheckRunner::on_result(std::size_t i, const health::CheckResult& result) {
   const bool changed = e.tracker.record(result, std::chrono::system_clock::now());
   log_->debug("check {}: {} ({}) in {}", e.config.name, result.ok ? "pass" : "FAIL",
               result.detail, util::format_duration(result.duration));
+  if (e.tracker.healthy()) e.ever_healthy = true;
+  if (!result.ok && !e.ever_healthy && !e.start_failure_logged) {
+    e.start_failure_logged = true;
+    log_->warn("check {} is failing from its first run: {}", e.config.name, result.detail);
+  }
   if (changed) {
     if (e.tracker.healthy()) {
       log_->info("check {} is healthy after {} passes: {}", e.config.name, e.config.rise,

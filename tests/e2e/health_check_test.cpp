@@ -62,6 +62,12 @@ TEST_F(HealthChecks, ANodeWhoseCheckFailsAtStartNeverBecomesMaster) {
   EXPECT_TRUE(b.wait_state("MASTER", 5s)) << b.state();
   EXPECT_TRUE(a.wait_state("FAULT", 3s)) << a.state();
   EXPECT_EQ(a.transitions_to("MASTER"), 0u) << tail_lines(a.log(), 20);
+  // The cause is in the log, not only in `failoverctl checks`: once, however often it fails.
+  const std::string line = "check service is failing from its first run:";
+  const std::string log = a.log();
+  const auto first = log.find(line);
+  EXPECT_NE(first, std::string::npos) << tail_lines(log, 20);
+  EXPECT_EQ(log.find(line, first + 1), std::string::npos) << tail_lines(log, 20);
 }
 
 TEST_F(HealthChecks, AWeightedCheckMovesTheEffectivePriority) {

@@ -57,6 +57,10 @@ class CheckRunner {
     std::uint64_t runs = 0;
     std::uint64_t failures = 0;
     std::chrono::microseconds last_duration{0};
+    // A check failing from its first run never changes state (a fresh tracker is unhealthy),
+    // so its cause is logged once here rather than by the healthy -> failing line.
+    bool ever_healthy = false;
+    bool start_failure_logged = false;
   };
   void schedule(std::size_t i, std::chrono::steady_clock::time_point at);
   void run(std::size_t i);
