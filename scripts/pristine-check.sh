@@ -38,6 +38,8 @@ if [[ -z $mirror ]]; then
 fi
 
 root=$(mktemp -d /var/tmp/failoverd-pristine.XXXXXX)
+# mktemp makes it 0700: as the chroot's /, that would lock every user but root out of it.
+chmod 0755 "$root"
 mounted=()
 cleanup() {
   local rc=$? i
