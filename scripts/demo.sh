@@ -138,6 +138,13 @@ for _ in $(seq 100); do
   ip netns exec "$ns_a" ping -c1 -W1 10.99.0.2 >/dev/null 2>&1 && break
   sleep 0.05
 done
+# Ping works before a netlink dump says the far end is running; a node started then would
+# begin in FAULT ("veth0 is down"). Wait for operstate UP on both ends.
+for _ in $(seq 200); do
+  ip -n "$ns_a" -o link show dev veth0 | grep -q ' state UP ' &&
+    ip -n "$ns_b" -o link show dev veth0 | grep -q ' state UP ' && break
+  sleep 0.05
+done
 
 say "starting the fake DigitalOcean API on $api (answers after 50 ms, droplets 1 and 2)"
 umask 077

@@ -251,6 +251,19 @@ NetnsPair::NetnsPair(const std::string& tag) {
         },
         10s, 50ms);
     if (!ok) throw std::runtime_error("veth between " + ns_[0] + " and " + ns_[1] + " never came up");
+    // Ping can work before a netlink dump reports the far end running (up to about a second
+    // later): a daemon started then begins in FAULT ("veth0 is down"). Wait for the dump's
+    // operstate UP (the daemon's IFF_RUNNING) on both ends.
+    const auto running = wait_until(
+        [&] {
+          for (const auto& n : ns_) {
+            const auto r = run_command({"ip", "-n", n, "-o", "link", "show", "dev", iface()});
+            if (r.exit_code != 0 || r.output.find(" state UP ") == std::string::npos) return false;
+          }
+          return true;
+        },
+        10s, 20ms);
+    if (!running) throw std::runtime_error("veth " + iface() + " never read as running");
   } catch (...) {
     for (const auto& n : ns_) run_command({"ip", "netns", "del", n});
     throw;

@@ -72,6 +72,23 @@ bool ping(const std::string& socket_path, Ms timeout) {
   return ok;
 }
 
+// A /proc file of a process that may exit while it is read: read(2) then fails with ESRCH,
+// which std::ifstream turns into an exception from inside istreambuf_iterator. Gives what was
+// read, empty when the process is gone.
+std::string read_proc_file(const fs::path& p) {
+  std::string out;
+  const int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return out;
+  char buf[4096];
+  for (;;) {
+    const ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n <= 0) break;
+    out.append(buf, static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  return out;
+}
+
 // conmon and the `podman container cleanup` it runs when a container exits outlive the
 // commands that started them; they carry our directory in their argv. They get a few
 // seconds to finish, then SIGKILL, each by its pid.
@@ -82,8 +99,7 @@ void end_stragglers(const std::string& dir) {
     for (const auto& e : fs::directory_iterator("/proc", ec)) {
       const std::string name = e.path().filename();
       if (name.find_first_not_of("0123456789") != std::string::npos) continue;
-      std::ifstream in(e.path() / "cmdline", std::ios::binary);
-      const std::string cmdline((std::istreambuf_iterator<char>(in)), {});
+      const std::string cmdline = read_proc_file(e.path() / "cmdline");
       if (cmdline.find(dir) != std::string::npos) found.push_back(std::stoi(name));
     }
     if (found.empty()) return;
