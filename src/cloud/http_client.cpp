@@ -418,7 +418,7 @@ HttpResult CurlHttpClient::request(const HttpRequest& req) {
     std::optional<Millis> server_wait;
     std::string outcome;
     HttpResponse response;
-    if (a.code == CURLE_OK && a.status < 400) {
+    if (a.code == CURLE_OK && a.status < 300) {
       log(prefix + std::to_string(a.status) + " in " + ms_text(a.latency));
       response.status = a.status;
       response.body = std::move(a.body);
@@ -434,6 +434,13 @@ HttpResult CurlHttpClient::request(const HttpRequest& req) {
       error.status = a.status;
       parse_api_error(a.body, error);
       error.api_message = clean(error.api_message);
+      if (a.status >= 300 && a.status < 400) {
+        // Redirects are never followed (the token would go wherever Location says); an API
+        // that redirects is a wrong api_url or a changed endpoint, and must say so.
+        error.api_id = "redirect";
+        error.api_message =
+            "the API answered with a redirect, which is not followed (check api_url)";
+      }
       outcome =
           "HTTP " + std::to_string(a.status) + (error.api_id.empty() ? "" : " " + error.api_id);
       if (!error.api_message.empty()) outcome += " \"" + error.api_message.substr(0, 120) + "\"";

@@ -209,6 +209,22 @@ TEST_F(HttpClientTest, OtherClientErrorsAreNotRetried) {
   EXPECT_EQ(fake.requests().size(), 2u);
 }
 
+TEST_F(HttpClientTest, RedirectsAreAnErrorThatSaysRedirect) {
+  auto client = make_client();
+  for (const int status : {301, 302, 307, 308}) {
+    fake.fail_next(1, status);
+    auto res = client.request(get_ip());
+    ASSERT_FALSE(res) << status;
+    EXPECT_EQ(res.error().kind, HttpErrorKind::kHttpStatus);
+    EXPECT_EQ(res.error().status, status);
+    EXPECT_EQ(res.error().attempts, 1) << "a redirect is not retried";
+    EXPECT_NE(res.error().to_string().find("HTTP " + std::to_string(status) + " redirect"),
+              std::string::npos)
+        << res.error().to_string();
+  }
+  EXPECT_TRUE(clock.sleeps.empty());
+}
+
 TEST_F(HttpClientTest, RateLimitHonoursRetryAfter) {
   fake.rate_limit_next(1, 3);
   auto client = make_client();

@@ -73,7 +73,7 @@ struct HttpResponse {
 enum class HttpErrorKind : std::uint8_t {
   kTimeout,     // connect or total timeout of the last attempt, or the deadline ran out
   kTransport,   // refused, reset, dropped, DNS, TLS, body too large, malformed URL
-  kHttpStatus,  // the server answered with a status >= 400
+  kHttpStatus,  // the server answered with a status >= 300 (a redirect is not followed)
 };
 const char* to_string(HttpErrorKind k);  // "timeout", "transport", "http status"
 
