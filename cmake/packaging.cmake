@@ -1,7 +1,7 @@
 # Install layout beyond the two programs, and the Debian package (CPack DEB).
 #
 # `cmake --install build --prefix P` lays out:
-#   P/sbin/failoverd, P/sbin/failoverctl                      (CMakeLists.txt)
+#   P/sbin/failoverd, P/bin/failoverctl                       (CMakeLists.txt)
 #   P/share/doc/failoverd/{README.md,docs...,examples/failoverd.conf}
 #   P/lib/sysusers.d/failoverd.conf, P/lib/tmpfiles.d/failoverd.conf
 #   P/lib/systemd/system/failoverd@.service, P/etc/failoverd/ (0750)

@@ -33,7 +33,7 @@ echo "== cmake --install --prefix $tmp/prefix"
   fail "cmake --install --prefix failed: $(cat "$tmp/install.log")"
 p=$tmp/prefix
 expect_mode "$p/sbin/failoverd" 755
-expect_mode "$p/sbin/failoverctl" 755
+expect_mode "$p/bin/failoverctl" 755
 expect_mode "$p/lib/systemd/system/failoverd@.service" 644
 expect_mode "$p/lib/sysusers.d/failoverd.conf" 644
 expect_mode "$p/lib/tmpfiles.d/failoverd.conf" 644
@@ -58,7 +58,7 @@ DESTDIR=$tmp/dest "$cmake" --install "$build" --prefix /usr >"$tmp/install.log" 
   fail "cmake --install with DESTDIR failed: $(cat "$tmp/install.log")"
 d=$tmp/dest
 expect_mode "$d/usr/sbin/failoverd" 755
-expect_mode "$d/usr/sbin/failoverctl" 755
+expect_mode "$d/usr/bin/failoverctl" 755
 expect_mode "$d/lib/systemd/system/failoverd@.service" 644
 expect_mode "$d/usr/lib/sysusers.d/failoverd.conf" 644
 expect_mode "$d/usr/lib/tmpfiles.d/failoverd.conf" 644

@@ -94,7 +94,7 @@ expect_stat() {
 }
 
 installed_files=(
-  /usr/sbin/failoverd /usr/sbin/failoverctl
+  /usr/sbin/failoverd /usr/bin/failoverctl
   /lib/systemd/system/failoverd@.service
   /usr/lib/sysusers.d/failoverd.conf /usr/lib/tmpfiles.d/failoverd.conf
   /usr/share/doc/failoverd/README.md /usr/share/doc/failoverd/examples/failoverd.conf
@@ -139,7 +139,7 @@ run_dpkg -i "$deb" || fail "dpkg -i $deb failed"
 for f in "${installed_files[@]}"; do
   [[ -f $f ]] || fail "not installed: $f"
 done
-[[ -x /usr/sbin/failoverd && -x /usr/sbin/failoverctl ]] || fail "programs are not executable"
+[[ -x /usr/sbin/failoverd && -x /usr/bin/failoverctl ]] || fail "programs are not executable"
 
 passwd_entry=$(getent passwd "$pkg") || fail "no $pkg user after install"
 getent group "$pkg" >/dev/null || fail "no $pkg group after install"
@@ -157,7 +157,7 @@ expect_stat /usr/sbin/failoverd 755 root:root
 
 [[ $(/usr/sbin/failoverd --version) == "failoverd $version" ]] ||
   fail "failoverd --version printed '$(/usr/sbin/failoverd --version)'"
-/usr/sbin/failoverctl --version | grep -qF "$version" || fail "failoverctl --version is wrong"
+/usr/bin/failoverctl --version | grep -qF "$version" || fail "failoverctl --version is wrong"
 # The documented example is a valid config.
 /usr/sbin/failoverd --check-config /usr/share/doc/failoverd/examples/failoverd.conf ||
   fail "the installed example config does not pass --check-config"
