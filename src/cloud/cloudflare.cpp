@@ -1,4 +1,5 @@
 #include "failoverd/cloud/cloudflare.h"
+#include "failoverd/util/untrusted_json.h"
 
 #include <algorithm>
 #include <array>
@@ -70,8 +71,9 @@ std::string ttl_text(int ttl) {
 // ---- parsing ----
 
 util::Expected<CloudflareRecordList, std::string> parse_dns_record_list(std::string_view body) {
-  const json j = json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) return util::unexpected(std::string("body is not JSON"));
+  const auto parsed = util::parse_untrusted_json(body);
+  if (!parsed) return util::unexpected(parsed.error());
+  const json& j = *parsed;
   auto result = envelope_result(j);
   if (!result) return util::unexpected(result.error());
   if (!(*result)->is_array()) return util::unexpected(std::string("\"result\" is not an array"));
@@ -92,8 +94,9 @@ util::Expected<CloudflareRecordList, std::string> parse_dns_record_list(std::str
 }
 
 util::Expected<CloudflareRecord, std::string> parse_dns_record(std::string_view body) {
-  const json j = json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) return util::unexpected(std::string("body is not JSON"));
+  const auto parsed = util::parse_untrusted_json(body);
+  if (!parsed) return util::unexpected(parsed.error());
+  const json& j = *parsed;
   auto result = envelope_result(j);
   if (!result) return util::unexpected(result.error());
   return record_from(**result, "result");
@@ -160,7 +163,9 @@ CloudError Cloudflare::from_http(const std::string& what, const HttpError& e) co
 
 std::optional<CloudError> Cloudflare::envelope_failure(const std::string& what,
                                                        const HttpResponse& res) const {
-  const json j = json::parse(res.body, nullptr, /*allow_exceptions=*/false);
+  const auto parsed = util::parse_untrusted_json(res.body);
+  if (!parsed) return std::nullopt;  // the parser of the body reports it
+  const json& j = *parsed;
   if (!j.is_object() || !j.contains("success") || !j["success"].is_boolean() ||
       j["success"].get<bool>()) {
     return std::nullopt;  // fine, or a shape problem the parser reports

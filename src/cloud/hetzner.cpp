@@ -1,4 +1,5 @@
 #include "failoverd/cloud/hetzner.h"
+#include "failoverd/util/untrusted_json.h"
 
 #include <algorithm>
 #include <nlohmann/json.hpp>
@@ -41,8 +42,9 @@ util::Expected<HetznerFloatingIp, std::string> floating_ip_from(const json& f,
 // ---- parsing ----
 
 util::Expected<HetznerFloatingIpPage, std::string> parse_floating_ip_page(std::string_view body) {
-  const json j = json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) return util::unexpected(std::string("body is not JSON"));
+  const auto parsed = util::parse_untrusted_json(body);
+  if (!parsed) return util::unexpected(parsed.error());
+  const json& j = *parsed;
   if (!j.is_object() || !j.contains("floating_ips") || !j["floating_ips"].is_array()) {
     return util::unexpected(std::string("no \"floating_ips\" array"));
   }
@@ -69,8 +71,9 @@ util::Expected<HetznerFloatingIpPage, std::string> parse_floating_ip_page(std::s
 }
 
 util::Expected<HetznerFloatingIp, std::string> parse_floating_ip(std::string_view body) {
-  const json j = json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) return util::unexpected(std::string("body is not JSON"));
+  const auto parsed = util::parse_untrusted_json(body);
+  if (!parsed) return util::unexpected(parsed.error());
+  const json& j = *parsed;
   if (!j.is_object() || !j.contains("floating_ip")) {
     return util::unexpected(std::string("no \"floating_ip\" object"));
   }

@@ -1,4 +1,5 @@
 #include "failoverd/cloud/http_client.h"
+#include "failoverd/util/untrusted_json.h"
 
 #include <curl/curl.h>
 #include <strings.h>
@@ -228,8 +229,9 @@ std::string code_at(const nlohmann::json& j, const char* key) {
 }  // namespace
 
 void parse_api_error(std::string_view body, HttpError& error) {
-  const auto j = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (!j.is_object()) return;
+  const auto parsed = util::parse_untrusted_json(body);
+  if (!parsed || !parsed->is_object()) return;
+  const nlohmann::json& j = *parsed;
   // Hetzner Cloud: {"error":{"code":"locked","message":"...","details":{...}}}
   if (auto it = j.find("error"); it != j.end() && it->is_object()) {
     error.api_id = code_at(*it, "code");

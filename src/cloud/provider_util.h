@@ -14,6 +14,7 @@
 #include "failoverd/cloud/http_client.h"
 #include "failoverd/cloud/provider.h"
 #include "failoverd/config/config.h"
+#include "failoverd/util/untrusted_json.h"
 
 namespace failoverd::cloud::detail {
 
@@ -68,8 +69,9 @@ inline util::Expected<std::uint64_t, std::string> parse_decimal_id(std::string_v
 // The object at `key` of a JSON body ({"action":{...}} -> {...}); the error is a reason.
 inline util::Expected<nlohmann::json, std::string> json_member_object(std::string_view body,
                                                                       const std::string& key) {
-  nlohmann::json j = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) return util::unexpected(std::string("body is not JSON"));
+  auto parsed = util::parse_untrusted_json(body);
+  if (!parsed) return util::unexpected(parsed.error());
+  nlohmann::json& j = *parsed;
   if (!j.is_object() || !j.contains(key) || !j[key].is_object()) {
     return util::unexpected("no \"" + key + "\" object");
   }

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <limits>
 
+#include "failoverd/util/json_depth.h"
+
 namespace failoverd::control {
 
 using nlohmann::json;
@@ -24,7 +26,7 @@ std::string_view strip_line_end(std::string_view line) {
 }
 
 // nlohmann's messages start with "[json.exception.parse_error.101] "; the rest is useful.
-std::string parse_error_text(const json::parse_error& e) {
+std::string parse_error_text(const json::exception& e) {
   std::string_view what = e.what();
   if (const auto pos = what.find("] "); what.starts_with("[json.exception") && pos != what.npos)
     what.remove_prefix(pos + 2);
@@ -34,10 +36,16 @@ std::string parse_error_text(const json::parse_error& e) {
   return out;
 }
 
+// Both ends read lines from the other side through this: whatever the bytes, the result is a
+// value or a reason, never an exception (a number such as 1e400 throws out_of_range, not
+// parse_error) and never a document deep enough to exhaust the stack when copied or dumped.
 util::Expected<json, std::string> parse_json(std::string_view text) {
+  if (util::json_nesting_exceeds(text))
+    return util::unexpected("malformed JSON: nested deeper than " +
+                            std::to_string(util::kMaxJsonDepth) + " levels");
   try {
     return json::parse(text);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {
     return util::unexpected("malformed JSON: " + parse_error_text(e));
   }
 }

@@ -90,13 +90,25 @@ class Session : public Connection<Session, State> {
       ++stats.disconnected;
       return close();
     }
-    auto request = parse_request(line);
+    auto request = parse_client_line(line);
     if (!request) {
       ++stats.bad_request;
       return answer(format_error_response(request.error()));
     }
     ++stats.answered;
     answer(format_response(run_handler(*request)));
+  }
+
+  // parse_request returns its errors as values; this is the second wall, so that no client's
+  // bytes can ever unwind the event loop and stop the daemon (as MASTER, with its VIP up).
+  static util::Expected<Request, std::string> parse_client_line(std::string_view line) {
+    try {
+      return parse_request(line);
+    } catch (const std::exception& e) {
+      return util::unexpected(std::string("bad request: ") + e.what());
+    } catch (...) {
+      return util::unexpected(std::string("bad request"));
+    }
   }
 
   Outcome run_handler(const Request& request) {

@@ -83,6 +83,15 @@ void curl_easy_reset(CURL* handle) {
   if (const Curl* c = curl()) c->easy_reset(handle);
 }
 
+// These definitions must have curl's own signatures, whose last named parameter is an enum.
+// clang warns that va_start after a parameter that undergoes promotion is undefined; the
+// System V x86-64 and AArch64 ABIs pass that enum as an int in a register either way, and
+// va_start only marks where the variadic part begins. gcc has no such warning.
+#if defined(__clang__)
+#pragma clang diagnostic push
+#pragma clang diagnostic ignored "-Wvarargs"
+#endif
+
 // The one variadic argument's type follows from the option number (<curl/curl.h>:
 // CURLOPTTYPE_LONG, _OBJECTPOINT, _FUNCTIONPOINT, _OFF_T, _BLOB), so it is read with its real
 // type and passed on unchanged.
@@ -116,6 +125,10 @@ CURLcode curl_easy_getinfo(CURL* handle, CURLINFO info, ...) {
   va_end(args);
   return c->easy_getinfo(handle, info, out);
 }
+
+#if defined(__clang__)
+#pragma clang diagnostic pop
+#endif
 
 CURLcode curl_easy_perform(CURL* handle) {
   const Curl* c = curl();

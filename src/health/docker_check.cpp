@@ -9,6 +9,7 @@
 
 #include "curl_get.h"
 #include "failoverd/util/duration.h"
+#include "failoverd/util/untrusted_json.h"
 
 namespace failoverd::health {
 
@@ -245,8 +246,9 @@ CheckResult judge_container_count(int running, const config::DockerCheckSpec& sp
 
 std::string docker_error_detail(long status, std::string_view body) {
   std::string out = "HTTP " + std::to_string(status);
-  const json j = json::parse(body, nullptr, false);
-  if (j.is_object()) {
+  const auto parsed = util::parse_untrusted_json(body);
+  if (parsed && parsed->is_object()) {
+    const json& j = *parsed;
     const auto it = j.find("message");
     if (it != j.end() && it->is_string()) {
       return one_line(out + ": " + it->get_ref<const std::string&>(), 300);

@@ -84,10 +84,27 @@ TEST(ParseRequest, EchoedInputIsShortened) {
   EXPECT_LT(parse_error(bad_json).size(), 300u);
 }
 
-TEST(ParseRequest, DeepNestingIsAnErrorNotACrash) {
-  EXPECT_EQ(parse_error(std::string(60'000, '[')).rfind("malformed JSON: ", 0), 0u);
-  EXPECT_EQ(parse_error(std::string(30'000, '[') + std::string(30'000, ']')),
-            "request must be a JSON object");
+TEST(ParseRequest, DeepNestingIsRefusedBeforeParsing) {
+  const std::string too_deep = "malformed JSON: nested deeper than 64 levels";
+  EXPECT_EQ(parse_error(std::string(60'000, '[')), too_deep);
+  EXPECT_EQ(parse_error(std::string(30'000, '[') + std::string(30'000, ']')), too_deep);
+  // The request that used to be copied recursively (args) and so needed megabytes of stack.
+  const std::string nested_args = R"({"version":1,"command":"status","args":{"a":)" +
+                                  std::string(200'000, '[') + std::string(200'000, ']') + "}}";
+  EXPECT_EQ(parse_error(nested_args), too_deep);
+  // Brackets inside strings are text, not nesting.
+  EXPECT_EQ(parse_error(R"({"version":1,"command":")" + std::string(100, '[') + "\"}").rfind(
+                "unknown command", 0),
+            0u);
+}
+
+// Every exception nlohmann can throw while parsing becomes an error value: 1e400 (six bytes
+// any group member could send) once stopped the daemon with out_of_range.406.
+TEST(ParseRequest, NumberOverflowIsAnErrorNotAnException) {
+  EXPECT_EQ(parse_error("1e400\n"), "malformed JSON: number overflow parsing '1e400'");
+  EXPECT_EQ(parse_error(R"({"version":1e400,"command":"status"})").rfind("malformed JSON: ", 0),
+            0u);
+  EXPECT_FALSE(parse_response("-1e999\n").has_value());
 }
 
 TEST(FormatRequest, RoundTripsEveryCommand) {
