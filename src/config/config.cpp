@@ -20,11 +20,16 @@ namespace po = boost::program_options;
 using namespace std::chrono_literals;
 
 std::string Problem::to_string() const {
+  // Section names and keys come from the file: a hostile one is cut, not echoed in full.
+  const auto cut = [](const std::string& s) {
+    constexpr std::size_t kMax = 64;
+    return s.size() > kMax ? s.substr(0, kMax) + "..." : s;
+  };
   std::string out;
-  if (!section.empty()) out = "[" + section + "]";
+  if (!section.empty()) out = "[" + cut(section) + "]";
   if (!key.empty()) {
     if (!out.empty()) out += ' ';
-    out += key + ":";
+    out += cut(key) + ":";
   }
   if (!out.empty()) out += ' ';
   return out + message;
@@ -151,7 +156,9 @@ util::Expected<Kind, std::string> section_kind(std::string_view section) {
   if (section.substr(0, kCheckPrefix.size()) == kCheckPrefix) {
     const std::string_view name = section.substr(kCheckPrefix.size());
     if (!valid_name(name, /*allow_dot=*/false)) {
-      return util::unexpected("check name \"" + std::string(name) +
+      const bool cut = name.size() > 40;  // the section is echoed in full elsewhere already
+      return util::unexpected("check name \"" + std::string(name.substr(0, 40)) +
+                              (cut ? "..." : "") +
                               "\" must be 1..32 characters of A-Z a-z 0-9 _ -");
     }
     return Kind::kCheck;
@@ -187,9 +194,22 @@ struct Entry {
   std::string value;
 };
 
+// The first problems are the ones to fix first; a megabyte of garbage must not become tens of
+// megabytes of diagnostics (nor their memory, during a reload on the event loop).
+constexpr std::size_t kMaxProblems = 50;
+constexpr std::size_t kMaxChecks = 64;
+
 struct Lexed {
   std::vector<Entry> entries;
   Problems problems;
+  std::size_t omitted = 0;  // problems past kMaxProblems, counted, not kept
+
+  void report(Problem p) {
+    if (problems.size() < kMaxProblems)
+      problems.push_back(std::move(p));
+    else
+      ++omitted;
+  }
 };
 
 Lexed lex(std::string_view text) {
@@ -221,11 +241,11 @@ Lexed lex(std::string_view text) {
       section = s.substr(1, s.size() - 2);
       in_section = true;
       if (section.empty()) {
-        out.problems.push_back({"", where, "\"[]\" is an empty section name"});
+        out.report({"", where, "\"[]\" is an empty section name"});
         section_ok = false;
       } else if (auto kind = section_kind(section); !kind) {
         if (reported_sections.insert(section).second) {
-          out.problems.push_back({section, "", kind.error()});
+          out.report({section, "", kind.error()});
         }
         section_ok = false;
       } else {
@@ -235,18 +255,18 @@ Lexed lex(std::string_view text) {
     } else if (const auto eq = s.find('='); eq != std::string::npos) {
       std::string key = trim(std::string_view(s).substr(0, eq));
       if (!in_section) {
-        out.problems.push_back({"", key.empty() ? where : key,
+        out.report({"", key.empty() ? where : key,
                                 "is outside any section (start one with e.g. [instance])"});
       } else if (!section_ok) {
         // Its section is already reported; its keys would only add noise.
       } else if (key.empty()) {
-        out.problems.push_back({section, where, "has no key before \"=\""});
+        out.report({section, where, "has no key before \"=\""});
       } else {
         out.entries.push_back({section, std::move(key), trim(std::string_view(s).substr(eq + 1))});
         keep = true;
       }
     } else {
-      out.problems.push_back({in_section ? section : "", where,
+      out.report({in_section ? section : "", where,
                               quoted(s) + " is neither a [section] nor a key = value line"});
     }
     if (keep) sanitized += line;
@@ -409,10 +429,16 @@ class Reader {
     return get(key);
   }
 
-  // Every value of a repeatable key, empty ones reported and dropped.
-  std::vector<std::string> get_all(std::string_view key) {
+  // Every value of a repeatable key, empty ones reported and dropped. More than `max` values
+  // is one problem and none are read: far past any hand-written file, and a bound on the work.
+  std::vector<std::string> get_all(std::string_view key, std::size_t max) {
     std::vector<std::string> out;
     if (!given(key)) return out;
+    if (const auto n = raw_->values.find(key)->second.size(); n > max) {
+      problem(std::string(key), "is given " + std::to_string(n) + " times; at most " +
+                                    std::to_string(max) + " are allowed");
+      return out;
+    }
     for (const auto& v : raw_->values.find(key)->second) {
       if (v.empty()) {
         problem(std::string(key), "has no value");
@@ -598,12 +624,12 @@ void read_instance(Reader r, InstanceConfig& out) {
     }
   }
   if (auto v = r.required("interface")) read_interface(r, "interface", *v, out.interface);
-  for (const auto& v : r.get_all("track_interface")) {
+  std::set<std::string> tracked;  // a set, not a scan of the list: linear in the file's size
+  for (const auto& v : r.get_all("track_interface", 64)) {
     std::string name;
     read_interface(r, "track_interface", v, name);
     if (name.empty()) continue;
-    if (std::find(out.track_interfaces.begin(), out.track_interfaces.end(), name) !=
-        out.track_interfaces.end()) {
+    if (!tracked.insert(name).second) {
       r.problem("track_interface", name + " is listed twice");
       continue;
     }
@@ -650,10 +676,11 @@ void read_vrrp(Reader r, VrrpConfig& out) {
     }
   }
   r.read_unicast("source", out.source);
-  for (const auto& v : r.get_all("peer")) {
+  std::set<util::Ipv4> peers;
+  for (const auto& v : r.get_all("peer", 64)) {
     auto peer = r.parse_unicast("peer", v);
     if (!peer) continue;
-    if (std::find(out.peers.begin(), out.peers.end(), *peer) != out.peers.end()) {
+    if (!peers.insert(*peer).second) {
       r.problem("peer", v + " is listed twice");
       continue;
     }
@@ -700,7 +727,7 @@ DockerCheckSpec read_docker(Reader& r) {
   DockerCheckSpec s;
   r.read_path("socket", s.socket);
   r.read_int("min_running", s.min_running, 1, 100000);
-  for (const auto& v : r.get_all("label")) {
+  for (const auto& v : r.get_all("label", 64)) {
     const auto eq = v.find('=');
     if (eq == 0 || v.find_first_of(" \t") != std::string::npos) {
       r.problem("label", quoted(v) + " is not a label filter (use key or key=value)");
@@ -888,7 +915,9 @@ void read_reserved_ip(Reader r, ReservedIpConfig& out) {
 }
 
 void read_virtual_ip(Reader r, VirtualIpConfig& out) {
-  for (const auto& v : r.get_all("address")) {
+  std::set<util::Ipv4> addresses;
+  // An advert lists every virtual address, and its count field is 8 bits.
+  for (const auto& v : r.get_all("address", 255)) {
     auto cidr = parse_cidr(v);
     if (!cidr) {
       r.problem("address", cidr.error());
@@ -898,9 +927,7 @@ void read_virtual_ip(Reader r, VirtualIpConfig& out) {
       r.problem("address", cidr->address.to_string() + " is not a unicast address");
       continue;
     }
-    const bool dup = std::any_of(out.addresses.begin(), out.addresses.end(),
-                                 [&](const Cidr& c) { return c.address == cidr->address; });
-    if (dup) {
+    if (!addresses.insert(cidr->address).second) {
       r.problem("address", cidr->address.to_string() + " is listed twice");
       continue;
     }
@@ -937,11 +964,11 @@ void read_control(Reader r, ControlConfig& out, const std::string& instance_name
 void read_metrics(Reader r, MetricsConfig& out) {
   auto v = r.get("listen");
   if (!v) return;
-  auto hp = parse_host_port(*v);
-  if (hp) {
+  auto address = parse_listen_address(*v);
+  if (address) {
     out.listen = *v;
   } else {
-    r.problem("listen", hp.error());
+    r.problem("listen", address.error());
   }
 }
 
@@ -965,10 +992,20 @@ ParseResult parse(std::string_view ini_text, const std::vector<std::string>& ove
   Config& cfg = result.config;
   read_instance(reader("instance"), cfg.instance);
   read_vrrp(reader("vrrp"), cfg.vrrp);
-  for (const auto& raw : sections.all()) {
-    if (raw.kind != Kind::kCheck) continue;
-    if (auto check = read_check(Reader(&raw, raw.name, problems))) {
-      cfg.checks.push_back(std::move(*check));
+  // Each check is a timer and a worker on the daemon; far more than an operator writes by hand
+  // is a generated or hostile file, refused as a whole rather than read section by section.
+  const auto check_sections = static_cast<std::size_t>(std::count_if(
+      sections.all().begin(), sections.all().end(),
+      [](const RawSection& raw) { return raw.kind == Kind::kCheck; }));
+  if (check_sections > kMaxChecks) {
+    problems.push_back({"", "", std::to_string(check_sections) + " [check.NAME] sections; at most " +
+                                    std::to_string(kMaxChecks) + " are allowed"});
+  } else {
+    for (const auto& raw : sections.all()) {
+      if (raw.kind != Kind::kCheck) continue;
+      if (auto check = read_check(Reader(&raw, raw.name, problems))) {
+        cfg.checks.push_back(std::move(*check));
+      }
     }
   }
   // Without the section there is no reserved IP (provider none); with it, provider is required.
@@ -979,6 +1016,14 @@ ParseResult parse(std::string_view ini_text, const std::vector<std::string>& ove
   read_notify(reader("notify"), cfg.notify);
   read_control(reader("control"), cfg.control, cfg.instance.name);
   read_metrics(reader("metrics"), cfg.metrics);
+
+  std::size_t omitted = lexed.omitted;
+  if (problems.size() > kMaxProblems) {
+    omitted += problems.size() - kMaxProblems;
+    problems.resize(kMaxProblems);
+  }
+  if (omitted > 0)
+    problems.push_back({"", "", "and " + std::to_string(omitted) + " more problems (not shown)"});
   return result;
 }
 

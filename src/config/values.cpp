@@ -1,5 +1,8 @@
 #include "failoverd/config/values.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <charconv>
 #include <system_error>
 
@@ -102,6 +105,45 @@ util::Expected<HostPort, std::string> parse_host_port(std::string_view text) {
   if (!port) return util::unexpected(quoted(text) + ": port " + port.error());
   out.port = static_cast<std::uint16_t>(*port);
   return out;
+}
+
+util::Expected<HostPort, std::string> parse_listen_address(std::string_view text) {
+  const std::string q = quoted(text);
+  std::string_view host;
+  std::string_view port;
+  const bool bracketed = !text.empty() && text.front() == '[';
+  if (bracketed) {
+    const auto close = text.find(']');
+    if (close == std::string_view::npos)
+      return util::unexpected(q + ": missing ']' after the IPv6 address");
+    host = text.substr(1, close - 1);
+    const auto rest = text.substr(close + 1);
+    if (rest.empty() || rest.front() != ':')
+      return util::unexpected(q + ": expected \":PORT\" after ']'");
+    port = rest.substr(1);
+  } else {
+    const auto colon = text.rfind(':');
+    if (colon == std::string_view::npos)
+      return util::unexpected(q + ": expected HOST:PORT, e.g. 127.0.0.1:9798 or [::1]:9798");
+    host = text.substr(0, colon);
+    port = text.substr(colon + 1);
+    if (host.find(':') != std::string_view::npos)
+      return util::unexpected(q + ": put an IPv6 address in brackets, e.g. [::1]:9798");
+  }
+  const std::string h(host);
+  if (bracketed && h.find('%') != std::string::npos)
+    return util::unexpected(q + ": IPv6 zone ids are not supported");
+  in_addr v4{};
+  in6_addr v6{};
+  const bool is_v4 = ::inet_pton(AF_INET, h.c_str(), &v4) == 1;
+  const bool is_v6 = !is_v4 && ::inet_pton(AF_INET6, h.c_str(), &v6) == 1;
+  if (!is_v4 && !is_v6)
+    return util::unexpected(q + ": " + quoted(host) + " is not a numeric IPv4 or IPv6 address");
+  if (bracketed && !is_v6) return util::unexpected(q + ": brackets are for IPv6 addresses only");
+  if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != port.npos ||
+      std::stoul(std::string(port)) > 65535)
+    return util::unexpected(q + ": port " + quoted(port) + " is not a number from 0 to 65535");
+  return HostPort{h, static_cast<std::uint16_t>(std::stoul(std::string(port)))};
 }
 
 util::Expected<Cidr, std::string> parse_cidr(std::string_view text) {

@@ -43,6 +43,12 @@ util::Expected<std::int64_t, std::string> parse_int(std::string_view text, std::
 
 util::Expected<HostPort, std::string> parse_host_port(std::string_view text);
 
+// An address to listen on: "127.0.0.1:9798", "0.0.0.0:9798", "[::1]:9798", "[::]:0". The host
+// must be numeric (nothing is resolved), IPv6 in brackets and without a zone id; port 0..65535
+// (0: the kernel picks one). The one rule for [metrics] listen: --check-config and the server
+// that binds it both use it, so a value that passes the check can be bound.
+util::Expected<HostPort, std::string> parse_listen_address(std::string_view text);
+
 // Prefix length 1..32 is required: a bare address is refused, so "/32" is never a surprise.
 util::Expected<Cidr, std::string> parse_cidr(std::string_view text);
 
