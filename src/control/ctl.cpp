@@ -283,6 +283,15 @@ util::Expected<std::filesystem::path, std::string> resolve_socket(
        it.increment(ec)) {
     if (it->path().extension() == ".sock") found.push_back(it->path());
   }
+  // The directory is 0750 root:failoverd: a user outside the group cannot list it, and a guess
+  // of "failoverd.sock" would only end in a permission error about a socket that may not exist.
+  if (ec && ec != std::errc::no_such_file_or_directory)
+    return util::unexpected("cannot list " + run_dir.string() + " to find the instance: " +
+                            ec.message() +
+                            (ec == std::errc::permission_denied
+                                 ? " (run failoverctl as root or as a member of the group "
+                                   "failoverd)"
+                                 : ""));
   if (found.size() == 1) return found.front();
   if (found.empty()) return run_dir / (std::string(kDefaultInstance) + ".sock");
   std::sort(found.begin(), found.end());

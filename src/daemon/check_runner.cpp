@@ -95,8 +95,7 @@ void CheckRunner::on_result(std::size_t i, const health::CheckResult& result) {
     }
   }
   const health::Verdict after = verdict();
-  if (after.fault != before.fault || after.priority_delta != before.priority_delta ||
-      after.fault_reason != before.fault_reason) {
+  if (after != before) {
     on_verdict_(after);
   }
 }

@@ -1,6 +1,7 @@
 #include "failoverd/daemon/daemon.h"
 
 #include <fcntl.h>
+#include <net/if.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -53,15 +54,16 @@ int dup_for_asio(int fd) {
   return dup;
 }
 
-util::Ipv4 resolve_source(const config::Config& cfg) {
+// The heartbeat source: the configured one, else the interface's first IPv4 address; the
+// reason when the interface does not exist or has no address (yet).
+util::Expected<util::Ipv4, std::string> find_source(const config::Config& cfg) {
   if (cfg.vrrp.source) return *cfg.vrrp.source;
   auto addr = net::first_ipv4_address(cfg.instance.interface);
-  if (!addr) {
-    throw std::runtime_error("[vrrp] source: not set and " + addr.error() +
-                             "; set source or give the interface an address");
-  }
+  if (!addr) return util::unexpected("[vrrp] source is not set and " + addr.error());
   return *addr;
 }
+
+bool interface_exists(const std::string& name) { return ::if_nametoindex(name.c_str()) != 0; }
 
 }  // namespace
 
@@ -70,7 +72,6 @@ Daemon::Daemon(asio::io_context& io, Options options, config::Config cfg)
       options_(std::move(options)),
       cfg_(std::move(cfg)),
       log_(make_logger(cfg_.instance.name)),
-      source_(resolve_source(cfg_)),
       advert_addresses_(advert_addresses(cfg_, source_)),
       readable_(io),
       timer_(io),
@@ -81,7 +82,7 @@ Daemon::Daemon(asio::io_context& io, Options options, config::Config cfg)
       watchdog_timer_(io),
       instance_(config::to_core_params(cfg_, source_)),
       started_at_(std::chrono::steady_clock::now()) {
-  install_transport(make_transport(cfg_));
+  bring_up_transport();
   setup_virtual_ips();
   setup_link_monitor();
   setup_checks();
@@ -218,6 +219,44 @@ std::unique_ptr<net::Transport> Daemon::make_transport(const config::Config& cfg
   return net::make_vrrp_transport(tc);
 }
 
+// After a reboot the heartbeat interface may come late (a VPC or DHCP interface): then there is
+// no source address and no socket to bind to it yet. The node waits in FAULT, which the link
+// monitor reports on its own ("does not exist", "no IPv4 address"), and tries again on every
+// link event. Any other failure (a bad key file, a port in use) is an error at start as before.
+bool Daemon::bring_up_transport() {
+  auto source = find_source(cfg_);
+  std::string why;
+  if (source) {
+    source_ = *source;
+    try {
+      install_transport(make_transport(cfg_));
+    } catch (const std::exception& e) {
+      if (interface_exists(cfg_.instance.interface)) throw;
+      why = e.what();  // it vanished between the two steps
+    }
+  } else {
+    why = source.error();
+  }
+  if (!why.empty()) {
+    if (!waiting_for_interface_) {
+      log_->warn("waiting for interface {}: {}; in FAULT until it is there",
+                 cfg_.instance.interface, why);
+    }
+    waiting_for_interface_ = why;
+    return false;
+  }
+  // The source is our tie-break and, without VIPs or a reserved IP, the advertised address.
+  advert_addresses_ = advert_addresses(cfg_, source_);
+  apply(instance_.reconfigure(now(), config::to_core_params(cfg_, source_)));
+  if (waiting_for_interface_) {
+    log_->info("interface {} is there: heartbeats from {}", cfg_.instance.interface,
+               source_.to_string());
+    waiting_for_interface_.reset();
+    wait_readable();
+  }
+  return true;
+}
+
 void Daemon::retire_transport() {
   if (!transport_) return;
   // Drop counters belong to a transport; keep the totals across a reload.
@@ -243,18 +282,22 @@ void Daemon::start() {
              cfg_.vrrp.virtual_router_id, cfg_.vrrp.priority,
              util::format_duration(cfg_.vrrp.advert_interval),
              cfg_.vrrp.transport == config::Transport::kUdp ? "udp" : "vrrp",
-             cfg_.instance.interface, source_.to_string(),
+             cfg_.instance.interface,
+             waiting_for_interface_ ? std::string("(no address yet)") : source_.to_string(),
              cfg_.vrrp.peers.empty() ? std::string("multicast 224.0.0.18")
                                      : std::to_string(cfg_.vrrp.peers.size()) + " unicast peer(s)");
   wait_signal();
-  wait_readable();
+  if (transport_) wait_readable();
   wait_link_events();
-  const auto reason = fault_reason();
-  faulted_ = reason.has_value();
-  apply(instance_.set_priority_delta(now(), verdict_.priority_delta));
-  apply(instance_.start(now(), faulted_, reason.value_or("")));
   if (checks_) checks_->start();
-  sd_notify(std::string("READY=1\nSTATUS=") + core::to_string(instance_.state()));
+  if (waiting_for_first_verdicts()) {
+    log_->info("waiting for the first results of the health checks before joining the "
+               "election ({})", verdict_.fault_reason);
+    sd_notify("READY=1\nSTATUS=INIT: waiting for the first health check results");
+  } else {
+    join_election();
+    sd_notify(std::string("READY=1\nSTATUS=") + core::to_string(instance_.state()));
+  }
   if (const auto interval = watchdog_interval()) {
     // Half the interval, as sd_watchdog_enabled(3) advises: one late wake-up is not a kill.
     log_->info("systemd watchdog: {} ms, pinging every {} ms",
@@ -262,6 +305,21 @@ void Daemon::start() {
                std::chrono::duration_cast<std::chrono::milliseconds>(*interval / 2).count());
     ping_watchdog(*interval / 2);
   }
+}
+
+// "Check not run yet" is no fault: a node with checks stays in INIT (silent, never MASTER)
+// until each of them has risen or failed, so a normal start does not pass through FAULT and
+// trip an alert on transitions into it. A link fault or a failed claim is one at once.
+bool Daemon::waiting_for_first_verdicts() const {
+  return !joined_ && verdict_.settling && !links_->problem() && !claim_fault_;
+}
+
+void Daemon::join_election() {
+  joined_ = true;
+  const auto reason = fault_reason();
+  faulted_ = reason.has_value();
+  apply(instance_.set_priority_delta(now(), verdict_.priority_delta));
+  apply(instance_.start(now(), faulted_, reason.value_or("")));
 }
 
 void Daemon::ping_watchdog(std::chrono::microseconds every) {
@@ -413,6 +471,18 @@ void Daemon::on_link_events() {
                                (l.has_ipv4 ? ", has IPv4" : ", no IPv4 address"));
   }
   if (auto err = links_->take_error()) log_->warn("link monitor: {}", *err);
+  if (waiting_for_interface_) {
+    try {
+      bring_up_transport();
+    } catch (const std::exception& e) {
+      // The interface is there but the socket cannot be made: no event may come to retry.
+      log_->critical("cannot open the heartbeat transport on {}: {}; exiting",
+                     cfg_.instance.interface, e.what());
+      failed_ = true;
+      shutdown();
+      return;
+    }
+  }
   if (links_->resync_pending()) {
     // The kernel dropped events and re-reading failed: no event may come to retry, so poll.
     link_retry_timer_.expires_after(std::chrono::seconds(1));
@@ -430,6 +500,12 @@ void Daemon::on_verdict(const health::Verdict& v) {
                std::clamp(int{cfg_.vrrp.priority} + v.priority_delta, 1, 254), v.priority_delta);
   }
   verdict_ = v;
+  if (!joined_ && !stopping_) {
+    if (waiting_for_first_verdicts()) return;
+    join_election();
+    sd_notify(std::string("STATUS=") + core::to_string(instance_.state()));
+    return;
+  }
   apply(instance_.set_priority_delta(now(), v.priority_delta));
   update_fault();
 }
@@ -442,6 +518,14 @@ std::optional<std::string> Daemon::fault_reason() const {
 }
 
 void Daemon::update_fault() {
+  if (!joined_) {
+    // A link fault while waiting for the checks' first results is a fault now.
+    if (!stopping_ && !waiting_for_first_verdicts()) {
+      join_election();
+      sd_notify(std::string("STATUS=") + core::to_string(instance_.state()));
+    }
+    return;
+  }
   const auto reason = fault_reason();
   const bool faulted = reason.has_value();
   if (faulted == faulted_) return;
@@ -544,7 +628,8 @@ util::Expected<std::string, std::string> Daemon::reload() {
       next.vrrp.transport != cfg_.vrrp.transport || next.vrrp.peers != cfg_.vrrp.peers ||
       next.vrrp.port != cfg_.vrrp.port || next.vrrp.auth_key_file != cfg_.vrrp.auth_key_file ||
       next.vrrp.checksum_pseudo_header != cfg_.vrrp.checksum_pseudo_header;
-  if (transport_changed) {
+  if (transport_changed && transport_) {
+    // (While waiting for the interface there is none: it is made from the new config later.)
     // Build the new transport before giving up the old one, so that when it cannot be made
     // the node keeps running exactly as before. A udp transport on the same port cannot bind
     // while the old socket is open: then close the old one first, and rebuild it on failure.
@@ -574,7 +659,7 @@ util::Expected<std::string, std::string> Daemon::reload() {
     wait_readable();
   }
   cfg_ = std::move(next);
-  advert_addresses_ = advert_addresses(cfg_, source_);
+  if (!waiting_for_interface_) advert_addresses_ = advert_addresses(cfg_, source_);
   apply(instance_.reconfigure(now(), config::to_core_params(cfg_, source_)));
   const std::string done = fmt::format("reloaded: priority {}, advert_interval {}, preempt {}",
                                        cfg_.vrrp.priority,

@@ -1,5 +1,7 @@
 #include "failoverd/daemon/metrics_server.h"
 
+#include "failoverd/config/values.h"
+
 // Only the asio headers needed: <boost/asio.hpp> drags in awaitable.hpp, which does not
 // compile under C++20 with Boost 1.74 unless <utility> comes first.
 #include <algorithm>
@@ -23,43 +25,13 @@ using asio::ip::tcp;
 using boost::system::error_code;
 
 util::Expected<tcp::endpoint, std::string> parse_listen_address(std::string_view listen) {
-  const std::string quoted = "metrics listen \"" + std::string(listen) + "\"";
-  std::string_view host;
-  std::string_view port;
-  const bool bracketed = !listen.empty() && listen.front() == '[';
-  if (bracketed) {
-    const auto close = listen.find(']');
-    if (close == std::string_view::npos)
-      return util::unexpected(quoted + ": missing ']' after the IPv6 address");
-    host = listen.substr(1, close - 1);
-    const auto rest = listen.substr(close + 1);
-    if (rest.empty() || rest.front() != ':')
-      return util::unexpected(quoted + ": expected \":PORT\" after ']'");
-    port = rest.substr(1);
-  } else {
-    const auto colon = listen.rfind(':');
-    if (colon == std::string_view::npos)
-      return util::unexpected(quoted + ": expected HOST:PORT, e.g. 127.0.0.1:9798 or [::1]:9798");
-    host = listen.substr(0, colon);
-    port = listen.substr(colon + 1);
-    if (host.find(':') != std::string_view::npos)
-      return util::unexpected(quoted + ": put an IPv6 address in brackets, e.g. [::1]:9798");
-  }
+  // The config's rule, so that what --check-config accepts is what binds here.
+  auto parsed = config::parse_listen_address(listen);
+  if (!parsed) return util::unexpected("metrics listen " + parsed.error());
   error_code ec;
-  const auto address = asio::ip::make_address(std::string(host), ec);
-  if (ec || host.empty())
-    return util::unexpected(quoted + ": \"" + std::string(host) +
-                            "\" is not a numeric IPv4 or IPv6 address");
-  if (bracketed && !address.is_v6())
-    return util::unexpected(quoted + ": brackets are for IPv6 addresses only");
-  if (address.is_v6() && address.to_v6().scope_id() != 0)
-    return util::unexpected(quoted + ": IPv6 zone ids are not supported");
-  unsigned value = 0;
-  const auto [end, perr] = std::from_chars(port.data(), port.data() + port.size(), value);
-  if (port.empty() || perr != std::errc() || end != port.data() + port.size() || value > 65535)
-    return util::unexpected(quoted + ": port \"" + std::string(port) +
-                            "\" is not a number from 0 to 65535");
-  return tcp::endpoint(address, static_cast<unsigned short>(value));
+  const auto address = asio::ip::make_address(parsed->host, ec);
+  if (ec) return util::unexpected("metrics listen \"" + parsed->host + "\": " + ec.message());
+  return tcp::endpoint(address, parsed->port);
 }
 
 namespace {

@@ -16,7 +16,9 @@ bool Tracker::record(const CheckResult& result, TimePoint at) {
     failures_ = 0;
     if (passes_ < INT_MAX) ++passes_;
     if (passes_ >= rise_) healthy_ = true;
+    if (healthy_) settled_ = true;
   } else {
+    settled_ = true;
     passes_ = 0;
     if (failures_ < INT_MAX) ++failures_;
     if (failures_ >= fall_) healthy_ = false;
@@ -46,6 +48,7 @@ Verdict evaluate(const std::vector<std::pair<const config::CheckConfig*, const T
     if (cfg->weight == 0) {
       if (healthy) continue;
       v.fault = true;
+      if (!tracker->settled()) v.settling = true;
       if (!v.fault_reason.empty()) v.fault_reason += "; ";
       v.fault_reason += "check " + cfg->name + ": " + why_unhealthy(*tracker);
     } else if (cfg->weight > 0) {

@@ -6,6 +6,9 @@
 #include <fstream>
 #include <sstream>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include "control/status_sample.h"
 #include "control/test_support.h"
 
@@ -87,6 +90,40 @@ TEST_F(ResolveSocketTest, DefaultIsTheOnlySocketOrFailoverd) {
   ASSERT_FALSE(several.has_value());
   EXPECT_EQ(several.error(),
             "several failoverd instances are running (db, web); choose one with --instance NAME");
+}
+
+TEST_F(ResolveSocketTest, AnUnreadableRunDirectoryIsSaidNotGuessedAround) {
+  touch("file");
+  auto not_dir = resolve_socket(std::nullopt, std::nullopt, dir_ / "file");
+  ASSERT_FALSE(not_dir.has_value());
+  EXPECT_EQ(not_dir.error(), "cannot list " + (dir_ / "file").string() +
+                                 " to find the instance: Not a directory");
+  if (::geteuid() != 0) GTEST_SKIP() << "the permission case needs root to become nobody";
+  // A user outside the group failoverd: the child becomes nobody and reports what it was told.
+  std::filesystem::permissions(dir_, std::filesystem::perms::owner_all);
+  int pipe_fds[2];
+  ASSERT_EQ(::pipe(pipe_fds), 0);
+  const pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    ::close(pipe_fds[0]);
+    if (::setgid(65534) != 0 || ::setuid(65534) != 0) ::_exit(2);
+    auto r = resolve_socket(std::nullopt, std::nullopt, dir_);
+    const std::string text = r ? "resolved: " + r->string() : r.error();
+    (void)!::write(pipe_fds[1], text.data(), text.size());
+    ::_exit(0);
+  }
+  ::close(pipe_fds[1]);
+  std::string got;
+  char buf[512];
+  for (ssize_t n; (n = ::read(pipe_fds[0], buf, sizeof(buf))) > 0;) got.append(buf, n);
+  ::close(pipe_fds[0]);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  EXPECT_EQ(got, "cannot list " + dir_.string() +
+                     " to find the instance: Permission denied (run failoverctl as root or as a "
+                     "member of the group failoverd)");
 }
 
 // run_ctl against a real server on a temporary socket.

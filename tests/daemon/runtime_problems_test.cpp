@@ -78,6 +78,34 @@ TEST(RuntimeProblems, ExecCheckWithUserOrBareNameIsNotChecked) {
   EXPECT_TRUE(runtime_problems(with_exec_check({"true"})).empty());
 }
 
+// The shipped unit gives failoverd neither CAP_SETUID nor CAP_SETGID: a check with `user`
+// would die of SIGSYS at every run, so it is refused at start with the reason.
+TEST(RuntimeProblems, ExecCheckUserWithoutTheCapabilitiesIsRefused) {
+  const auto cfg = with_exec_check({"/usr/bin/test", "-e", "/"}, "nobody");
+  const auto problems = runtime_problems(cfg, Privileges{998, /*can_switch_user=*/false});
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_EQ(problems[0].to_string(),
+            "[check.app] user: running the check as nobody needs CAP_SETUID and CAP_SETGID, "
+            "which failoverd does not have here (the shipped unit runs it as user failoverd "
+            "without them); leave user unset to run the check as failoverd's own user");
+  EXPECT_TRUE(runtime_problems(cfg, Privileges{0, /*can_switch_user=*/true}).empty());
+}
+
+TEST(RuntimeProblems, CapabilitiesAreReadFromTheStatusText) {
+  // Lines as the kernel writes them: root (all), the unit (NET_ADMIN and NET_RAW: 0x3000),
+  // SETGID and SETUID only (bits 6 and 7: 0xc0), SETUID alone.
+  EXPECT_TRUE(status_can_switch_user("Name:\tx\nCapEff:\t000001ffffffffff\n"));
+  EXPECT_FALSE(status_can_switch_user("Name:\tx\nCapEff:\t0000000000003000\n"));
+  EXPECT_TRUE(status_can_switch_user("\nCapEff:\t00000000000000c0\n"));
+  EXPECT_FALSE(status_can_switch_user("\nCapEff:\t0000000000000080\n"));
+  EXPECT_FALSE(status_can_switch_user("\nCapPrm:\t000001ffffffffff\n"));
+  EXPECT_FALSE(status_can_switch_user("\nCapEff:\tzz\n"));
+  EXPECT_EQ(current_privileges().euid, ::geteuid());
+  if (::geteuid() == 0) {
+    EXPECT_TRUE(current_privileges().can_switch_user);
+  }
+}
+
 TEST(RuntimeProblems, ExecProviderProgramIsChecked) {
   if (::geteuid() != 0) GTEST_SKIP() << "needs root (file ownership)";
   ScriptDir dir;

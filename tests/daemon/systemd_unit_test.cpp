@@ -34,8 +34,13 @@ class SystemdUnit : public ::testing::Test {
     std::ifstream in(std::string(FAILOVERD_SOURCE_DIR) + "/systemd/failoverd@.service");
     std::stringstream unit;
     unit << in.rdbuf();
-    const std::string text = std::regex_replace(unit.str(), std::regex("/usr/sbin/failoverd"),
-                                                std::string(FAILOVERD_BINARY_DIR) + "/failoverd");
+    // The installed paths of both programs (ExecStart, ExecReload) become the build's.
+    std::string text = std::regex_replace(unit.str(), std::regex("/usr/sbin/failoverd"),
+                                          std::string(FAILOVERD_BINARY_DIR) + "/failoverd");
+    text = std::regex_replace(text, std::regex("/usr/bin/failoverctl"),
+                              std::string(FAILOVERD_BINARY_DIR) + "/failoverctl");
+    ASSERT_NE(text.find("ExecReload=" + std::string(FAILOVERD_BINARY_DIR) + "/failoverctl"),
+              std::string::npos);
     ASSERT_NE(text.find("ExecStart="), std::string::npos);
     std::ofstream(dir_ / "failoverd@.service") << text;
     instance_ = (dir_ / "failoverd@web.service").string();

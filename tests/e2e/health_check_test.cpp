@@ -70,6 +70,27 @@ TEST_F(HealthChecks, ANodeWhoseCheckFailsAtStartNeverBecomesMaster) {
   EXPECT_EQ(log.find(line, first + 1), std::string::npos) << tail_lines(log, 20);
 }
 
+// A normal start with checks: INIT until the first results are in, then BACKUP/MASTER, never
+// through FAULT (an alert on transitions into FAULT must not fire on every restart).
+TEST_F(HealthChecks, ANormalStartWithChecksNeverPassesThroughFault) {
+  const auto flag = dir() / "a.healthy";
+  set_flag(flag, true);
+  NodeConfig ca = node_config(0, "node-a", 150);
+  // rise 3 at 300 ms: about 600 ms in INIT, longer than Master_Down_Interval (about 361 ms).
+  ca.extra = "[check.service]\ntype = exec\ncommand = /usr/bin/test -e " + flag.string() +
+             "\ninterval = 300ms\ntimeout = 250ms\nrise = 3\nfall = 2\n";
+  Node& a = start_node(ca);
+  Node& b = start_node(node_config(1, "node-b", 100));
+  // While waiting, node-a is INIT (silent), so node-b leads for now.
+  EXPECT_TRUE(b.wait_state("MASTER", 5s)) << b.state();
+  EXPECT_TRUE(a.wait_state("MASTER", 8s)) << a.state() << tail_lines(a.log(), 20);
+  EXPECT_EQ(a.transitions_to("FAULT"), 0u) << tail_lines(a.log(), 30);
+  const std::string log = a.log();
+  EXPECT_NE(log.find("waiting for the first results of the health checks"), std::string::npos)
+      << tail_lines(log, 30);
+  EXPECT_NE(log.find("INIT -> BACKUP"), std::string::npos) << tail_lines(log, 30);
+}
+
 TEST_F(HealthChecks, AWeightedCheckMovesTheEffectivePriority) {
   const auto flag = dir() / "b.healthy";
   set_flag(flag, true);

@@ -156,6 +156,49 @@ TEST(Evaluate, RisingCheckSaysHowFarItIs) {
   EXPECT_EQ(v.fault_reason, "check web: 1 of 3 passes needed to become healthy (HTTP 200)");
 }
 
+// A fresh node waits for this before it joins the election: "not run yet" and "rising" are not
+// faults yet; a failed run, or having risen, settles a check.
+TEST(Tracker, SettlesOnceHealthyOrOnceFailed) {
+  const auto cfg = check("web", 2, 3, 0);
+  Tracker rising(cfg);
+  Clock clock;
+  EXPECT_FALSE(rising.settled());
+  rising.record(pass(), clock.tick());
+  EXPECT_FALSE(rising.settled());  // 1 of 2 passes
+  rising.record(pass(), clock.tick());
+  EXPECT_TRUE(rising.settled());
+  rising.record(fail(), clock.tick());
+  rising.record(pass(), clock.tick());
+  EXPECT_TRUE(rising.settled());  // never unsettled again
+
+  Tracker failing(cfg);
+  failing.record(pass(), clock.tick());
+  failing.record(fail(), clock.tick());
+  EXPECT_TRUE(failing.settled());
+  EXPECT_FALSE(failing.healthy());
+}
+
+TEST(Evaluate, SettlingIsOnlyAboutWeightZeroChecksWithoutAVerdict) {
+  config::CheckConfig gate = check("gate", 2, 1, 0);
+  config::CheckConfig bonus = check("bonus", 2, 1, 10);
+  Tracker g(gate);
+  Tracker b(bonus);
+  Verdict v = evaluate({{&gate, &g}, {&bonus, &b}});
+  EXPECT_TRUE(v.fault);
+  EXPECT_TRUE(v.settling);
+  g.record(pass(), TimePoint{});
+  EXPECT_TRUE(evaluate({{&gate, &g}, {&bonus, &b}}).settling);  // rising
+  g.record(pass(), TimePoint{});
+  v = evaluate({{&gate, &g}, {&bonus, &b}});
+  EXPECT_FALSE(v.fault);
+  EXPECT_FALSE(v.settling);  // the weighted check does not hold the start back
+  Tracker broken(gate);
+  broken.record(fail(), TimePoint{});
+  v = evaluate({{&gate, &broken}});
+  EXPECT_TRUE(v.fault);
+  EXPECT_FALSE(v.settling);  // a real fault
+}
+
 TEST(Evaluate, WeightsFollowKeepalived) {
   Fixture f;
   f.configs.reserve(8);

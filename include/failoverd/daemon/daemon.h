@@ -82,6 +82,9 @@ class Daemon {
   void run_pending_master_hook(const std::string& claim, const std::string& detail);
   // Throws std::runtime_error with a clear message when the transport cannot be made.
   std::unique_ptr<net::Transport> make_transport(const config::Config& cfg) const;
+  // Finds the source address and opens the transport; false (and waiting_for_interface_ set)
+  // while the interface is missing or has no address. Throws for any other failure.
+  bool bring_up_transport();
   void install_transport(std::unique_ptr<net::Transport> transport);
   void retire_transport();
   void wait_readable();
@@ -105,13 +108,17 @@ class Daemon {
   void update_fault();
   void on_verdict(const health::Verdict& v);
   std::optional<std::string> fault_reason() const;
+  bool waiting_for_first_verdicts() const;
+  // Starts core's election (once): INIT -> BACKUP, MASTER (owner) or FAULT.
+  void join_election();
   control::Outcome handle_control(const control::Request& request);
 
   boost::asio::io_context& io_;
   Options options_;
   config::Config cfg_;
   std::shared_ptr<spdlog::logger> log_;
-  util::Ipv4 source_;
+  util::Ipv4 source_;  // 0.0.0.0 while waiting_for_interface_
+  std::optional<std::string> waiting_for_interface_;  // why there is no transport yet
   std::vector<util::Ipv4> advert_addresses_;
   std::unique_ptr<net::Transport> transport_;
   std::uint64_t transport_generation_ = 0;
@@ -138,6 +145,7 @@ class Daemon {
   std::optional<int> master_hook_pending_;
   std::optional<std::string> claim_fault_;          // a claim failed for good (e.g. bad token)
   bool faulted_ = false;
+  bool joined_ = false;  // core::Instance::start has run
   core::Instance instance_;
   DropLog drop_log_;
 

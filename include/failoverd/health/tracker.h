@@ -28,6 +28,9 @@ class Tracker {
   bool record(const CheckResult& result, TimePoint at);
 
   bool healthy() const { return healthy_; }
+  // Its first verdict is in: it has been healthy, or it has failed a run. Until then a fresh
+  // node does not know yet whether this check puts it in FAULT.
+  bool settled() const { return settled_; }
   int consecutive_passes() const { return passes_; }
   int consecutive_failures() const { return failures_; }
   int rise() const { return rise_; }
@@ -39,6 +42,7 @@ class Tracker {
   int rise_;
   int fall_;
   bool healthy_ = false;
+  bool settled_ = false;
   int passes_ = 0;
   int failures_ = 0;
   std::optional<CheckResult> last_;
@@ -49,6 +53,10 @@ struct Verdict {
   bool fault = false;        // some check with weight 0 is unhealthy
   std::string fault_reason;  // "check containers: 3 of 10 required containers running (...)"
   int priority_delta = 0;    // to add to the configured priority (see evaluate)
+  // Some weight-0 check has neither risen nor failed yet ("not run yet", "1 of 2 passes"):
+  // fault is set, but it is not known yet to be a fault. A starting node waits for this to
+  // clear before it joins the election, so a normal start does not pass through FAULT.
+  bool settling = false;
 
   bool operator==(const Verdict&) const = default;
 };
