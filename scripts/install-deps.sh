@@ -20,8 +20,8 @@ packages=(
   podman runc catatonit busybox-static
   # systemd-analyze, which checks the unit in the suite
   systemd
-  # the .deb (cpack, dpkg-shlibdeps) and its install/upgrade/remove test
-  dpkg-dev file
+  # the .deb (cpack, dpkg-shlibdeps), its install/upgrade/remove test and lintian
+  dpkg-dev file lintian
   # lint of the Vagrant files and of the shell scripts
   ruby shellcheck
 )
@@ -33,7 +33,7 @@ commands=(
   cmake:cmake g++:g++ make:make pkg-config:pkg-config
   keepalived:keepalived ip:iproute2 ping:iputils-ping ps:procps curl:curl nft:nftables
   podman:podman runc:runc catatonit:catatonit busybox:busybox-static
-  systemd-analyze:systemd dpkg-shlibdeps:dpkg-dev file:file ruby:ruby shellcheck:shellcheck
+  systemd-analyze:systemd dpkg-shlibdeps:dpkg-dev file:file lintian:lintian ruby:ruby shellcheck:shellcheck
 )
 check_commands() {
   local c missing_cmds=()

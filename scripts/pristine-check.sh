@@ -7,7 +7,8 @@
 #   bash scripts/pristine-check.sh            # as root; about 25 minutes on 2 cores
 #
 # PRISTINE_MIRROR overrides the Debian mirror (default: the first one in this machine's apt
-# sources). Every mount and the root itself are removed on exit, on failure too.
+# sources). PRISTINE_DEB_OUT=DIR copies the .deb built in there to DIR. Every mount and the
+# root itself are removed on exit, on failure too.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -95,4 +96,10 @@ t2=$(stamp)
 echo "pristine-check: bash scripts/test.sh"
 in_root 'bash scripts/test.sh'
 t3=$(stamp)
+# The .deb the test command built (the package tests make it), for the systemd suite: one
+# build of the package per CI run.
+if [[ -n ${PRISTINE_DEB_OUT:-} ]]; then
+  in_root 'cd build && cpack -G DEB >/dev/null'
+  cp "$root"/src/build/failoverd_*.deb "$PRISTINE_DEB_OUT"/
+fi
 echo "pristine-check: passed; debootstrap $((t1 - t0)) s, demo (with deps and build) $((t2 - t1)) s, tests $((t3 - t2)) s"
