@@ -37,7 +37,8 @@ if [[ -z $deb ]]; then
   cmake -S . -B build-systemd -G "Unix Makefiles" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DBUILD_TESTING=OFF "${launcher[@]}"
   cmake --build build-systemd -j2 --target package
-  deb=$(ls -t build-systemd/failoverd_*.deb | head -1)
+  debs=(build-systemd/failoverd_*.deb)
+  deb=${debs[-1]}
 fi
 if [[ ! -f $deb ]]; then
   echo "systemd-check: no such .deb: $deb" >&2
@@ -162,7 +163,8 @@ boot_failed() {
 # The container's PID 1 is the nspawn process's child once systemd has been exec'd.
 for ((i = 0; i < 120; i++)); do
   kill -0 "$nspawn_pid" 2>/dev/null || boot_failed "systemd-nspawn exited"
-  for child in $(cat /proc/"$nspawn_pid"/task/*/children 2>/dev/null); do
+  read -r -a children < <(cat /proc/"$nspawn_pid"/task/*/children 2>/dev/null) || true
+  for child in "${children[@]}"; do
     if [[ $(cat /proc/"$child"/comm 2>/dev/null) == systemd ]]; then leader=$child; fi
   done
   [[ -n $leader ]] && break

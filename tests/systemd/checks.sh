@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC2317  # predicates are called through poll, which shellcheck cannot follow
 # Runs inside the booted container (scripts/systemd-check.sh copies it to
 # /root/systemd-check/): the operator's view of failoverd@.service under a real systemd. Each
 # check prints `ok - NAME` or `FAIL - NAME: what was seen`; the exit status is the number of
@@ -40,6 +41,11 @@ is_state() { [[ $(state_of "$1") == "$2" ]]; }
 has_vip_here() { ip -o addr show dev "$1" 2>/dev/null | grep -q ' 10\.0\.0\.100/'; }
 has_vip_peer() { ip -n peer -o addr show dev "$1" 2>/dev/null | grep -q ' 10\.0\.0\.100/'; }
 now_ms() { date +%s%3N; }
+priority_is() { [[ $(status_of "$1" | json_field priority) == "$2" ]]; }
+indent() { local pad
+  pad=$(printf '%*s' "$1" '')
+  while IFS= read -r line; do printf '%s%s\n' "$pad" "$line"; done
+}
 
 write_conf() { # NAME INTERFACE PRIORITY [EXTRA...]
   local name=$1 ifname=$2 prio=$3
@@ -97,7 +103,7 @@ if ! out=$(systemctl start failoverd@a 2>&1); then
   show_unit failoverd@a
 else
   st=$(systemctl show -p ActiveState,SubState,StatusText failoverd@a)
-  echo "$st" | sed 's/^/    /'
+  indent 4 <<<"$st"
   if ! grep -qx 'ActiveState=active' <<<"$st" || ! grep -qx 'SubState=running' <<<"$st" ||
     ! grep -qE '^StatusText=.+' <<<"$st"; then
     fail $name "right after start: $(tr '\n' ' ' <<<"$st")"
@@ -143,7 +149,7 @@ write_conf a veth-a 140
 if ! out=$(systemctl reload failoverd@a 2>&1); then
   fail $name "systemctl reload with priority 140 failed: $out"
   show_unit failoverd@a
-elif ! poll 5 eval '[[ $(status_of a | json_field priority) == 140 ]]'; then
+elif ! poll 5 priority_is a 140; then
   fail $name "after reload, priority is $(status_of a | json_field priority), not 140"
 else
   pid_before=$(prop failoverd@a MainPID)
@@ -155,6 +161,8 @@ else
     echo "    refused reload said: $out"
     sleep 0.5
     logged=$(journalctl -u failoverd@a --since "$since" --no-pager -o cat 2>&1)
+    echo "    journal since the reload:"
+    indent 6 <<<"$logged"
     prio=$(status_of a | json_field priority)
     if ! grep -q 'priority' <<<"$out$logged"; then
       fail $name "the refusal does not name the bad key; stderr: '$out'; journal: '$logged'"
@@ -246,7 +254,7 @@ else
   sleep 5 # RestartSec=2s: a retry would have happened by now
   errs=$(journalctl -u failoverd@c -p err --no-pager -o cat 2>&1)
   echo "    journalctl -u failoverd@c -p err:"
-  sed 's/^/      /' <<<"$errs"
+  indent 6 <<<"$errs"
   n=$(prop failoverd@c NRestarts)
   st=$(prop failoverd@c ActiveState)
   if ! grep -q 'priority' <<<"$errs"; then
@@ -287,9 +295,9 @@ if ! systemctl start failoverd@a || ! poll 10 hook_ran; then
   show_unit failoverd@a
 else
   result=$(cat /run/failoverd/hook-result)
-  sed 's/^/    /' <<<"$result"
+  indent 4 <<<"$result"
   problems=()
-  grep -q '^ran: a MASTER' <<<"$result" || problems+=("no 'ran: a MASTER' line")
+  grep -q '^ran: a MASTER 150 as failoverd$' <<<"$result" || problems+=("no 'ran: a MASTER 150 as failoverd' line")
   if grep -q '^var_tmp: written' <<<"$result"; then
     [[ -e /var/tmp/failoverd-hook-test ]] && problems+=("the /var/tmp write is visible outside the unit (no PrivateTmp?)")
   else
@@ -297,8 +305,8 @@ else
   fi
   grep -q '^var_lib: refused: .*Read-only file system' <<<"$result" ||
     problems+=("writing to /var/lib/failoverd-hooks was not refused as read-only")
-  journalctl -u failoverd@a --no-pager -o cat | grep -q 'master hook ran for a' &&
-    echo "    the hook's stdout is in the journal of failoverd@a"
+  journalctl -u failoverd@a --no-pager -o cat | grep -q 'master hook ran for a' ||
+    problems+=("the hook's stdout ('master hook ran for a') is not in journalctl -u failoverd@a")
   if ((${#problems[@]})); then
     fail $name "$(printf '%s; ' "${problems[@]}")"
   else
@@ -318,7 +326,7 @@ if ! poll 15 hook_ran; then
   show_unit failoverd@a
 else
   result=$(cat /run/failoverd/hook-result)
-  sed 's/^/    /' <<<"$result"
+  indent 4 <<<"$result"
   if grep -q '^var_lib: written' <<<"$result" && [[ -f /var/lib/failoverd-hooks/out ]]; then
     ok $name
   else
@@ -326,32 +334,52 @@ else
   fi
 fi
 
-# --- 10. remove and purge with instances running
+# --- 10. remove and purge with an instance running
+# b runs as failoverd@b too, so the prerm's `systemctl stop 'failoverd@*'` would stop both
+# at once and prove nothing about the handover. The peer is a copy of the binary in a
+# transient unit instead: it survives the removal, as a peer host would.
 name=remove-purge
+systemctl stop failoverd@b
+# failoverctl goes with the package: the peer's state is read with a copy too.
+install -m 0755 /usr/sbin/failoverd /usr/local/sbin/failoverd-peer
+install -m 0755 /usr/bin/failoverctl /usr/local/bin/failoverctl-peer
+install -d -m 0755 /root/peer
+cp /etc/failoverd/b.conf /root/peer/b.conf
+rm -f /etc/failoverd/b.conf
+rm -rf /etc/systemd/system/failoverd@b.service.d
+systemd-run --unit=peer-b -p NetworkNamespacePath=/run/netns/peer -p PrivateTmp=yes \
+  /usr/local/sbin/failoverd-peer --config /root/peer/b.conf --set control.socket=/run/peer-b.sock >/dev/null 2>&1
+peer_state() { failoverctl-peer --socket /run/peer-b.sock status --json 2>/dev/null | json_field state; }
+peer_is() { [[ $(peer_state) == "$1" ]]; }
 systemctl enable failoverd@a >/dev/null 2>&1
 poll 10 is_state a MASTER
-links_before=$(ls /etc/systemd/system/*.wants/failoverd@* 2>/dev/null | tr '\n' ' ')
-echo "    enabled: ${links_before:-no links}; a $(state_of a), b $(state_of b)"
+poll 10 peer_is BACKUP
+links_before=$(find /etc/systemd/system -path '*.wants/failoverd@*' | tr '\n' ' ')
+echo "    enabled: ${links_before:-no links}; a $(state_of a), peer $(peer_state)"
 rm -f /etc/failoverd/hooks/master.sh
 rmdir /etc/failoverd/hooks
-if ! out=$(DEBIAN_FRONTEND=noninteractive apt-get remove -y failoverd 2>&1); then
+if ! peer_is BACKUP; then
+  fail $name "the peer (transient unit peer-b) is '$(peer_state)', not BACKUP"
+  show_unit peer-b
+elif ! out=$(DEBIAN_FRONTEND=noninteractive apt-get remove -y failoverd 2>&1); then
   fail $name "apt-get remove: $(tail -5 <<<"$out")"
 else
   problems=()
-  for u in a b; do
-    st=$(prop "failoverd@$u" ActiveState)
-    [[ $st == inactive ]] || problems+=("failoverd@$u is $st after remove")
-  done
+  st=$(prop failoverd@a ActiveState)
+  [[ $st == inactive ]] || problems+=("failoverd@a is $st after remove")
   has_vip_here veth-a && problems+=("10.0.0.100 still on veth-a")
-  has_vip_peer veth-b && problems+=("10.0.0.100 still on veth-b")
-  # Whether b took over before it was stopped itself: both stop in one systemctl call.
-  echo "    b's last transitions: $(journalctl -u failoverd@b --no-pager -o cat | grep -E ' -> ' | tail -3 | tr '\n' '|')"
-  rm -f /etc/failoverd/a.conf /etc/failoverd/b.conf
+  poll 5 peer_is MASTER || problems+=("the peer is $(peer_state), not MASTER")
+  poll 5 has_vip_peer veth-b || problems+=("10.0.0.100 is not on the peer's veth-b")
+  took_over=$(journalctl -u peer-b --no-pager -o cat | grep -E 'BACKUP -> MASTER' | tail -1)
+  echo "    peer: ${took_over:-no BACKUP -> MASTER line}"
+  grep -q 'priority 0' <<<"$took_over" ||
+    problems+=("the peer did not take over on a priority-0 advert: '${took_over}'")
+  rm -f /etc/failoverd/a.conf
   if ! out=$(DEBIAN_FRONTEND=noninteractive apt-get purge -y failoverd 2>&1); then
     problems+=("apt-get purge: $(tail -5 <<<"$out")")
   fi
-  [[ -e /etc/failoverd ]] && problems+=("/etc/failoverd is still there: $(ls -A /etc/failoverd | tr '\n' ' ')")
-  left=$(ls /etc/systemd/system/*.wants/failoverd@* 2>/dev/null | tr '\n' ' ')
+  [[ -e /etc/failoverd ]] && problems+=("/etc/failoverd is still there: $(find /etc/failoverd -mindepth 1 | tr '\n' ' ')")
+  left=$(find /etc/systemd/system -path '*.wants/failoverd@*' | tr '\n' ' ')
   [[ -n $left ]] && problems+=("links left: $left")
   if ((${#problems[@]})); then
     fail $name "$(printf '%s; ' "${problems[@]}")"
@@ -359,6 +387,7 @@ else
     ok $name
   fi
 fi
+systemctl stop peer-b >/dev/null 2>&1
 
 echo "checks: $failed failed"
 exit $((failed > 100 ? 100 : failed))
