@@ -126,6 +126,11 @@ CloudResult<HetznerOptions> hetzner_options(const config::ReservedIpConfig& cfg)
   return o;
 }
 
+HttpClientOptions hetzner_http_options(HttpClientOptions base) {
+  base.retry.rate_limit_reset = RateLimitReset::kFullRefill;
+  return base;
+}
+
 // ---- the provider ----
 
 Hetzner::Hetzner(HetznerOptions options, std::unique_ptr<HttpClient> http, Clock& clock)

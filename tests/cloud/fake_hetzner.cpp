@@ -1,6 +1,7 @@
 #include "fake_hetzner.h"
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -52,7 +53,13 @@ struct FakeHetzner::Impl {
   std::map<std::uint64_t, Action> actions;
   std::uint64_t next_action_id = 13;
   std::vector<FakeHetznerAssignment> history;
-  int ratelimit_remaining = 3600;
+  // The project's request bucket as docs.hetzner.cloud "Rate Limiting" describes it: `limit`
+  // requests per hour, refilled gradually (1 per 3600/limit s), RateLimit-Reset the time it is
+  // *full* again. Read against `clock` when set (tests whose waits are virtual), else real time.
+  int limit = 3600;
+  double tokens = 3600;
+  std::optional<double> bucket_time;  // wall seconds of the last refill
+  Clock* clock = nullptr;
   int lock_n = 0;
   int action_polls = 0;
   int error_actions_n = 0;
@@ -64,13 +71,38 @@ struct FakeHetzner::Impl {
     return FakeResponse::json(status, {{"error", e}});
   }
 
-  void ratelimit_headers(FakeResponse& r, bool exhausted,
-                         std::optional<std::int64_t> reset_epoch = std::nullopt) {
-    if (ratelimit_remaining > 0) --ratelimit_remaining;
-    r.header("RateLimit-Limit", "3600");
-    r.header("RateLimit-Remaining", std::to_string(exhausted ? 0 : ratelimit_remaining));
-    r.header("RateLimit-Reset",
-             std::to_string(exhausted && reset_epoch ? *reset_epoch : epoch_now() + 60));
+  double wall_seconds() const {
+    const auto t = clock ? clock->wall_now() : std::chrono::system_clock::now();
+    return std::chrono::duration<double>(t.time_since_epoch()).count();
+  }
+
+  void refill() {
+    const double now = wall_seconds();
+    if (bucket_time && now > *bucket_time) {
+      tokens = std::min<double>(limit, tokens + (now - *bucket_time) * limit / 3600.0);
+    }
+    bucket_time = now;
+  }
+
+  // Takes one request from the bucket; false (nothing taken) when it is empty.
+  bool take() {
+    refill();
+    if (tokens < 1) return false;
+    tokens -= 1;
+    return true;
+  }
+
+  // The three headers every /v1 answer carries; `reset_epoch` overrides the bucket's full time
+  // (the generic rate_limit_next fault may name one).
+  void ratelimit_headers(FakeResponse& r, std::optional<std::int64_t> reset_epoch = std::nullopt) {
+    refill();
+    const double missing = limit - tokens;
+    const auto full_at = static_cast<std::int64_t>(
+        std::ceil(*bucket_time + (missing > 0 ? missing * 3600.0 / limit : 0)));
+    r.header("RateLimit-Limit", std::to_string(limit));
+    r.header("RateLimit-Remaining",
+             std::to_string(r.status == 429 ? 0 : static_cast<long long>(std::floor(tokens))));
+    r.header("RateLimit-Reset", std::to_string(reset_epoch ? *reset_epoch : full_at));
   }
 
   json floating_ip_json(const FloatingIp& f) const {
@@ -241,10 +273,12 @@ struct FakeHetzner::Impl {
       return FakeResponse::text(404, "Not Found\n");
     }
     if (!req.path.starts_with("/v1/")) return error(404, "not_found", "not found");
-    FakeResponse r = req.authorization != "Bearer " + options.token
+    // "All requests, whether they are authenticated or not, are subject to rate limiting."
+    FakeResponse r = !take() ? error(429, "rate_limit_exceeded", "limit of requests reached")
+                     : req.authorization != "Bearer " + options.token
                          ? error(401, "unauthorized", "unable to authenticate")
                          : route(req);
-    ratelimit_headers(r, false);
+    ratelimit_headers(r);
     return r;
   }
 
@@ -263,13 +297,14 @@ struct FakeHetzner::Impl {
       code = "server_error", message = "error within the API backend";
     }
     FakeResponse r = error(status, code, message);
-    if (req.path.starts_with("/v1/")) ratelimit_headers(r, false);
+    if (req.path.starts_with("/v1/")) ratelimit_headers(r);
     return r;
   }
 
   FakeResponse rate_limited(const FakeRequest&, const RateLimitFault& f) {
-    FakeResponse r = error(429, "rate_limit_exceeded", "limit of 3600 requests per hour reached");
-    ratelimit_headers(r, true, f.reset_epoch);
+    FakeResponse r = error(429, "rate_limit_exceeded", "limit of requests reached");
+    r.status = 429;
+    ratelimit_headers(r, f.reset_epoch);
     return r;
   }
 
@@ -364,6 +399,25 @@ void FakeHetzner::set_token(const std::string& token) {
 void FakeHetzner::set_max_per_page(int n) {
   std::lock_guard lock(mutex());
   impl_->options.max_per_page = n;
+}
+
+void FakeHetzner::set_rate_limit(int limit_per_hour, double remaining) {
+  std::lock_guard lock(mutex());
+  impl_->refill();
+  impl_->limit = std::max(limit_per_hour, 1);
+  impl_->tokens = std::clamp<double>(remaining, 0, impl_->limit);
+}
+
+void FakeHetzner::use_clock(Clock* clock) {
+  std::lock_guard lock(mutex());
+  impl_->clock = clock;
+  impl_->bucket_time.reset();
+}
+
+int FakeHetzner::rate_limit_remaining() const {
+  std::lock_guard lock(mutex());
+  impl_->refill();
+  return static_cast<int>(impl_->tokens);
 }
 
 void FakeHetzner::lock_next_assigns(int n) {

@@ -15,8 +15,13 @@
 //
 // Errors are {"error":{"code","message","details"}}: 401 unauthorized (wrong or missing token),
 // 404 not_found, 423 locked (an action is running on the floating IP), 400 json_error,
-// 422 invalid_input, 429 rate_limit_exceeded, 5xx server_error/unavailable/timeout. Every /v1
-// answer carries RateLimit-Limit (3600), RateLimit-Remaining and RateLimit-Reset (epoch).
+// 422 invalid_input, 429 rate_limit_exceeded, 5xx server_error/unavailable/timeout.
+//
+// Rate limiting is the real bucket (docs "Rate Limiting"): 3600 requests per hour by default,
+// refilled by one every 3600/limit seconds; every /v1 request (authenticated or not) takes
+// one, and an empty bucket answers 429 rate_limit_exceeded. Every /v1 answer carries
+// RateLimit-Limit, RateLimit-Remaining and RateLimit-Reset, the UNIX time at which the bucket
+// is *full* again (an hour away after exhaustion, although a request succeeds 1 s later).
 //
 // Actions behave like the real ones: the POST answers "running"; the floating IP is locked (423
 // on another assign) until the action ends; the assignment changes when it succeeds. By
@@ -32,6 +37,7 @@
 #include <string_view>
 #include <vector>
 
+#include "failoverd/cloud/http_client.h"
 #include "fake_api_server.h"
 
 namespace failoverd::cloud::testing {
@@ -75,8 +81,15 @@ class FakeHetzner : public FakeApi {
 
   // ---- faults ("next n" counters are consumed by the requests they apply to) ----
   // The generic ones are FakeApi's: rate_limit_next answers 429 rate_limit_exceeded with
-  // RateLimit-Remaining 0 and RateLimit-Reset (the given epoch, else now + 60s), and
+  // RateLimit-Remaining 0 and RateLimit-Reset (the given epoch, else the bucket's full time), and
   // Retry-After only when set (the real API sends only RateLimit-Reset).
+  // The bucket: `limit_per_hour` (RateLimit-Limit) with `remaining` requests left now.
+  void set_rate_limit(int limit_per_hour, double remaining);
+  // The bucket refills against `clock`'s wall time (a test's FakeClock, whose sleeps are
+  // virtual), nullptr: real time. The clock is read on the server thread while the client
+  // waits for the answer, so the two never run at once.
+  void use_clock(Clock* clock);
+  int rate_limit_remaining() const;
   void lock_next_assigns(int n);   // assign: 423 locked, as when another action runs
   void set_action_polls(int k);    // new actions stay "running" for k polls
   void error_next_actions(int n);  // the next n actions end "error" (action_failed)

@@ -144,6 +144,7 @@ TEST(ParseApiError, HetznerShape) {
 class HetznerTest : public testing::ProviderTest {
  protected:
   HetznerTest() : fake(make_fake_options()) {
+    fake.use_clock(&clock);  // the bucket refills as the claim's (virtual) waits pass
     fake.add_floating_ip("198.51.100.7", 7);
     fip = fake.add_floating_ip(kIp, kOther);
   }
@@ -165,7 +166,7 @@ class HetznerTest : public testing::ProviderTest {
     o.token = kToken;
     o.claim_deadline = 60s;
     o.log = logs.sink();
-    return Hetzner(std::move(o), http_client(std::move(http)), clock);
+    return Hetzner(std::move(o), http_client(hetzner_http_options(std::move(http))), clock);
   }
 
   void expect_no_secret(const std::string& extra = {}) { expect_no_token(kToken, extra); }
@@ -283,14 +284,16 @@ TEST_F(HetznerTest, ServerErrorsAndRateLimitsAreRecovered) {
   EXPECT_EQ(fake.holder(fip), kMe);
   EXPECT_NE(logs.joined().find("HTTP 503 unavailable"), std::string::npos) << logs.joined();
 
-  // The real API sends no Retry-After: the wait comes from RateLimit-Reset (an epoch).
+  // The real API sends no Retry-After, and its RateLimit-Reset is when the bucket is *full*
+  // (here an hour away): one request is back after 1 s (3600/h), so that is the wait.
   fake.set_server(fip, kOther);
-  fake.rate_limit_next(2, std::nullopt, FakeClock::kWallEpoch + 3);
+  fake.rate_limit_next(2, std::nullopt, FakeClock::kWallEpoch + 3600);
   clock.sleeps.clear();
   r = provider.claim();
   ASSERT_EQ(r.outcome, ClaimOutcome::kClaimed) << r.detail;
-  ASSERT_GE(clock.sleeps.size(), 1u);
-  EXPECT_EQ(clock.sleeps[0], 3000ms);
+  ASSERT_GE(clock.sleeps.size(), 2u);
+  EXPECT_EQ(clock.sleeps[0], 1000ms);
+  EXPECT_EQ(clock.sleeps[1], 1000ms);
   EXPECT_EQ(fake.holder(fip), kMe);
   EXPECT_NE(logs.joined().find("HTTP 429 rate_limit_exceeded"), std::string::npos);
 
@@ -301,6 +304,62 @@ TEST_F(HetznerTest, ServerErrorsAndRateLimitsAreRecovered) {
   ASSERT_EQ(r.outcome, ClaimOutcome::kClaimed) << r.detail;
   EXPECT_EQ(clock.sleeps[0], 2000ms);
   expect_no_secret();
+}
+
+// The bucket of docs.hetzner.cloud "Rate Limiting", exhausted: every answer says
+// RateLimit-Remaining 0 and a RateLimit-Reset an hour away, yet one request per second goes
+// through. The claim must land by waiting ~1 s per 429, with a bounded number of requests
+// (waiting for RateLimit-Reset would pass every deadline, and not waiting would hammer it).
+TEST_F(HetznerTest, ExhaustedBucketClaimLandsAsItRefills) {
+  fake.set_rate_limit(3600, 0);
+  auto provider = make();
+  fake.clear_requests();
+  const ClaimReport r = provider.claim();
+  ASSERT_EQ(r.outcome, ClaimOutcome::kClaimed) << r.detail << "\n" << logs.joined();
+  EXPECT_EQ(fake.holder(fip), kMe);
+  // list, get, assign, poll: 4 answered requests, each after one 429 and a 1 s wait.
+  EXPECT_LE(fake.requests().size(), 10u);
+  ASSERT_FALSE(clock.sleeps.empty());
+  for (const auto& s : clock.sleeps) EXPECT_LE(s, 1000ms);
+  EXPECT_LE(r.latency, 10s);
+  EXPECT_NE(logs.joined().find("HTTP 429 rate_limit_exceeded"), std::string::npos);
+}
+
+// A smaller project limit refills more slowly: 360/h is one request per 10 s.
+TEST_F(HetznerTest, RateLimitWaitFollowsTheLimitHeader) {
+  fake.set_rate_limit(360, 0);
+  HttpClientOptions http;
+  http.retry.deadline = 60s;
+  auto provider = make(kMe, http);
+  ASSERT_TRUE(provider.floating_ip_id()) << logs.joined();
+  ASSERT_FALSE(clock.sleeps.empty());
+  EXPECT_EQ(clock.sleeps[0], 10000ms);
+}
+
+TEST(HetznerFakeBucket, HeadersFollowTheDocumentedBucket) {
+  FakeClock clock;
+  FakeHetzner fake;
+  fake.use_clock(&clock);
+  fake.set_rate_limit(3600, 2);
+  HttpRequest req;
+  req.url = fake.url() + "/v1/floating_ips";
+  req.bearer_token = "fake-hetzner-token";
+  HttpClientOptions o;
+  o.retry.max_attempts = 1;
+  CurlHttpClient http(o, clock);
+  auto first = http.request(req);
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->header("ratelimit-limit"), "3600");
+  EXPECT_EQ(first->header("ratelimit-remaining"), "1");
+  // Full again 3599 s from now (3599 missing, 1 per second).
+  EXPECT_EQ(first->header("ratelimit-reset"), std::to_string(FakeClock::kWallEpoch + 3599));
+  ASSERT_TRUE(http.request(req));
+  auto limited = http.request(req);
+  ASSERT_FALSE(limited);
+  EXPECT_EQ(limited.error().status, 429);
+  EXPECT_EQ(limited.error().api_id, "rate_limit_exceeded");
+  clock.advance(1000ms);
+  EXPECT_TRUE(http.request(req)) << "one request back after a second";
 }
 
 TEST_F(HetznerTest, DroppedConnectionsAreRecovered) {

@@ -76,6 +76,11 @@ struct HetznerOptions {
 // never its content.
 CloudResult<HetznerOptions> hetzner_options(const config::ReservedIpConfig& cfg);
 
+// The HTTP client options a Hetzner provider needs on top of `base`: a 429 waits one refill of
+// the request bucket (RateLimitReset::kFullRefill), not until RateLimit-Reset, which is when
+// the bucket is full again (up to an hour away).
+HttpClientOptions hetzner_http_options(HttpClientOptions base = {});
+
 // ---- parsed API shapes (pure, exposed for tests) ----
 
 struct HetznerFloatingIp {
