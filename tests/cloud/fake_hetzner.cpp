@@ -61,6 +61,14 @@ struct FakeHetzner::Impl {
   std::optional<double> bucket_time;  // wall seconds of the last refill
   Clock* clock = nullptr;
   int lock_n = 0;
+  struct AssignError {
+    int status;
+    std::string code;
+    std::string message;
+  };
+  std::vector<AssignError> assign_errors;  // the next assigns' answers, in order
+  bool assign_at_once = false;
+  std::optional<std::uint64_t> move_before_assign;
   int action_polls = 0;
   int error_actions_n = 0;
 
@@ -209,6 +217,20 @@ struct FakeHetzner::Impl {
       return error(423, "locked",
                    "floating IP " + std::to_string(f.id) + " is locked: another action is running");
     }
+    if (!assign_errors.empty()) {
+      const AssignError e = assign_errors.front();
+      assign_errors.erase(assign_errors.begin());
+      return error(e.status, e.code, e.message);
+    }
+    if (!unassign && move_before_assign) {
+      f.server = *move_before_assign;
+      history.push_back({f.id, f.server, 0});
+      move_before_assign.reset();
+    }
+    if (!unassign && f.server == a.server) {
+      // The assign operation's own error (operation-specific errors table).
+      return error(422, "floating_ip_assigned", "The Floating IP is already assigned");
+    }
     a.id = next_action_id++;
     a.command = unassign ? "unassign_floating_ip" : "assign_floating_ip";
     a.floating_ip = f.id;
@@ -217,8 +239,16 @@ struct FakeHetzner::Impl {
     if (error_actions_n > 0) --error_actions_n;
     a.started = iso8601_now();
     f.running_action = a.id;
+    if (assign_at_once) {
+      // As the spec's example answers: done already, "success", and an "error" object anyway.
+      finish(a);
+      actions[a.id] = a;
+      json answer = action_json(a);
+      answer["action"]["error"] = {{"code", "action_failed"}, {"message", "Action failed"}};
+      return FakeResponse::json(201, answer);
+    }
     actions[a.id] = a;
-    return FakeResponse::json(201, action_json(a));  // always "running" at first
+    return FakeResponse::json(201, action_json(a));  // "running" at first
   }
 
   FakeResponse route(const FakeRequest& req) {
@@ -289,6 +319,8 @@ struct FakeHetzner::Impl {
       code = "unauthorized", message = "unable to authenticate";
     } else if (status == 403) {
       code = "forbidden", message = "insufficient permissions for this request";
+    } else if (status == 412) {
+      code = "resource_unavailable", message = "the requested resource is currently unavailable";
     } else if (status == 503) {
       code = "unavailable", message = "service currently not available";
     } else if (status == 504) {
@@ -418,6 +450,22 @@ int FakeHetzner::rate_limit_remaining() const {
   std::lock_guard lock(mutex());
   impl_->refill();
   return static_cast<int>(impl_->tokens);
+}
+
+void FakeHetzner::error_next_assigns(int n, int status, const std::string& code,
+                                     const std::string& message) {
+  std::lock_guard lock(mutex());
+  for (int i = 0; i < n; ++i) impl_->assign_errors.push_back({status, code, message});
+}
+
+void FakeHetzner::move_before_next_assign(std::uint64_t server) {
+  std::lock_guard lock(mutex());
+  impl_->move_before_assign = server;
+}
+
+void FakeHetzner::set_assign_at_once(bool on) {
+  std::lock_guard lock(mutex());
+  impl_->assign_at_once = on;
 }
 
 void FakeHetzner::lock_next_assigns(int n) {

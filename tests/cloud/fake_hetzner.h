@@ -23,6 +23,9 @@
 // RateLimit-Limit, RateLimit-Remaining and RateLimit-Reset, the UNIX time at which the bucket
 // is *full* again (an hour away after exhaustion, although a request succeeds 1 s later).
 //
+// An assign to the server that already holds it answers 422 floating_ip_assigned (the assign
+// operation's own error).
+//
 // Actions behave like the real ones: the POST answers "running"; the floating IP is locked (423
 // on another assign) until the action ends; the assignment changes when it succeeds. By
 // default an action succeeds on the first poll; set_action_polls(k) keeps it running for k polls.
@@ -91,6 +94,16 @@ class FakeHetzner : public FakeApi {
   void use_clock(Clock* clock);
   int rate_limit_remaining() const;
   void lock_next_assigns(int n);   // assign: 423 locked, as when another action runs
+  // The next n assigns answer this error ({"error":{"code","message"}}), e.g. 403 maintenance,
+  // 412 resource_unavailable, 422 service_error (error-codes table).
+  void error_next_assigns(int n, int status, const std::string& code,
+                          const std::string& message);
+  // Assigns answer as the spec's example does: the action already "success" (progress 100,
+  // finished set) and, as in that example, a non-null "error" object all the same.
+  void set_assign_at_once(bool on);
+  // Just before the next assign is handled the floating IP moves to `server`, as by a
+  // concurrent request (assignments() records it with action id 0).
+  void move_before_next_assign(std::uint64_t server);
   void set_action_polls(int k);    // new actions stay "running" for k polls
   void error_next_actions(int n);  // the next n actions end "error" (action_failed)
 

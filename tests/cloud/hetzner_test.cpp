@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <fstream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <string>
 
 #include "fake_hetzner.h"
@@ -21,7 +23,54 @@ constexpr std::uint64_t kMe = 42;
 constexpr std::uint64_t kOther = 41;
 const std::string kToken = "hcloud_0123456789abcdefTOPSECRET";
 
+// A spec excerpt from tests/data/api (see its README).
+std::string spec_file(const std::string& name) {
+  std::ifstream in(std::string(FAILOVERD_TESTDATA_DIR) + "/api/" + name);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
 // ---- parsing, from the documented shapes ----
+
+// The spec's own assign answer: already "success", with a non-null "error" object even so.
+TEST(ParseHetznerAction, SpecAssignExampleIsASuccess) {
+  for (const char* name : {"hetzner.POST_v1_floating_ips_id_actions_assign.201.openapi.json",
+                           "hetzner.POST_v1_floating_ips_id_actions_assign.201.json"}) {
+    const std::string body = spec_file(name);
+    ASSERT_FALSE(body.empty()) << name;
+    auto a = parse_hetzner_action(body);
+    ASSERT_TRUE(a) << a.error();
+    EXPECT_EQ(a->id, 13u);
+    EXPECT_EQ(a->status, "success");
+    EXPECT_EQ(a->command, "assign_floating_ip");
+  }
+}
+
+// The error-codes table: which answers are passing and which are not.
+TEST(HetznerErrors, TransientAndAlreadyAssignedFollowTheTable) {
+  auto e = [](long status, const std::string& code) {
+    HttpError h;
+    h.kind = HttpErrorKind::kHttpStatus;
+    h.status = status;
+    h.api_id = code;
+    return h;
+  };
+  EXPECT_TRUE(is_hetzner_transient(e(403, "maintenance")));
+  EXPECT_TRUE(is_hetzner_transient(e(412, "resource_unavailable")));
+  EXPECT_TRUE(is_hetzner_transient(e(422, "service_error")));
+  EXPECT_FALSE(is_hetzner_transient(e(403, "forbidden")));
+  EXPECT_FALSE(is_hetzner_transient(e(422, "invalid_input")));
+  EXPECT_TRUE(is_hetzner_already_assigned(e(422, "floating_ip_assigned")));
+  EXPECT_FALSE(is_hetzner_already_assigned(e(422, "invalid_input")));
+  // The table's text, so the test breaks if the copied excerpt stops saying so.
+  const std::string table = spec_file("hetzner.error-codes.openapi.md");
+  EXPECT_NE(table.find("| `403` | `maintenance` | Cannot perform operation due to maintenance."),
+            std::string::npos);
+  EXPECT_NE(spec_file("hetzner.POST_v1_floating_ips_id_actions_assign.operation-errors.openapi.md")
+                .find("`floating_ip_assigned`"),
+            std::string::npos);
+}
 
 TEST(ParseFloatingIpPage, DocumentedShapeAndPagination) {
   auto page = parse_floating_ip_page(R"({"floating_ips":[{"id":42,"name":"my-resource",
@@ -360,6 +409,78 @@ TEST(HetznerFakeBucket, HeadersFollowTheDocumentedBucket) {
   EXPECT_EQ(limited.error().api_id, "rate_limit_exceeded");
   clock.advance(1000ms);
   EXPECT_TRUE(http.request(req)) << "one request back after a second";
+}
+
+// An assign answered as the spec's example: "success" at once (no poll), "error" not null.
+TEST_F(HetznerTest, AssignThatSucceedsAtOnceIsClaimedWithoutPolling) {
+  fake.set_assign_at_once(true);
+  auto provider = make();
+  fake.clear_requests();
+  const ClaimReport r = provider.claim();
+  ASSERT_EQ(r.outcome, ClaimOutcome::kClaimed) << r.detail;
+  EXPECT_EQ(fake.holder(fip), kMe);
+  EXPECT_EQ(fake.count("GET", "/v1/actions"), 0u);
+  EXPECT_NE(r.detail.find("0 polls"), std::string::npos) << r.detail;
+}
+
+// 422 floating_ip_assigned: it is on that server already (here: another request of ours got
+// there between our read and our assign). Ours, not a permanent error, and no second assign.
+TEST_F(HetznerTest, AlreadyAssignedAnswerIsAlreadyHeld) {
+  auto provider = make();
+  fake.move_before_next_assign(kMe);
+  fake.clear_requests();
+  const ClaimReport r = provider.claim();
+  ASSERT_EQ(r.outcome, ClaimOutcome::kAlreadyHeld) << r.detail << "\n" << logs.joined();
+  EXPECT_EQ(fake.holder(fip), kMe);
+  EXPECT_EQ(fake.count("POST", "/v1/floating_ips"), 1u);
+  EXPECT_NE(r.detail.find("floating_ip_assigned"), std::string::npos) << r.detail;
+}
+
+TEST_F(HetznerTest, FakeAnswersAnAssignToTheHolderAsTheSpecSays) {
+  // What the real API answers when an assign names the server that holds it.
+  auto provider = make();
+  HttpRequest req;
+  req.method = "POST";
+  req.url = fake.url() + "/v1/floating_ips/" + std::to_string(fip) + "/actions/assign";
+  req.bearer_token = kToken;
+  req.body = R"({"server":41})";
+  CurlHttpClient raw(HttpClientOptions{}, clock);
+  auto res = raw.request(req);
+  ASSERT_FALSE(res);
+  EXPECT_EQ(res.error().status, 422);
+  EXPECT_EQ(res.error().api_id, "floating_ip_assigned");
+}
+
+// 403 maintenance, 412 resource_unavailable, 422 service_error pass: waited out, not FAULT.
+TEST_F(HetznerTest, TransientAssignErrorsAreRetried) {
+  fake.error_next_assigns(1, 403, "maintenance", "Cannot perform operation due to maintenance.");
+  fake.error_next_assigns(1, 412, "resource_unavailable", "The requested resource is unavailable");
+  fake.error_next_assigns(1, 422, "service_error", "Error within a service.");
+  auto provider = make();
+  const ClaimReport r = provider.claim();
+  ASSERT_EQ(r.outcome, ClaimOutcome::kClaimed) << r.detail << "\n" << logs.joined();
+  EXPECT_EQ(fake.holder(fip), kMe);
+  EXPECT_EQ(r.attempts, 4);
+  EXPECT_EQ(clock.sleeps.size(), 3u + 1u) << "three waits and one poll";
+}
+
+TEST_F(HetznerTest, MaintenanceUntilTheDeadlineIsUnavailableNotAuth) {
+  fake.error_next_assigns(1000, 403, "maintenance", "Cannot perform operation due to maintenance.");
+  auto provider = make();
+  const ClaimReport r = provider.claim();
+  ASSERT_EQ(r.outcome, ClaimOutcome::kFailed);
+  EXPECT_EQ(r.error->kind, CloudErrorKind::kUnavailable) << r.detail;
+  EXPECT_FALSE(r.permanent_failure()) << "the node must not go FAULT for maintenance";
+  EXPECT_NE(r.detail.find("maintenance"), std::string::npos) << r.detail;
+}
+
+TEST_F(HetznerTest, ForbiddenIsStillAuth) {
+  fake.error_next_assigns(1, 403, "forbidden", "Insufficient permissions for this request.");
+  auto provider = make();
+  const ClaimReport r = provider.claim();
+  ASSERT_EQ(r.outcome, ClaimOutcome::kFailed);
+  EXPECT_EQ(r.error->kind, CloudErrorKind::kAuth);
+  EXPECT_TRUE(r.permanent_failure());
 }
 
 TEST_F(HetznerTest, DroppedConnectionsAreRecovered) {

@@ -114,6 +114,11 @@ util::Expected<HetznerAction, std::string> parse_hetzner_action(std::string_view
 util::Expected<std::uint64_t, std::string> parse_instance_id(std::string_view body);
 // An answer that means "an action is running on it, try again later": 423 locked, 409 conflict.
 bool is_hetzner_locked(const HttpError& e);
+// Answers the error-codes table calls passing, to retry rather than give up on: 403
+// maintenance (not a permission problem), 412 resource_unavailable, 422 service_error.
+bool is_hetzner_transient(const HttpError& e);
+// The assign's own error 422 floating_ip_assigned: it is already assigned (to that server).
+bool is_hetzner_already_assigned(const HttpError& e);
 
 class Hetzner final : public ReservedAddressProvider {
  public:
