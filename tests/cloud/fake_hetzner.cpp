@@ -59,7 +59,7 @@ struct FakeHetzner::Impl {
   int limit = 3600;
   double tokens = 3600;
   std::optional<double> bucket_time;  // wall seconds of the last refill
-  Clock* clock = nullptr;
+  WallNow wall_now;
   int lock_n = 0;
   struct AssignError {
     int status;
@@ -80,7 +80,7 @@ struct FakeHetzner::Impl {
   }
 
   double wall_seconds() const {
-    const auto t = clock ? clock->wall_now() : std::chrono::system_clock::now();
+    const auto t = wall_now ? wall_now() : std::chrono::system_clock::now();
     return std::chrono::duration<double>(t.time_since_epoch()).count();
   }
 
@@ -440,9 +440,9 @@ void FakeHetzner::set_rate_limit(int limit_per_hour, double remaining) {
   impl_->tokens = std::clamp<double>(remaining, 0, impl_->limit);
 }
 
-void FakeHetzner::use_clock(Clock* clock) {
+void FakeHetzner::use_clock(WallNow wall_now) {
   std::lock_guard lock(mutex());
-  impl_->clock = clock;
+  impl_->wall_now = std::move(wall_now);
   impl_->bucket_time.reset();
 }
 

@@ -34,13 +34,13 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include "failoverd/cloud/http_client.h"
 #include "fake_api_server.h"
 
 namespace failoverd::cloud::testing {
@@ -88,10 +88,11 @@ class FakeHetzner : public FakeApi {
   // Retry-After only when set (the real API sends only RateLimit-Reset).
   // The bucket: `limit_per_hour` (RateLimit-Limit) with `remaining` requests left now.
   void set_rate_limit(int limit_per_hour, double remaining);
-  // The bucket refills against `clock`'s wall time (a test's FakeClock, whose sleeps are
-  // virtual), nullptr: real time. The clock is read on the server thread while the client
-  // waits for the answer, so the two never run at once.
-  void use_clock(Clock* clock);
+  // The bucket refills against this wall time (a test's FakeClock, whose sleeps are virtual);
+  // unset: real time. It is read on the server thread while the client waits for the answer,
+  // so the two never run at once.
+  using WallNow = std::function<std::chrono::system_clock::time_point()>;
+  void use_clock(WallNow wall_now);
   int rate_limit_remaining() const;
   void lock_next_assigns(int n);   // assign: 423 locked, as when another action runs
   // The next n assigns answer this error ({"error":{"code","message"}}), e.g. 403 maintenance,

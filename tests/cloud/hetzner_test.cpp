@@ -193,7 +193,8 @@ TEST(ParseApiError, HetznerShape) {
 class HetznerTest : public testing::ProviderTest {
  protected:
   HetznerTest() : fake(make_fake_options()) {
-    fake.use_clock(&clock);  // the bucket refills as the claim's (virtual) waits pass
+    // The bucket refills as the claim's (virtual) waits pass.
+    fake.use_clock([this] { return clock.wall_now(); });
     fake.add_floating_ip("198.51.100.7", 7);
     fip = fake.add_floating_ip(kIp, kOther);
   }
@@ -388,7 +389,7 @@ TEST_F(HetznerTest, RateLimitWaitFollowsTheLimitHeader) {
 TEST(HetznerFakeBucket, HeadersFollowTheDocumentedBucket) {
   FakeClock clock;
   FakeHetzner fake;
-  fake.use_clock(&clock);
+  fake.use_clock([&clock] { return clock.wall_now(); });
   fake.set_rate_limit(3600, 2);
   HttpRequest req;
   req.url = fake.url() + "/v1/floating_ips";
