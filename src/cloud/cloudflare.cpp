@@ -124,6 +124,15 @@ CloudResult<CloudflareOptions> cloudflare_options(const config::ReservedIpConfig
       [](const config::ReservedIpConfig& c) -> std::optional<std::string> {
         if (c.zone_id.empty()) return "[reserved_ip] zone_id is not set";
         if (normalize_dns_name(c.record).empty()) return "[reserved_ip] record is not set";
+        // The API wants names "in Punycode" (dns-records_name). No IDNA conversion is built
+        // in (it needs Unicode normalisation and mapping, not only RFC 3492): refuse rather
+        // than send a name that can never match.
+        for (unsigned char ch : c.record) {
+          if (ch >= 0x80) {
+            return "[reserved_ip] record has non-ASCII characters: give it in its ASCII "
+                   "(Punycode, xn--...) form, as the Cloudflare API requires (e.g. idn2 NAME)";
+          }
+        }
         return std::nullopt;
       });
   if (!o) return o;
@@ -204,21 +213,32 @@ CloudResult<CloudflareRecord> Cloudflare::check_record(const std::string& what,
 CloudResult<std::string> Cloudflare::record_id() {
   if (record_id_) return *record_id_;
   const std::string what = "look up A record " + name_ + " in zone " + options_.zone_id;
-  auto res =
-      http_->request(api_request("GET", records_path() + "?type=A&name=" + url_encode(name_)));
-  if (!res) return util::unexpected(from_http(what, res.error()));
-  if (auto e = envelope_failure(what, *res)) return util::unexpected(std::move(*e));
-  auto list = parse_dns_record_list(res->body);
-  if (!list) return util::unexpected(bad_response(what, list.error()));
-  // Filter again: the answer must be about exactly this name and type, whatever the API's
-  // matching rules are.
-  std::vector<const CloudflareRecord*> matches;
-  for (const auto& r : list->records) {
-    if (r.type == "A" && normalize_dns_name(r.name) == name_) matches.push_back(&r);
+  // Matching records are counted in "result" itself, page by page: result_info.total_count
+  // is the total "without any search parameters" (the whole zone), not the A records of this
+  // name. A page shorter than per_page is the last (the spec's result_info has no page count).
+  constexpr int kPerPage = 100;
+  constexpr int kMaxPages = 20;
+  std::vector<CloudflareRecord> matches;
+  for (int page = 1;; ++page) {
+    auto res = http_->request(api_request(
+        "GET", records_path() + "?type=A&name=" + url_encode(name_) +
+                   "&per_page=" + std::to_string(kPerPage) + "&page=" + std::to_string(page)));
+    if (!res) return util::unexpected(from_http(what, res.error()));
+    if (auto e = envelope_failure(what, *res)) return util::unexpected(std::move(*e));
+    auto list = parse_dns_record_list(res->body);
+    if (!list) return util::unexpected(bad_response(what, list.error()));
+    // Filter again: the answer must be about exactly this name and type, whatever the API's
+    // matching rules are.
+    for (auto& r : list->records) {
+      if (r.type == "A" && normalize_dns_name(r.name) == name_) matches.push_back(std::move(r));
+    }
+    if (list->records.size() < static_cast<std::size_t>(kPerPage)) break;
+    if (page >= kMaxPages) {
+      return util::unexpected(bad_response(
+          what, "still more pages after " + std::to_string(kMaxPages) + "; giving up"));
+    }
   }
-  const std::int64_t total =
-      std::max<std::int64_t>(static_cast<std::int64_t>(matches.size()),
-                             matches.empty() ? 0 : list->total_count.value_or(0));
+  const auto total = static_cast<std::int64_t>(matches.size());
   if (matches.empty()) {
     return util::unexpected(
         CloudError{CloudErrorKind::kRejected,
@@ -227,14 +247,14 @@ CloudResult<std::string> Cloudflare::record_id() {
   }
   if (total > 1) {
     std::string contents;
-    for (const auto* r : matches) contents += (contents.empty() ? "" : ", ") + r->content;
+    for (const auto& r : matches) contents += (contents.empty() ? "" : ", ") + r.content;
     return util::unexpected(CloudError{CloudErrorKind::kRejected,
                                        what + ": " + std::to_string(total) +
                                            " A records of that name (" + contents +
                                            "); exactly one must exist for a failover by DNS",
                                        std::nullopt});
   }
-  record_id_ = matches.front()->id;
+  record_id_ = matches.front().id;
   log("DNS record " + name_ + " (A) has id " + *record_id_);
   return *record_id_;
 }

@@ -23,7 +23,8 @@ util::Expected<ReservedIpInfo, std::string> parse_reserved_ip(std::string_view b
   const json& r = *object;
   ReservedIpInfo info;
   if (r.contains("ip") && r["ip"].is_string()) info.ip = r["ip"].get<std::string>();
-  if (r.contains("droplet") && !r["droplet"].is_null()) {
+  if (!r.contains("droplet")) return util::unexpected(std::string(kDropletScopeMissing));
+  if (!r["droplet"].is_null()) {
     const json& d = r["droplet"];
     if (!d.is_object() || !d.contains("id")) {
       return util::unexpected(std::string("reserved_ip.droplet has no \"id\""));
@@ -131,6 +132,12 @@ CloudResult<ReservedIpInfo> DigitalOcean::reserved_ip() {
   auto res = http_->request(api_request("GET", "/v2/reserved_ips/" + ip_));
   if (!res) return util::unexpected(from_http("get reserved IP " + ip_, res.error()));
   auto info = parse_reserved_ip(res->body);
+  if (!info && info.error() == kDropletScopeMissing) {
+    // A token without the scope: the operator must fix it; retrying cannot.
+    return util::unexpected(CloudError{
+        CloudErrorKind::kAuth,
+        scrub("get reserved IP " + ip_ + ": " + info.error(), options_.token), std::nullopt});
+  }
   if (!info) return util::unexpected(bad_response("get reserved IP " + ip_, info.error()));
   seen_ = SeenHolder{info->droplet_id, info->locked, clock_.now()};
   return std::move(*info);

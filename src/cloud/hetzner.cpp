@@ -116,6 +116,18 @@ bool is_hetzner_locked(const HttpError& e) {
   return false;
 }
 
+bool is_hetzner_transient(const HttpError& e) {
+  if (e.kind != HttpErrorKind::kHttpStatus) return false;
+  return (e.status == 403 && e.api_id == "maintenance") ||
+         (e.status == 412 && e.api_id == "resource_unavailable") ||
+         (e.status == 422 && e.api_id == "service_error");
+}
+
+bool is_hetzner_already_assigned(const HttpError& e) {
+  return e.kind == HttpErrorKind::kHttpStatus && e.status == 422 &&
+         e.api_id == "floating_ip_assigned";
+}
+
 // ---- options ----
 
 CloudResult<HetznerOptions> hetzner_options(const config::ReservedIpConfig& cfg) {
@@ -124,6 +136,11 @@ CloudResult<HetznerOptions> hetzner_options(const config::ReservedIpConfig& cfg)
   if (!cfg.metadata_url.empty()) o->metadata_url = cfg.metadata_url;
   o->server_id = cfg.server_id;
   return o;
+}
+
+HttpClientOptions hetzner_http_options(HttpClientOptions base) {
+  base.retry.rate_limit_reset = RateLimitReset::kFullRefill;
+  return base;
 }
 
 // ---- the provider ----
@@ -149,6 +166,10 @@ HttpRequest Hetzner::api_request(std::string method, std::string path, std::stri
 }
 
 CloudError Hetzner::from_http(const std::string& what, const HttpError& e) const {
+  // 403 maintenance is not a token without permission: the node must not go FAULT for it.
+  if (is_hetzner_transient(e)) {
+    return detail::http_failure(CloudErrorKind::kUnavailable, what, e, options_.token);
+  }
   return detail::http_failure(what, e, options_.token);
 }
 
@@ -275,7 +296,7 @@ ClaimReport Hetzner::claim() {
   const std::string mine = "server " + std::to_string(*me);
 
   int errored = 0;
-  int locked_waits = 0;
+  int waits = 0;  // after locked or transient answers to an assign
   for (;;) {
     auto fip = floating_ip();
     if (!fip) return claim_run.fail(fip.error());
@@ -300,14 +321,26 @@ ClaimReport Hetzner::claim() {
     auto action = post_assign(fip->id, *me);
     if (!action) {
       const auto& http = action.error().http;
-      if (http && is_hetzner_locked(*http)) {
-        ++locked_waits;
+      if (http && is_hetzner_already_assigned(*http)) {
+        // 422 floating_ip_assigned: the assign asks for what already is (it is on this server).
+        // Confirm by reading it: ours, we are done; not (yet) ours, wait and look again.
+        auto again = floating_ip();
+        if (again && again->server == *me) {
+          return claim_run.finish(ClaimOutcome::kAlreadyHeld,
+                                  "already on " + mine + " (the assign answered 422 "
+                                  "floating_ip_assigned)");
+        }
+      }
+      const bool locked = http && is_hetzner_locked(*http);
+      if (http && (locked || is_hetzner_transient(*http) || is_hetzner_already_assigned(*http))) {
+        ++waits;
         log("assign refused (HTTP " + std::to_string(http->status) + " " + http->api_id + ": " +
             http->api_message + "); waiting " + ms_text(options_.locked_wait));
         if (!claim_run.wait_or_deadline(options_.locked_wait)) {
-          return claim_run.fail({CloudErrorKind::kDeadline,
-                                 "still locked by a running action after " +
-                                     plural(locked_waits, "wait") + " (claim deadline " +
+          return claim_run.fail({locked ? CloudErrorKind::kDeadline : CloudErrorKind::kUnavailable,
+                                 std::string(locked ? "still locked by a running action"
+                                                    : "the API still answers " + http->api_id) +
+                                     " after " + plural(waits, "wait") + " (claim deadline " +
                                      ms_text(options_.claim_deadline) + ")",
                                  http});
         }

@@ -169,7 +169,7 @@ Millis backoff_delay(int next_attempt, const RetryPolicy& policy, double random0
 
 std::optional<Millis> server_retry_delay(const HttpResponse& response,
                                          std::chrono::system_clock::time_point wall_now,
-                                         Millis cap) {
+                                         Millis cap, RateLimitReset reset_meaning) {
   using std::chrono::seconds;
   // Whole seconds from the server, clamped to the cap before converting: a header such as
   // `ratelimit-reset: 999999999999999999` must not overflow the multiplication.
@@ -188,6 +188,18 @@ std::optional<Millis> server_retry_delay(const HttpResponse& response,
       const time_t when = curl_getdate(date.c_str(), nullptr);
       if (when > 0) wait = from_secs(static_cast<std::int64_t>(when) - now_epoch);
     }
+  }
+  if (!wait && reset_meaning == RateLimitReset::kFullRefill) {
+    // Hetzner's reset is the time of a *full* bucket; one request comes back every
+    // 3600 s / limit. A 429 that still says requests remain has no useful wait of its own.
+    const auto remaining = response.header("ratelimit-remaining");
+    const auto left = remaining ? parse_digits(*remaining) : std::nullopt;
+    if (left && *left > 0) return std::nullopt;
+    const auto limit_text = response.header("ratelimit-limit");
+    auto limit = limit_text ? parse_digits(*limit_text) : std::nullopt;
+    if (!limit || *limit <= 0) limit = 3600;
+    const std::int64_t refill_ms = std::max<std::int64_t>((3600000 + *limit - 1) / *limit, 1000);
+    return std::min(Millis(refill_ms), std::max(cap, Millis(0)));
   }
   if (!wait) {
     if (auto reset = response.header("ratelimit-reset")) {
@@ -418,6 +430,7 @@ HttpResult CurlHttpClient::request(const HttpRequest& req) {
 
     bool retryable = false;
     std::optional<Millis> server_wait;
+    bool explicit_wait = false;  // the server's wait is a Retry-After, not a rate-limit reset
     std::string outcome;
     HttpResponse response;
     if (a.code == CURLE_OK && a.status < 300) {
@@ -450,7 +463,9 @@ HttpResult CurlHttpClient::request(const HttpRequest& req) {
       if (a.status == 429) {
         retryable = true;
         response.headers = std::move(a.headers);
-        server_wait = server_retry_delay(response, clock_.wall_now(), policy.max_server_delay);
+        server_wait = server_retry_delay(response, clock_.wall_now(), policy.max_server_delay,
+                                         policy.rate_limit_reset);
+        explicit_wait = response.header("retry-after").has_value();
       }
     } else if (a.code == CURLE_OPERATION_TIMEDOUT) {
       error.kind = HttpErrorKind::kTimeout;
@@ -480,7 +495,17 @@ HttpResult CurlHttpClient::request(const HttpRequest& req) {
     };
     if (!retryable) return give_up("not retried");
     if (attempt >= policy.max_attempts) return give_up("giving up, no attempts left");
-    const Millis wait = server_wait ? *server_wait : backoff_delay(attempt + 1, policy, random_());
+    const Millis backoff = backoff_delay(attempt + 1, policy, random_());
+    Millis wait = server_wait ? *server_wait : backoff;
+    if (server_wait && !explicit_wait && clock_.now() + wait >= deadline &&
+        clock_.now() + backoff < deadline) {
+      // A rate-limit reset is when the oldest counted request expires (or the quota is full):
+      // a later one, or the per-minute burst window, may free a request sooner, so try again
+      // within the deadline rather than give up (only Retry-After is a firm "not before").
+      log(prefix + outcome + "; the rate-limit reset is " + ms_text(wait) +
+          " away, past the deadline");
+      wait = backoff;
+    }
     if (clock_.now() + wait >= deadline) {
       return give_up("giving up, waiting " + ms_text(wait) + " would pass the deadline of " +
                      ms_text(policy.deadline));

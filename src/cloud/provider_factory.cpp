@@ -20,14 +20,17 @@ Log prefixed(const Log& log, const std::string& prefix) {
 }
 
 // An HTTP provider: options read now, client and provider made on the worker.
+// `adapt` fits the HTTP client to the API (how its rate limit headers are meant).
 template <typename Provider, typename Options>
-CloudResult<ProviderMaker> http_provider(CloudResult<Options> options, const Log& log,
-                                         const std::string& name) {
+CloudResult<ProviderMaker> http_provider(
+    CloudResult<Options> options, const Log& log, const std::string& name,
+    HttpClientOptions (*adapt)(HttpClientOptions) = nullptr) {
   if (!options) return util::unexpected(options.error());
   options->log = prefixed(log, name);
   return ProviderMaker(
-      [o = std::move(*options), log]() -> std::unique_ptr<ReservedAddressProvider> {
+      [o = std::move(*options), log, adapt]() -> std::unique_ptr<ReservedAddressProvider> {
         HttpClientOptions http;
+        if (adapt) http = adapt(std::move(http));
         http.log = prefixed(log, "http");
         return std::make_unique<Provider>(o, std::make_unique<CurlHttpClient>(std::move(http)));
       });
@@ -41,7 +44,8 @@ CloudResult<ProviderMaker> provider_maker(const config::ReservedIpConfig& cfg,
     case config::Provider::kDigitalOcean:
       return http_provider<DigitalOcean>(digitalocean_options(cfg), log, "digitalocean");
     case config::Provider::kHetzner:
-      return http_provider<Hetzner>(hetzner_options(cfg), log, "hetzner");
+      return http_provider<Hetzner>(hetzner_options(cfg), log, "hetzner",
+                                    [](HttpClientOptions h) { return hetzner_http_options(h); });
     case config::Provider::kCloudflare:
       return http_provider<Cloudflare>(cloudflare_options(cfg), log, "cloudflare");
     case config::Provider::kExec: {

@@ -1,5 +1,7 @@
 #include "failoverd/daemon/reserved_ip.h"
 
+#include <algorithm>
+#include <cstdint>
 #include <ctime>
 
 #include <boost/asio/post.hpp>
@@ -15,7 +17,7 @@ ReservedIpKeeper::ReservedIpKeeper(asio::io_context& io, std::string address,
                                    std::chrono::milliseconds reconcile_interval,
                                    MakeProvider make_provider, std::shared_ptr<spdlog::logger> log,
                                    OnPermanentFailure on_permanent_failure,
-                                   OnClaimReport on_claim_report)
+                                   OnClaimReport on_claim_report, ClaimBackoff backoff)
     : io_(io),
       address_(std::move(address)),
       provider_name_(std::move(provider_name)),
@@ -24,6 +26,8 @@ ReservedIpKeeper::ReservedIpKeeper(asio::io_context& io, std::string address,
       on_permanent_failure_(std::move(on_permanent_failure)),
       on_claim_report_(std::move(on_claim_report)),
       check_timer_(io),
+      retry_timer_(io),
+      backoff_(backoff),
       provider_(std::make_shared<std::unique_ptr<cloud::ReservedAddressProvider>>()),
       make_provider_(std::move(make_provider)),
       alive_(std::make_shared<bool>(true)),
@@ -52,6 +56,7 @@ core::Time ReservedIpKeeper::now() {
 void ReservedIpKeeper::stop() {
   *alive_ = false;
   check_timer_.cancel();
+  retry_timer_.cancel();
 }
 
 void ReservedIpKeeper::became_master() {
@@ -64,6 +69,10 @@ void ReservedIpKeeper::left_master() {
   // A queued claim would act for a MASTER we no longer are; a call in flight cannot be
   // stopped, and its report is only logged. A queued check may stay.
   if (queued_ && queued_->first == Job::kClaim) queued_.reset();
+  // A pending retry is a MASTER's too. The backoff itself stays: a node that flaps between
+  // MASTER and BACKUP while claims fail must not claim faster for it.
+  retry_timer_.cancel();
+  retry_at_.reset();
   act(policy_.left_master(now()));
 }
 
@@ -74,6 +83,14 @@ void ReservedIpKeeper::heard_lower_priority_master() {
 void ReservedIpKeeper::act(const core::ClaimDecision& d) {
   switch (d.action) {
     case core::ClaimAction::kClaim:
+      if (retry_at_) {
+        // A failed claim waits for its retry; claiming sooner (a reconcile that finds nobody
+        // holding it) would undo the backoff. The retry claims anyway.
+        log_->debug("reserved IP {}: not claiming now ({}): the retry after a failure is due "
+                    "first",
+                    address_, d.reason);
+        break;
+      }
       submit(Job::kClaim, d.reason);
       break;
     case core::ClaimAction::kCheck:
@@ -135,6 +152,8 @@ void ReservedIpKeeper::on_claim(const cloud::ClaimReport& report, const std::str
   if (report.ok()) {
     last_claim_ = util::iso8601(std::chrono::system_clock::now());
     last_error_.reset();
+    last_failure_.reset();
+    backoff_.on_success();
     holder_ = "this node";
     log_->info("reserved IP {} ({}): {} in {} ms after {} assign request(s), {}: {}", address_,
                provider_name_, cloud::to_string(report.outcome), report.latency.count(),
@@ -146,6 +165,7 @@ void ReservedIpKeeper::on_claim(const cloud::ClaimReport& report, const std::str
     }
   } else {
     last_error_ = report.detail;
+    last_failure_ = report.detail;
     log_->error("reserved IP {} ({}): claim failed after {} ms: {}", address_, provider_name_,
                 report.latency.count(), report.detail);
     if (report.permanent_failure()) {
@@ -154,8 +174,33 @@ void ReservedIpKeeper::on_claim(const cloud::ClaimReport& report, const std::str
   }
   const auto decision = policy_.on_claim(now(), report.ok(), report.permanent_failure());
   if (on_claim_report_) on_claim_report_(report);
+  if (!report.ok() && decision.action == core::ClaimAction::kClaim) {
+    // Not at once: the provider already retried within its claim (a rate limit, an outage);
+    // asking again straight away only adds load. A queued claim waits for the retry too.
+    if (queued_ && queued_->first == Job::kClaim) queued_.reset();
+    const auto wait = backoff_.on_failure();
+    log_->warn("reserved IP {}: next claim attempt in {} ms ({} failed in a row)", address_,
+               wait.count(), backoff_.failures());
+    arm_retry(wait);
+    run_next();
+    arm_timer();
+    return;
+  }
   run_next();
   act(decision);
+}
+
+void ReservedIpKeeper::arm_retry(std::chrono::milliseconds wait) {
+  if (!*alive_) return;
+  retry_at_ = std::chrono::steady_clock::now() + wait;
+  retry_timer_.expires_after(wait);
+  retry_timer_.async_wait([this, alive = alive_](const boost::system::error_code& ec) {
+    if (ec || !*alive) return;
+    retry_at_.reset();
+    if (!master_) return;
+    submit(Job::kClaim, "retrying after a failed claim (" +
+                            std::to_string(backoff_.failures()) + " in a row)");
+  });
 }
 
 void ReservedIpKeeper::on_check(const cloud::CloudResult<cloud::HolderStatus>& status) {
@@ -199,6 +244,17 @@ control::ReservedIpStatus ReservedIpKeeper::status() const {
   s.provider = provider_name_;
   s.holder = holder_;
   s.last_claim = last_claim_;
+  if (last_failure_) {
+    std::string text = "failed: " + *last_failure_;
+    if (retry_at_) {
+      // Whole seconds, rounded up: "in 0s" would read as "now" while it is still waiting.
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          *retry_at_ - std::chrono::steady_clock::now());
+      const auto secs = std::max<std::int64_t>((left.count() + 999) / 1000, 1);
+      text += "; next attempt in " + std::to_string(secs) + "s";
+    }
+    s.last_claim = std::move(text);
+  }
   return s;
 }
 

@@ -35,11 +35,24 @@ std::string percent_encode(std::string_view text) {
   return out;
 }
 
+std::string docker_name_regex(std::string_view name) {
+  // The engine matches the name filter as an unanchored regular expression against the
+  // container's name, which carries a leading "/" ("/db"): "db" alone would also match
+  // "/db-backup" and "/mydb". Anchor it and escape what a regexp would read as syntax.
+  std::string out = "^/?";
+  for (char c : name) {
+    if (std::string_view(".+*?()|[]{}^$\\").find(c) != std::string_view::npos) out += '\\';
+    out += c;
+  }
+  out += '$';
+  return out;
+}
+
 std::string docker_filters_json(const config::DockerCheckSpec& spec) {
   json filters = json::object();
   filters["status"] = json::array({"running"});
   if (!spec.labels.empty()) filters["label"] = spec.labels;
-  if (spec.name) filters["name"] = json::array({*spec.name});
+  if (spec.name) filters["name"] = json::array({docker_name_regex(*spec.name)});
   // Replace: a config value is not guaranteed to be valid UTF-8, and dump() would throw.
   return filters.dump(-1, ' ', false, json::error_handler_t::replace);
 }
@@ -80,7 +93,7 @@ namespace {
 // its Labels object.
 class Counter final : public json::json_sax_t {
  public:
-  explicit Counter(const config::DockerCheckSpec& spec) {
+  explicit Counter(const config::DockerCheckSpec& spec) : name_(spec.name) {
     for (const auto& f : spec.labels) {
       const auto eq = f.find('=');
       filters_.push_back({f.substr(0, eq), eq == std::string::npos
@@ -108,6 +121,7 @@ class Counter final : public json::json_sax_t {
     if (depth_ == 1) {
       in_entry_ = true;
       state_running_ = true;
+      name_matched_ = !name_;
       std::fill(matched_.begin(), matched_.end(), false);
     } else if (depth_ == 2 && take_key() == Key::kLabels) {
       in_labels_ = true;
@@ -122,7 +136,8 @@ class Counter final : public json::json_sax_t {
     if (depth_ == 1 && in_entry_) {
       in_entry_ = false;
       ++entries_;
-      if (state_running_ && std::all_of(matched_.begin(), matched_.end(), [](bool m) { return m; })) {
+      if (state_running_ && name_matched_ &&
+          std::all_of(matched_.begin(), matched_.end(), [](bool m) { return m; })) {
         ++running_;
       }
     }
@@ -130,17 +145,22 @@ class Counter final : public json::json_sax_t {
   }
   bool start_array(std::size_t) override {
     if (depth_ == 1) return fail_entry("an array");
+    if (depth_ == 2 && take_key() == Key::kNames) in_names_ = true;
     pending_ = Key::kNone;
     ++depth_;
     return true;
   }
   bool end_array() override {
     --depth_;
+    if (depth_ == 2) in_names_ = false;
     return true;
   }
   bool key(string_t& val) override {
     if (depth_ == 2) {
-      pending_ = val == "State" ? Key::kState : val == "Labels" ? Key::kLabels : Key::kNone;
+      pending_ = val == "State"    ? Key::kState
+                 : val == "Labels" ? Key::kLabels
+                 : val == "Names"  ? Key::kNames
+                                   : Key::kNone;
     } else if (depth_ == 3 && in_labels_) {
       label_key_ = val;
       pending_ = Key::kLabel;
@@ -153,7 +173,7 @@ class Counter final : public json::json_sax_t {
   }
 
  private:
-  enum class Key { kNone, kState, kLabels, kLabel };
+  enum class Key { kNone, kState, kLabels, kLabel, kNames };
   struct Filter {
     std::string key;
     std::optional<std::string> value;  // nullopt: the key alone must be present
@@ -164,6 +184,12 @@ class Counter final : public json::json_sax_t {
   bool scalar(const char* kind, const std::string* text) {
     if (depth_ == 0) return fail_root(kind);
     if (depth_ == 1) return fail_entry(kind);
+    // The name filter is checked again on "Names" (["/db"]): exactly the configured name, with
+    // or without the leading "/" the engine gives it. A container without Names does not count.
+    if (depth_ == 3 && in_names_ && name_ && text != nullptr &&
+        (*text == *name_ || *text == "/" + *name_)) {
+      name_matched_ = true;
+    }
     const Key k = take_key();
     // The engine was asked for running containers only; a State saying otherwise is trusted.
     if (depth_ == 2 && k == Key::kState && text != nullptr && *text != "running") {
@@ -188,8 +214,11 @@ class Counter final : public json::json_sax_t {
     return false;
   }
 
+  std::optional<std::string> name_;
   std::vector<Filter> filters_;
   std::vector<bool> matched_;
+  bool in_names_ = false;
+  bool name_matched_ = true;
   int depth_ = 0;
   bool in_entry_ = false;
   bool in_labels_ = false;

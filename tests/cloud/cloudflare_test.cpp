@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <sstream>
+
 #include <chrono>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -144,7 +147,7 @@ TEST_F(CloudflareTest, AlreadyOursSendsNoPatch) {
   EXPECT_EQ(fake.count("PATCH", "/"), 0u);
   const auto reqs = fake.requests();
   ASSERT_EQ(reqs.size(), 2u);
-  EXPECT_EQ(reqs[0].target, records_path() + "?type=A&name=www.example.com");
+  EXPECT_EQ(reqs[0].target, records_path() + "?type=A&name=www.example.com&per_page=100&page=1");
   EXPECT_EQ(reqs[1].path, records_path() + "/" + id);
   EXPECT_EQ(reqs[1].authorization, "Bearer " + kToken);
 }
@@ -200,6 +203,40 @@ TEST_F(CloudflareTest, AmbiguousRecordIsPermanentlyRejected) {
   EXPECT_NE(r.detail.find("2 A records of that name"), std::string::npos) << r.detail;
   EXPECT_NE(r.detail.find("exactly one must exist"), std::string::npos) << r.detail;
   EXPECT_EQ(fake.count("PATCH", "/"), 0u);
+}
+
+// result_info.total_count is the zone's total "without any search parameters": a zone with
+// other records must not read as several A records of this name.
+TEST_F(CloudflareTest, OtherRecordsOfTheZoneDoNotMakeTheNameAmbiguous) {
+  fake.add_record(kZone, "A", "other.example.com", "203.0.113.50");
+  fake.add_record(kZone, "TXT", kName, "v=spf1 -all");
+  fake.add_record(kZone, "AAAA", kName, "2001:db8::1");
+  auto provider = make();
+  const ClaimReport r = provider.claim();
+  ASSERT_TRUE(r.ok()) << r.detail;
+}
+
+// The matching records are counted over every page of the answer.
+TEST_F(CloudflareTest, MatchesOnLaterPagesAreCounted) {
+  for (int i = 0; i < 100; ++i) fake.add_record(kZone, "A", kName, "203.0.113." + std::to_string(i % 250));
+  auto provider = make();
+  const ClaimReport r = provider.claim();
+  ASSERT_EQ(r.outcome, ClaimOutcome::kFailed);
+  EXPECT_NE(r.detail.find("101 A records of that name"), std::string::npos) << r.detail.substr(0, 200);
+  EXPECT_EQ(fake.count("GET", "/"), 2u) << "both pages of the list, and nothing else";
+  EXPECT_EQ(fake.count("PATCH", "/"), 0u);
+}
+
+TEST(ParseDnsRecordList, SpecExampleTotalCountIsTheZone) {
+  std::ifstream in(std::string(FAILOVERD_TESTDATA_DIR) +
+                   "/api/cloudflare.GET_zones_zone_id_dns_records.200.assembled-from-field-examples.json");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  auto list = parse_dns_record_list(ss.str());
+  ASSERT_TRUE(list) << list.error();
+  ASSERT_EQ(list->records.size(), 1u);
+  EXPECT_EQ(list->records[0].name, "example.com");
+  EXPECT_EQ(list->total_count, 2000) << "the zone's total, not a match count";
 }
 
 TEST_F(CloudflareTest, MissingRecordIsPermanentlyRejected) {
@@ -424,6 +461,14 @@ TEST_F(CloudflareTokenFile, RefusesMissingZoneOrRecord) {
   c = cfg(write(kToken, 0600));
   c.record = ".";
   EXPECT_EQ(cloudflare_options(c).error().message, "[reserved_ip] record is not set");
+  c = cfg(write(kToken, 0600));
+  c.record = "b\xc3\xbc" "cher.example.com";  // bücher: the API wants xn--bcher-kva
+  auto idn = cloudflare_options(c);
+  ASSERT_FALSE(idn);
+  EXPECT_EQ(idn.error().kind, CloudErrorKind::kConfig);
+  EXPECT_NE(idn.error().message.find("Punycode"), std::string::npos) << idn.error().message;
+  c.record = "xn--bcher-kva.example.com";
+  EXPECT_TRUE(cloudflare_options(c)) << "the ASCII form is accepted";
   c = cfg(write(kToken, 0600));
   c.provider = config::Provider::kHetzner;
   EXPECT_EQ(cloudflare_options(c).error().message, "[reserved_ip] provider is not cloudflare");

@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <fstream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <string>
 
 #include "fake_digitalocean.h"
@@ -12,6 +14,7 @@
 namespace failoverd::cloud {
 namespace {
 
+using testing::FakeClock;
 using testing::FakeDigitalOcean;
 using namespace std::chrono_literals;
 
@@ -20,7 +23,38 @@ constexpr std::uint64_t kMe = 2;
 constexpr std::uint64_t kOther = 1;
 const std::string kToken = "dop_v1_0123456789abcdefTOPSECRET";
 
+std::string spec_file(const std::string& name) {
+  std::ifstream in(std::string(FAILOVERD_TESTDATA_DIR) + "/api/" + name);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
 // ---- parsing, from literal bodies of the documented shapes ----
+
+TEST(ParseReservedIp, SpecExamples) {
+  auto assigned = parse_reserved_ip(
+      spec_file("digitalocean.GET_v2_reserved_ips_ip.200.reserved_ip_assigned.json"));
+  ASSERT_TRUE(assigned) << assigned.error();
+  EXPECT_EQ(assigned->droplet_id, 3164444u);
+  auto reserved = parse_reserved_ip(
+      spec_file("digitalocean.GET_v2_reserved_ips_ip.200.reserved_ip_reserved.json"));
+  ASSERT_TRUE(reserved) << reserved.error();
+  EXPECT_FALSE(reserved->droplet_id.has_value()) << "\"droplet\": null is unassigned";
+  // The model says why a field may be missing altogether.
+  EXPECT_NE(spec_file("digitalocean.reserved_ip.model.verbatim.yml")
+                .find("Requires `droplet:read` scope"),
+            std::string::npos);
+}
+
+// Without droplet:read the object has no "droplet" key: not "unassigned" (we would assign
+// over a live holder), an error naming the missing scope.
+TEST(ParseReservedIp, NoDropletKeyIsTheMissingScope) {
+  auto nokey = parse_reserved_ip(
+      R"({"reserved_ip":{"ip":"45.55.96.47","region":{"slug":"nyc3"},"locked":false}})");
+  ASSERT_FALSE(nokey);
+  EXPECT_NE(nokey.error().find("droplet:read"), std::string::npos) << nokey.error();
+}
 
 TEST(ParseReservedIp, AssignedUnassignedAndBroken) {
   auto assigned = parse_reserved_ip(R"({"reserved_ip":{"ip":"45.55.96.47","droplet":{"id":3164444,
@@ -243,6 +277,37 @@ TEST_F(DigitalOceanTest, ServerErrorsAndRateLimitsAreRecovered) {
   expect_no_secret();
 }
 
+TEST_F(DigitalOceanTest, TokenWithoutDropletReadIsAPermanentAuthErrorAndAssignsNothing) {
+  fake.set_token_without_droplet_read(true);
+  auto provider = make();
+  auto st = provider.status();
+  ASSERT_FALSE(st);
+  EXPECT_EQ(st.error().kind, CloudErrorKind::kAuth);
+  EXPECT_NE(st.error().message.find("droplet:read"), std::string::npos) << st.error().message;
+  const ClaimReport r = provider.claim();
+  ASSERT_EQ(r.outcome, ClaimOutcome::kFailed);
+  EXPECT_TRUE(r.permanent_failure());
+  EXPECT_NE(r.detail.find("droplet:read"), std::string::npos) << r.detail;
+  EXPECT_EQ(fake.count("POST", "/v2/reserved_ips"), 0u) << "never assign over an unseen holder";
+  EXPECT_EQ(fake.holder(kIp), kOther);
+}
+
+// shared/headers: ratelimit-reset is "the time when the oldest request will expire", which
+// may be most of an hour away; without Retry-After the claim still retries within its deadline.
+TEST_F(DigitalOceanTest, RateLimitWithOnlyRatelimitResetIsRetriedWithinTheDeadline) {
+  fake.rate_limit_next(2, std::nullopt, FakeClock::kWallEpoch + 2400);
+  auto provider = make();
+  const ClaimReport r = provider.claim();
+  ASSERT_EQ(r.outcome, ClaimOutcome::kClaimed) << r.detail << "\n" << logs.joined();
+  EXPECT_EQ(fake.holder(kIp), kMe);
+  ASSERT_GE(clock.sleeps.size(), 2u);
+  EXPECT_LT(clock.sleeps[0], 30s);
+  EXPECT_NE(logs.joined().find("HTTP 429"), std::string::npos);
+  EXPECT_NE(spec_file("digitalocean.shared.headers.verbatim.yml")
+                .find("The time when the oldest request will expire"),
+            std::string::npos);
+}
+
 TEST_F(DigitalOceanTest, DroppedConnectionsAreRecovered) {
   fake.drop_next(2);
   auto provider = make();
@@ -415,8 +480,7 @@ TEST_F(DigitalOceanTest, StaleOrLockedOrDisabledMemoryIsNotTrusted) {
     clock.advance(45s + 1ms);  // just past the default max age
     fake.clear_requests();
     ASSERT_EQ(provider.claim().outcome, ClaimOutcome::kClaimed);
-    EXPECT_EQ(request_lines(fake),
-              (std::vector<std::string>{kGetIp, kPostAssign, kPollFirst}));
+    EXPECT_EQ(request_lines(fake), (std::vector<std::string>{kGetIp, kPostAssign, kPollFirst}));
   }
   {
     // Seen locked: the GET decides (here: still locked, so wait, then assign).

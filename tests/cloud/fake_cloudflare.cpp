@@ -132,11 +132,12 @@ struct FakeCloudflare::Impl {
       result.push_back(record_json(zone_id, z, *match[static_cast<std::size_t>(i)]));
     }
     const long count = static_cast<long>(result.size());
+    // result_info as the schema has it: total_count is the total "without any search
+    // parameters", i.e. every record of the zone, however few match type and name.
     json info = {{"page", page},
                  {"per_page", per_page},
                  {"count", count},
-                 {"total_count", total},
-                 {"total_pages", std::max<long>(1, (total + per_page - 1) / per_page)}};
+                 {"total_count", static_cast<long>(z.records.size())}};
     return envelope(200, std::move(result), std::move(info));
   }
 

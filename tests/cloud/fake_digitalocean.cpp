@@ -1,6 +1,7 @@
 #include "fake_digitalocean.h"
 
 #include <algorithm>
+#include <deque>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <random>
@@ -49,13 +50,14 @@ struct FakeDigitalOcean::Impl {
   std::map<std::uint64_t, Action> actions;
   std::uint64_t next_action_id = 1000001;
   std::vector<FakeAssignment> history;
-  int ratelimit_remaining = 5000;
+  std::deque<std::int64_t> window;  // epoch seconds of the requests of the last hour
   std::mt19937_64 rng{42};
   // DigitalOcean's own fault switches (the generic ones are the server's)
   int lock_n = 0;
   int action_polls = 0;
   int error_actions_n = 0;
   bool instant_actions = false;
+  bool without_droplet_read = false;
 
   std::string request_id() {
     static constexpr char kHex[] = "0123456789abcdef";
@@ -80,13 +82,19 @@ struct FakeDigitalOcean::Impl {
     return r;
   }
 
+  // The documented window (description "Rate Limit"): each request counts for one hour after
+  // it was made; ratelimit-reset is when the *oldest* counted one expires.
   void ratelimit_headers(FakeResponse& res, bool exhausted,
                          std::optional<std::int64_t> reset_epoch = std::nullopt) {
-    if (ratelimit_remaining > 0) --ratelimit_remaining;
+    const std::int64_t now = epoch_now();
+    while (!window.empty() && window.front() + 3600 <= now) window.pop_front();
+    window.push_back(now);
+    const auto remaining =
+        std::max<std::int64_t>(5000 - static_cast<std::int64_t>(window.size()), 0);
     res.header("ratelimit-limit", "5000");
-    res.header("ratelimit-remaining", std::to_string(exhausted ? 0 : ratelimit_remaining));
+    res.header("ratelimit-remaining", std::to_string(exhausted ? 0 : remaining));
     res.header("ratelimit-reset",
-               std::to_string(exhausted && reset_epoch ? *reset_epoch : epoch_now() + 60));
+               std::to_string(exhausted && reset_epoch ? *reset_epoch : window.front() + 3600));
   }
 
   // Ends an action: the assignment changes (or not, when it errors) and the lock goes.
@@ -125,12 +133,15 @@ struct FakeDigitalOcean::Impl {
                  {"disk", 25},         {"locked", false},
                  {"status", "active"}, {"region", region_json(r.region)}};
     }
-    return {{"reserved_ip",
-             {{"ip", ip},
-              {"droplet", droplet},
-              {"region", region_json(r.region)},
-              {"locked", r.pending_action.has_value()},
-              {"project_id", "746c6152-2fa2-11ed-92d3-27aaa54e4988"}}}};
+    json out = {{"reserved_ip",
+                 {{"ip", ip},
+                  {"droplet", droplet},
+                  {"region", region_json(r.region)},
+                  {"locked", r.pending_action.has_value()},
+                  {"project_id", "746c6152-2fa2-11ed-92d3-27aaa54e4988"}}}};
+    // "droplet ... Requires `droplet:read` scope": a token without it gets no such field.
+    if (without_droplet_read) out["reserved_ip"].erase("droplet");
+    return out;
   }
 
   // The API proper, after faults and the token check.
@@ -262,6 +273,11 @@ struct FakeDigitalOcean::Impl {
 };
 
 FakeDigitalOcean::FakeDigitalOcean() : FakeDigitalOcean(Options{}) {}
+
+void FakeDigitalOcean::set_token_without_droplet_read(bool on) {
+  std::lock_guard lock(mutex());
+  impl_->without_droplet_read = on;
+}
 
 FakeDigitalOcean::FakeDigitalOcean(Options options) : impl_(std::make_unique<Impl>()) {
   impl_->options = std::move(options);

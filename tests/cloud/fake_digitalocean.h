@@ -84,6 +84,9 @@ class FakeDigitalOcean : public FakeApi {
   // On: POST .../actions answers the action already "completed" and the assignment changes at
   // the POST (no polls needed).
   void set_instant_actions(bool on);
+  // The token has no droplet:read scope: reserved IP objects come without a "droplet" field
+  // (the model: "Requires `droplet:read` scope").
+  void set_token_without_droplet_read(bool on);
 
   struct Impl;
 

@@ -1,6 +1,7 @@
 #include "fake_hetzner.h"
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -52,8 +53,22 @@ struct FakeHetzner::Impl {
   std::map<std::uint64_t, Action> actions;
   std::uint64_t next_action_id = 13;
   std::vector<FakeHetznerAssignment> history;
-  int ratelimit_remaining = 3600;
+  // The project's request bucket as docs.hetzner.cloud "Rate Limiting" describes it: `limit`
+  // requests per hour, refilled gradually (1 per 3600/limit s), RateLimit-Reset the time it is
+  // *full* again. Read against `clock` when set (tests whose waits are virtual), else real time.
+  int limit = 3600;
+  double tokens = 3600;
+  std::optional<double> bucket_time;  // wall seconds of the last refill
+  WallNow wall_now;
   int lock_n = 0;
+  struct AssignError {
+    int status;
+    std::string code;
+    std::string message;
+  };
+  std::vector<AssignError> assign_errors;  // the next assigns' answers, in order
+  bool assign_at_once = false;
+  std::optional<std::uint64_t> move_before_assign;
   int action_polls = 0;
   int error_actions_n = 0;
 
@@ -64,13 +79,38 @@ struct FakeHetzner::Impl {
     return FakeResponse::json(status, {{"error", e}});
   }
 
-  void ratelimit_headers(FakeResponse& r, bool exhausted,
-                         std::optional<std::int64_t> reset_epoch = std::nullopt) {
-    if (ratelimit_remaining > 0) --ratelimit_remaining;
-    r.header("RateLimit-Limit", "3600");
-    r.header("RateLimit-Remaining", std::to_string(exhausted ? 0 : ratelimit_remaining));
-    r.header("RateLimit-Reset",
-             std::to_string(exhausted && reset_epoch ? *reset_epoch : epoch_now() + 60));
+  double wall_seconds() const {
+    const auto t = wall_now ? wall_now() : std::chrono::system_clock::now();
+    return std::chrono::duration<double>(t.time_since_epoch()).count();
+  }
+
+  void refill() {
+    const double now = wall_seconds();
+    if (bucket_time && now > *bucket_time) {
+      tokens = std::min<double>(limit, tokens + (now - *bucket_time) * limit / 3600.0);
+    }
+    bucket_time = now;
+  }
+
+  // Takes one request from the bucket; false (nothing taken) when it is empty.
+  bool take() {
+    refill();
+    if (tokens < 1) return false;
+    tokens -= 1;
+    return true;
+  }
+
+  // The three headers every /v1 answer carries; `reset_epoch` overrides the bucket's full time
+  // (the generic rate_limit_next fault may name one).
+  void ratelimit_headers(FakeResponse& r, std::optional<std::int64_t> reset_epoch = std::nullopt) {
+    refill();
+    const double missing = limit - tokens;
+    const auto full_at = static_cast<std::int64_t>(
+        std::ceil(*bucket_time + (missing > 0 ? missing * 3600.0 / limit : 0)));
+    r.header("RateLimit-Limit", std::to_string(limit));
+    r.header("RateLimit-Remaining",
+             std::to_string(r.status == 429 ? 0 : static_cast<long long>(std::floor(tokens))));
+    r.header("RateLimit-Reset", std::to_string(reset_epoch ? *reset_epoch : full_at));
   }
 
   json floating_ip_json(const FloatingIp& f) const {
@@ -177,6 +217,20 @@ struct FakeHetzner::Impl {
       return error(423, "locked",
                    "floating IP " + std::to_string(f.id) + " is locked: another action is running");
     }
+    if (!assign_errors.empty()) {
+      const AssignError e = assign_errors.front();
+      assign_errors.erase(assign_errors.begin());
+      return error(e.status, e.code, e.message);
+    }
+    if (!unassign && move_before_assign) {
+      f.server = *move_before_assign;
+      history.push_back({f.id, f.server, 0});
+      move_before_assign.reset();
+    }
+    if (!unassign && f.server == a.server) {
+      // The assign operation's own error (operation-specific errors table).
+      return error(422, "floating_ip_assigned", "The Floating IP is already assigned");
+    }
     a.id = next_action_id++;
     a.command = unassign ? "unassign_floating_ip" : "assign_floating_ip";
     a.floating_ip = f.id;
@@ -185,8 +239,16 @@ struct FakeHetzner::Impl {
     if (error_actions_n > 0) --error_actions_n;
     a.started = iso8601_now();
     f.running_action = a.id;
+    if (assign_at_once) {
+      // As the spec's example answers: done already, "success", and an "error" object anyway.
+      finish(a);
+      actions[a.id] = a;
+      json answer = action_json(a);
+      answer["action"]["error"] = {{"code", "action_failed"}, {"message", "Action failed"}};
+      return FakeResponse::json(201, answer);
+    }
     actions[a.id] = a;
-    return FakeResponse::json(201, action_json(a));  // always "running" at first
+    return FakeResponse::json(201, action_json(a));  // "running" at first
   }
 
   FakeResponse route(const FakeRequest& req) {
@@ -241,10 +303,12 @@ struct FakeHetzner::Impl {
       return FakeResponse::text(404, "Not Found\n");
     }
     if (!req.path.starts_with("/v1/")) return error(404, "not_found", "not found");
-    FakeResponse r = req.authorization != "Bearer " + options.token
+    // "All requests, whether they are authenticated or not, are subject to rate limiting."
+    FakeResponse r = !take() ? error(429, "rate_limit_exceeded", "limit of requests reached")
+                     : req.authorization != "Bearer " + options.token
                          ? error(401, "unauthorized", "unable to authenticate")
                          : route(req);
-    ratelimit_headers(r, false);
+    ratelimit_headers(r);
     return r;
   }
 
@@ -255,6 +319,8 @@ struct FakeHetzner::Impl {
       code = "unauthorized", message = "unable to authenticate";
     } else if (status == 403) {
       code = "forbidden", message = "insufficient permissions for this request";
+    } else if (status == 412) {
+      code = "resource_unavailable", message = "the requested resource is currently unavailable";
     } else if (status == 503) {
       code = "unavailable", message = "service currently not available";
     } else if (status == 504) {
@@ -263,13 +329,14 @@ struct FakeHetzner::Impl {
       code = "server_error", message = "error within the API backend";
     }
     FakeResponse r = error(status, code, message);
-    if (req.path.starts_with("/v1/")) ratelimit_headers(r, false);
+    if (req.path.starts_with("/v1/")) ratelimit_headers(r);
     return r;
   }
 
   FakeResponse rate_limited(const FakeRequest&, const RateLimitFault& f) {
-    FakeResponse r = error(429, "rate_limit_exceeded", "limit of 3600 requests per hour reached");
-    ratelimit_headers(r, true, f.reset_epoch);
+    FakeResponse r = error(429, "rate_limit_exceeded", "limit of requests reached");
+    r.status = 429;
+    ratelimit_headers(r, f.reset_epoch);
     return r;
   }
 
@@ -364,6 +431,41 @@ void FakeHetzner::set_token(const std::string& token) {
 void FakeHetzner::set_max_per_page(int n) {
   std::lock_guard lock(mutex());
   impl_->options.max_per_page = n;
+}
+
+void FakeHetzner::set_rate_limit(int limit_per_hour, double remaining) {
+  std::lock_guard lock(mutex());
+  impl_->refill();
+  impl_->limit = std::max(limit_per_hour, 1);
+  impl_->tokens = std::clamp<double>(remaining, 0, impl_->limit);
+}
+
+void FakeHetzner::use_clock(WallNow wall_now) {
+  std::lock_guard lock(mutex());
+  impl_->wall_now = std::move(wall_now);
+  impl_->bucket_time.reset();
+}
+
+int FakeHetzner::rate_limit_remaining() const {
+  std::lock_guard lock(mutex());
+  impl_->refill();
+  return static_cast<int>(impl_->tokens);
+}
+
+void FakeHetzner::error_next_assigns(int n, int status, const std::string& code,
+                                     const std::string& message) {
+  std::lock_guard lock(mutex());
+  for (int i = 0; i < n; ++i) impl_->assign_errors.push_back({status, code, message});
+}
+
+void FakeHetzner::move_before_next_assign(std::uint64_t server) {
+  std::lock_guard lock(mutex());
+  impl_->move_before_assign = server;
+}
+
+void FakeHetzner::set_assign_at_once(bool on) {
+  std::lock_guard lock(mutex());
+  impl_->assign_at_once = on;
 }
 
 void FakeHetzner::lock_next_assigns(int n) {

@@ -15,8 +15,16 @@
 //
 // Errors are {"error":{"code","message","details"}}: 401 unauthorized (wrong or missing token),
 // 404 not_found, 423 locked (an action is running on the floating IP), 400 json_error,
-// 422 invalid_input, 429 rate_limit_exceeded, 5xx server_error/unavailable/timeout. Every /v1
-// answer carries RateLimit-Limit (3600), RateLimit-Remaining and RateLimit-Reset (epoch).
+// 422 invalid_input, 429 rate_limit_exceeded, 5xx server_error/unavailable/timeout.
+//
+// Rate limiting is the real bucket (docs "Rate Limiting"): 3600 requests per hour by default,
+// refilled by one every 3600/limit seconds; every /v1 request (authenticated or not) takes
+// one, and an empty bucket answers 429 rate_limit_exceeded. Every /v1 answer carries
+// RateLimit-Limit, RateLimit-Remaining and RateLimit-Reset, the UNIX time at which the bucket
+// is *full* again (an hour away after exhaustion, although a request succeeds 1 s later).
+//
+// An assign to the server that already holds it answers 422 floating_ip_assigned (the assign
+// operation's own error).
 //
 // Actions behave like the real ones: the POST answers "running"; the floating IP is locked (423
 // on another assign) until the action ends; the assignment changes when it succeeds. By
@@ -26,6 +34,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -75,9 +84,27 @@ class FakeHetzner : public FakeApi {
 
   // ---- faults ("next n" counters are consumed by the requests they apply to) ----
   // The generic ones are FakeApi's: rate_limit_next answers 429 rate_limit_exceeded with
-  // RateLimit-Remaining 0 and RateLimit-Reset (the given epoch, else now + 60s), and
+  // RateLimit-Remaining 0 and RateLimit-Reset (the given epoch, else the bucket's full time), and
   // Retry-After only when set (the real API sends only RateLimit-Reset).
+  // The bucket: `limit_per_hour` (RateLimit-Limit) with `remaining` requests left now.
+  void set_rate_limit(int limit_per_hour, double remaining);
+  // The bucket refills against this wall time (a test's FakeClock, whose sleeps are virtual);
+  // unset: real time. It is read on the server thread while the client waits for the answer,
+  // so the two never run at once.
+  using WallNow = std::function<std::chrono::system_clock::time_point()>;
+  void use_clock(WallNow wall_now);
+  int rate_limit_remaining() const;
   void lock_next_assigns(int n);   // assign: 423 locked, as when another action runs
+  // The next n assigns answer this error ({"error":{"code","message"}}), e.g. 403 maintenance,
+  // 412 resource_unavailable, 422 service_error (error-codes table).
+  void error_next_assigns(int n, int status, const std::string& code,
+                          const std::string& message);
+  // Assigns answer as the spec's example does: the action already "success" (progress 100,
+  // finished set) and, as in that example, a non-null "error" object all the same.
+  void set_assign_at_once(bool on);
+  // Just before the next assign is handled the floating IP moves to `server`, as by a
+  // concurrent request (assignments() records it with action id 0).
+  void move_before_next_assign(std::uint64_t server);
   void set_action_polls(int k);    // new actions stay "running" for k polls
   void error_next_actions(int n);  // the next n actions end "error" (action_failed)
 

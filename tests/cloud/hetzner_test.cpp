@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <fstream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <string>
 
 #include "fake_hetzner.h"
@@ -21,7 +23,54 @@ constexpr std::uint64_t kMe = 42;
 constexpr std::uint64_t kOther = 41;
 const std::string kToken = "hcloud_0123456789abcdefTOPSECRET";
 
+// A spec excerpt from tests/data/api (see its README).
+std::string spec_file(const std::string& name) {
+  std::ifstream in(std::string(FAILOVERD_TESTDATA_DIR) + "/api/" + name);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
 // ---- parsing, from the documented shapes ----
+
+// The spec's own assign answer: already "success", with a non-null "error" object even so.
+TEST(ParseHetznerAction, SpecAssignExampleIsASuccess) {
+  for (const char* name : {"hetzner.POST_v1_floating_ips_id_actions_assign.201.openapi.json",
+                           "hetzner.POST_v1_floating_ips_id_actions_assign.201.json"}) {
+    const std::string body = spec_file(name);
+    ASSERT_FALSE(body.empty()) << name;
+    auto a = parse_hetzner_action(body);
+    ASSERT_TRUE(a) << a.error();
+    EXPECT_EQ(a->id, 13u);
+    EXPECT_EQ(a->status, "success");
+    EXPECT_EQ(a->command, "assign_floating_ip");
+  }
+}
+
+// The error-codes table: which answers are passing and which are not.
+TEST(HetznerErrors, TransientAndAlreadyAssignedFollowTheTable) {
+  auto e = [](long status, const std::string& code) {
+    HttpError h;
+    h.kind = HttpErrorKind::kHttpStatus;
+    h.status = status;
+    h.api_id = code;
+    return h;
+  };
+  EXPECT_TRUE(is_hetzner_transient(e(403, "maintenance")));
+  EXPECT_TRUE(is_hetzner_transient(e(412, "resource_unavailable")));
+  EXPECT_TRUE(is_hetzner_transient(e(422, "service_error")));
+  EXPECT_FALSE(is_hetzner_transient(e(403, "forbidden")));
+  EXPECT_FALSE(is_hetzner_transient(e(422, "invalid_input")));
+  EXPECT_TRUE(is_hetzner_already_assigned(e(422, "floating_ip_assigned")));
+  EXPECT_FALSE(is_hetzner_already_assigned(e(422, "invalid_input")));
+  // The table's text, so the test breaks if the copied excerpt stops saying so.
+  const std::string table = spec_file("hetzner.error-codes.openapi.md");
+  EXPECT_NE(table.find("| `403` | `maintenance` | Cannot perform operation due to maintenance."),
+            std::string::npos);
+  EXPECT_NE(spec_file("hetzner.POST_v1_floating_ips_id_actions_assign.operation-errors.openapi.md")
+                .find("`floating_ip_assigned`"),
+            std::string::npos);
+}
 
 TEST(ParseFloatingIpPage, DocumentedShapeAndPagination) {
   auto page = parse_floating_ip_page(R"({"floating_ips":[{"id":42,"name":"my-resource",
@@ -144,6 +193,8 @@ TEST(ParseApiError, HetznerShape) {
 class HetznerTest : public testing::ProviderTest {
  protected:
   HetznerTest() : fake(make_fake_options()) {
+    // The bucket refills as the claim's (virtual) waits pass.
+    fake.use_clock([this] { return clock.wall_now(); });
     fake.add_floating_ip("198.51.100.7", 7);
     fip = fake.add_floating_ip(kIp, kOther);
   }
@@ -165,7 +216,7 @@ class HetznerTest : public testing::ProviderTest {
     o.token = kToken;
     o.claim_deadline = 60s;
     o.log = logs.sink();
-    return Hetzner(std::move(o), http_client(std::move(http)), clock);
+    return Hetzner(std::move(o), http_client(hetzner_http_options(std::move(http))), clock);
   }
 
   void expect_no_secret(const std::string& extra = {}) { expect_no_token(kToken, extra); }
@@ -283,14 +334,16 @@ TEST_F(HetznerTest, ServerErrorsAndRateLimitsAreRecovered) {
   EXPECT_EQ(fake.holder(fip), kMe);
   EXPECT_NE(logs.joined().find("HTTP 503 unavailable"), std::string::npos) << logs.joined();
 
-  // The real API sends no Retry-After: the wait comes from RateLimit-Reset (an epoch).
+  // The real API sends no Retry-After, and its RateLimit-Reset is when the bucket is *full*
+  // (here an hour away): one request is back after 1 s (3600/h), so that is the wait.
   fake.set_server(fip, kOther);
-  fake.rate_limit_next(2, std::nullopt, FakeClock::kWallEpoch + 3);
+  fake.rate_limit_next(2, std::nullopt, FakeClock::kWallEpoch + 3600);
   clock.sleeps.clear();
   r = provider.claim();
   ASSERT_EQ(r.outcome, ClaimOutcome::kClaimed) << r.detail;
-  ASSERT_GE(clock.sleeps.size(), 1u);
-  EXPECT_EQ(clock.sleeps[0], 3000ms);
+  ASSERT_GE(clock.sleeps.size(), 2u);
+  EXPECT_EQ(clock.sleeps[0], 1000ms);
+  EXPECT_EQ(clock.sleeps[1], 1000ms);
   EXPECT_EQ(fake.holder(fip), kMe);
   EXPECT_NE(logs.joined().find("HTTP 429 rate_limit_exceeded"), std::string::npos);
 
@@ -301,6 +354,134 @@ TEST_F(HetznerTest, ServerErrorsAndRateLimitsAreRecovered) {
   ASSERT_EQ(r.outcome, ClaimOutcome::kClaimed) << r.detail;
   EXPECT_EQ(clock.sleeps[0], 2000ms);
   expect_no_secret();
+}
+
+// The bucket of docs.hetzner.cloud "Rate Limiting", exhausted: every answer says
+// RateLimit-Remaining 0 and a RateLimit-Reset an hour away, yet one request per second goes
+// through. The claim must land by waiting ~1 s per 429, with a bounded number of requests
+// (waiting for RateLimit-Reset would pass every deadline, and not waiting would hammer it).
+TEST_F(HetznerTest, ExhaustedBucketClaimLandsAsItRefills) {
+  fake.set_rate_limit(3600, 0);
+  auto provider = make();
+  fake.clear_requests();
+  const ClaimReport r = provider.claim();
+  ASSERT_EQ(r.outcome, ClaimOutcome::kClaimed) << r.detail << "\n" << logs.joined();
+  EXPECT_EQ(fake.holder(fip), kMe);
+  // list, get, assign, poll: 4 answered requests, each after one 429 and a 1 s wait.
+  EXPECT_LE(fake.requests().size(), 10u);
+  ASSERT_FALSE(clock.sleeps.empty());
+  for (const auto& s : clock.sleeps) EXPECT_LE(s, 1000ms);
+  EXPECT_LE(r.latency, 10s);
+  EXPECT_NE(logs.joined().find("HTTP 429 rate_limit_exceeded"), std::string::npos);
+}
+
+// A smaller project limit refills more slowly: 360/h is one request per 10 s.
+TEST_F(HetznerTest, RateLimitWaitFollowsTheLimitHeader) {
+  fake.set_rate_limit(360, 0);
+  HttpClientOptions http;
+  http.retry.deadline = 60s;
+  auto provider = make(kMe, http);
+  ASSERT_TRUE(provider.floating_ip_id()) << logs.joined();
+  ASSERT_FALSE(clock.sleeps.empty());
+  EXPECT_EQ(clock.sleeps[0], 10000ms);
+}
+
+TEST(HetznerFakeBucket, HeadersFollowTheDocumentedBucket) {
+  FakeClock clock;
+  FakeHetzner fake;
+  fake.use_clock([&clock] { return clock.wall_now(); });
+  fake.set_rate_limit(3600, 2);
+  HttpRequest req;
+  req.url = fake.url() + "/v1/floating_ips";
+  req.bearer_token = "fake-hetzner-token";
+  HttpClientOptions o;
+  o.retry.max_attempts = 1;
+  CurlHttpClient http(o, clock);
+  auto first = http.request(req);
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->header("ratelimit-limit"), "3600");
+  EXPECT_EQ(first->header("ratelimit-remaining"), "1");
+  // Full again 3599 s from now (3599 missing, 1 per second).
+  EXPECT_EQ(first->header("ratelimit-reset"), std::to_string(FakeClock::kWallEpoch + 3599));
+  ASSERT_TRUE(http.request(req));
+  auto limited = http.request(req);
+  ASSERT_FALSE(limited);
+  EXPECT_EQ(limited.error().status, 429);
+  EXPECT_EQ(limited.error().api_id, "rate_limit_exceeded");
+  clock.advance(1000ms);
+  EXPECT_TRUE(http.request(req)) << "one request back after a second";
+}
+
+// An assign answered as the spec's example: "success" at once (no poll), "error" not null.
+TEST_F(HetznerTest, AssignThatSucceedsAtOnceIsClaimedWithoutPolling) {
+  fake.set_assign_at_once(true);
+  auto provider = make();
+  fake.clear_requests();
+  const ClaimReport r = provider.claim();
+  ASSERT_EQ(r.outcome, ClaimOutcome::kClaimed) << r.detail;
+  EXPECT_EQ(fake.holder(fip), kMe);
+  EXPECT_EQ(fake.count("GET", "/v1/actions"), 0u);
+  EXPECT_NE(r.detail.find("0 polls"), std::string::npos) << r.detail;
+}
+
+// 422 floating_ip_assigned: it is on that server already (here: another request of ours got
+// there between our read and our assign). Ours, not a permanent error, and no second assign.
+TEST_F(HetznerTest, AlreadyAssignedAnswerIsAlreadyHeld) {
+  auto provider = make();
+  fake.move_before_next_assign(kMe);
+  fake.clear_requests();
+  const ClaimReport r = provider.claim();
+  ASSERT_EQ(r.outcome, ClaimOutcome::kAlreadyHeld) << r.detail << "\n" << logs.joined();
+  EXPECT_EQ(fake.holder(fip), kMe);
+  EXPECT_EQ(fake.count("POST", "/v1/floating_ips"), 1u);
+  EXPECT_NE(r.detail.find("floating_ip_assigned"), std::string::npos) << r.detail;
+}
+
+TEST_F(HetznerTest, FakeAnswersAnAssignToTheHolderAsTheSpecSays) {
+  // What the real API answers when an assign names the server that holds it.
+  auto provider = make();
+  HttpRequest req;
+  req.method = "POST";
+  req.url = fake.url() + "/v1/floating_ips/" + std::to_string(fip) + "/actions/assign";
+  req.bearer_token = kToken;
+  req.body = R"({"server":41})";
+  CurlHttpClient raw(HttpClientOptions{}, clock);
+  auto res = raw.request(req);
+  ASSERT_FALSE(res);
+  EXPECT_EQ(res.error().status, 422);
+  EXPECT_EQ(res.error().api_id, "floating_ip_assigned");
+}
+
+// 403 maintenance, 412 resource_unavailable, 422 service_error pass: waited out, not FAULT.
+TEST_F(HetznerTest, TransientAssignErrorsAreRetried) {
+  fake.error_next_assigns(1, 403, "maintenance", "Cannot perform operation due to maintenance.");
+  fake.error_next_assigns(1, 412, "resource_unavailable", "The requested resource is unavailable");
+  fake.error_next_assigns(1, 422, "service_error", "Error within a service.");
+  auto provider = make();
+  const ClaimReport r = provider.claim();
+  ASSERT_EQ(r.outcome, ClaimOutcome::kClaimed) << r.detail << "\n" << logs.joined();
+  EXPECT_EQ(fake.holder(fip), kMe);
+  EXPECT_EQ(r.attempts, 4);
+  EXPECT_EQ(clock.sleeps.size(), 3u + 1u) << "three waits and one poll";
+}
+
+TEST_F(HetznerTest, MaintenanceUntilTheDeadlineIsUnavailableNotAuth) {
+  fake.error_next_assigns(1000, 403, "maintenance", "Cannot perform operation due to maintenance.");
+  auto provider = make();
+  const ClaimReport r = provider.claim();
+  ASSERT_EQ(r.outcome, ClaimOutcome::kFailed);
+  EXPECT_EQ(r.error->kind, CloudErrorKind::kUnavailable) << r.detail;
+  EXPECT_FALSE(r.permanent_failure()) << "the node must not go FAULT for maintenance";
+  EXPECT_NE(r.detail.find("maintenance"), std::string::npos) << r.detail;
+}
+
+TEST_F(HetznerTest, ForbiddenIsStillAuth) {
+  fake.error_next_assigns(1, 403, "forbidden", "Insufficient permissions for this request.");
+  auto provider = make();
+  const ClaimReport r = provider.claim();
+  ASSERT_EQ(r.outcome, ClaimOutcome::kFailed);
+  EXPECT_EQ(r.error->kind, CloudErrorKind::kAuth);
+  EXPECT_TRUE(r.permanent_failure());
 }
 
 TEST_F(HetznerTest, DroppedConnectionsAreRecovered) {

@@ -70,6 +70,29 @@ TEST(ServerRetryDelay, RetryAfterSecondsDateAndRatelimitReset) {
   EXPECT_FALSE(server_retry_delay(r, now, 30s).has_value());
 }
 
+// Hetzner: RateLimit-Reset is when the bucket is full again; one request is back after
+// 3600 s / RateLimit-Limit, and that is the wait.
+TEST(ServerRetryDelay, FullRefillResetWaitsOneRefill) {
+  const auto now = std::chrono::system_clock::time_point(std::chrono::seconds(1704067200));
+  const auto full = RateLimitReset::kFullRefill;
+  HttpResponse r;
+  r.headers = {{"ratelimit-limit", "3600"},
+               {"ratelimit-remaining", "0"},
+               {"ratelimit-reset", "1704070800"}};  // an hour away
+  EXPECT_EQ(server_retry_delay(r, now, 30s, full), Millis(1000));
+  EXPECT_EQ(server_retry_delay(r, now, 30s), Millis(30000)) << "DigitalOcean's meaning";
+  r.headers = {{"ratelimit-limit", "360"}, {"ratelimit-remaining", "0"}};
+  EXPECT_EQ(server_retry_delay(r, now, 30s, full), Millis(10000));
+  r.headers = {{"ratelimit-limit", "1"}, {"ratelimit-remaining", "0"}};
+  EXPECT_EQ(server_retry_delay(r, now, 30s, full), Millis(30000)) << "capped";
+  r.headers = {};
+  EXPECT_EQ(server_retry_delay(r, now, 30s, full), Millis(1000)) << "the default 3600/h";
+  r.headers = {{"ratelimit-limit", "3600"}, {"ratelimit-remaining", "12"}};
+  EXPECT_FALSE(server_retry_delay(r, now, 30s, full).has_value()) << "requests remain: backoff";
+  r.headers = {{"retry-after", "4"}, {"ratelimit-remaining", "0"}};
+  EXPECT_EQ(server_retry_delay(r, now, 30s, full), Millis(4000)) << "Retry-After still wins";
+}
+
 // Found by fuzzing: these once overflowed `seconds * 1000` (undefined behaviour). Far-future
 // values wait the cap, never a wrapped-around negative or huge delay.
 TEST(ServerRetryDelay, HugeHeaderValuesAreClampedToTheCap) {
@@ -281,6 +304,22 @@ TEST_F(HttpClientTest, RetryAfterBeyondTheDeadlineGivesUpAtOnce) {
   ASSERT_FALSE(res);
   EXPECT_EQ(res.error().status, 429);
   EXPECT_TRUE(clock.sleeps.empty());
+}
+
+// DigitalOcean's ratelimit-reset is when the *oldest* counted request expires (and a 429 of
+// the per-minute burst limit clears within the minute): a reset beyond the deadline, without
+// Retry-After, is still retried within the deadline on the ordinary backoff, not given up.
+TEST_F(HttpClientTest, RatelimitResetBeyondTheDeadlineIsStillRetried) {
+  fake.rate_limit_next(1, std::nullopt, FakeClock::kWallEpoch + 3000);
+  RetryPolicy p;
+  p.deadline = 5s;
+  auto client = make_client(p);
+  auto res = client.request(get_ip());
+  ASSERT_TRUE(res) << res.error().to_string();
+  EXPECT_EQ(res->attempts, 2);
+  ASSERT_EQ(clock.sleeps.size(), 1u);
+  EXPECT_LT(clock.sleeps[0], 5s);
+  EXPECT_NE(logs.joined().find("past the deadline"), std::string::npos) << logs.joined();
 }
 
 TEST_F(HttpClientTest, SlowAnswersTimeOutAndAreRetried) {

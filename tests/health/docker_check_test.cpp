@@ -80,24 +80,26 @@ TEST(DockerCheck, FailsBelowMinRunning) {
   EXPECT_EQ(r.detail, "3 of 10 required containers running (label com.docker.compose.project=labproj)");
 }
 
-TEST(DockerCheck, FallsBackTo141WhenPingSaysNothingUseful) {
+// No usable Api-Version: what Docker's client does (fallbackAPIVersion 1.24, the version
+// before negotiation existed; an engine without the header is that old).
+TEST(DockerCheck, FallsBackTo124WhenPingSaysNothingUseful) {
   TempDir dir;
   FakeHttpServer server(dir / "docker.sock",
                         engine(podman_body(), FakeHttpServer::response(200, "OK", "text/plain",
                                                                        "API-Version: x/../y\r\n")));
   DockerCheck check(spec(dir / "docker.sock", 1), 2s);
   EXPECT_TRUE(check.run().ok);
-  EXPECT_EQ(check.api_version(), "1.41");
-  EXPECT_EQ(server.requests().back().rfind("GET /v1.41/containers/json?", 0), 0u);
+  EXPECT_EQ(check.api_version(), "1.24");
+  EXPECT_EQ(server.requests().back().rfind("GET /v1.24/containers/json?", 0), 0u);
 }
 
-TEST(DockerCheck, FallsBackTo141WhenThereIsNoPing) {
+TEST(DockerCheck, FallsBackTo124WhenThereIsNoPing) {
   TempDir dir;
   FakeHttpServer server(dir / "docker.sock",
                         engine(podman_body(), FakeHttpServer::response(404, "not found")));
   DockerCheck check(spec(dir / "docker.sock", 1), 2s);
   EXPECT_TRUE(check.run().ok);
-  EXPECT_EQ(check.api_version(), "1.41");
+  EXPECT_EQ(check.api_version(), "1.24");
 }
 
 TEST(DockerCheck, HeaderNameIsCaseInsensitive) {

@@ -44,8 +44,64 @@ TEST(DockerTarget, FiltersAreJsonAndPercentEncoded) {
             "%3Dweb%22%5D%2C%22status%22%3A%5B%22running%22%5D%7D");
   s.name = "db";
   EXPECT_EQ(docker_filters_json(s),
-            R"({"label":["com.docker.compose.project=web"],"name":["db"],"status":["running"]})");
+            R"({"label":["com.docker.compose.project=web"],"name":["^/?db$"],"status":["running"]})");
   EXPECT_EQ(docker_filters_json(spec()), R"({"status":["running"]})");
+}
+
+// The engine's name filter is an unanchored regexp over names with a leading "/": "db" alone
+// matches "/db-backup" and "/mydb". Sent anchored, with regexp syntax escaped.
+TEST(DockerTarget, NameFilterIsAnchoredAndEscaped) {
+  EXPECT_EQ(docker_name_regex("db"), "^/?db$");
+  EXPECT_EQ(docker_name_regex("my.app-1"), "^/?my\\.app-1$");
+  EXPECT_EQ(docker_name_regex("a+b(c)"), "^/?a\\+b\\(c\\)$");
+}
+
+// The count, or -1 for an error, so a wrong body cannot pass as a count.
+int count_or_error(std::string_view body, const config::DockerCheckSpec& s) {
+  auto n = count_running_containers(body, s);
+  return n ? *n : -1;
+}
+
+std::string spec_body(const std::string& name) {
+  return read_file(std::string(FAILOVERD_TESTDATA_DIR) + "/api/" + name);
+}
+
+// Names are checked again: whatever the engine's regexp let through, only the exact name counts.
+TEST(CountRunningContainers, NamesAreMatchedExactly) {
+  const std::string body = R"([
+    {"Id":"1","Names":["/db"],"State":"running","Labels":{}},
+    {"Id":"2","Names":["/db-backup"],"State":"running","Labels":{}},
+    {"Id":"3","Names":["/mydb"],"State":"running","Labels":{}},
+    {"Id":"4","State":"running","Labels":{}},
+    {"Id":"5","Names":["db"],"State":"running","Labels":{}}])";
+  auto s = spec();
+  EXPECT_EQ(count_or_error(body, s), 5);
+  s.name = "db";
+  EXPECT_EQ(count_or_error(body, s), 2) << "/db, and db without the slash";
+  s.name = "mydb";
+  EXPECT_EQ(count_or_error(body, s), 1);
+  s.name = "d";
+  EXPECT_EQ(count_or_error(body, s), 0);
+}
+
+// The spec's ContainerSummary field examples (assembled: one running container).
+TEST(CountRunningContainers, SpecSummaryExample) {
+  const std::string body =
+      spec_body("docker.GET_containers_json.200.assembled-from-ContainerSummary-field-examples.json");
+  ASSERT_FALSE(body.empty());
+  auto s = spec({"com.example.vendor=Acme"});
+  EXPECT_EQ(count_or_error(body, s), 1);
+  s.name = "funny_chatelet";
+  EXPECT_EQ(count_or_error(body, s), 1);
+  s.name = "funny";
+  EXPECT_EQ(count_or_error(body, s), 0);
+  // The older list example: four containers, all "State": "Exited" (capitalised there): none
+  // counts, even by a name the list holds.
+  const std::string old = spec_body("docker.GET_containers_json.200.example-pre-2025.json");
+  ASSERT_FALSE(old.empty());
+  auto t = spec();
+  t.name = "running_cat";
+  EXPECT_EQ(count_or_error(old, t), 0);
 }
 
 TEST(DockerTarget, PercentEncodeKeepsOnlyUnreserved) {

@@ -16,9 +16,11 @@
 //    call (PATCH /zones/{zone_id}/dns_records/{dns_record_id}, "Update DNS Record") needs the
 //    "DNS Write" permission; listing needs "DNS Read".
 //  - Every answer is {"success":bool,"errors":[{"code":N,"message":"..."}],"messages":[...],
-//    "result":...}; lists add "result_info":{"page","per_page","count","total_count",
-//    "total_pages"}. Records carry id, name, type, content, proxied, proxiable, ttl (1 means
-//    automatic, else 60..86400), created_on, modified_on.
+//    "result":...}; lists add "result_info":{"page","per_page","count","total_count"}, where
+//    total_count counts the zone "without any search parameters" (so it is not used: the
+//    matching records are counted in "result", page by page). Records carry id, name, type,
+//    content, proxied, proxiable, ttl (1 means automatic, else 60..86400), created_on,
+//    modified_on. Names are "in Punycode": a non-ASCII record name is refused (kConfig).
 //  - The list takes type and name filters and page/per_page.
 //  - Auth failures answer 401/403; code 9109 ("Invalid access token", "Unauthorized to access
 //    requested resource") and 10000 ("Authentication error") are auth errors; a malformed

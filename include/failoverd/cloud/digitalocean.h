@@ -74,7 +74,13 @@ struct ActionInfo {
 };
 
 // Body of GET /v2/reserved_ips/{ip}. The error is a reason ("reserved_ip.droplet.id missing").
+// "droplet": null is unassigned; no "droplet" key at all is kDropletScopeMissing: the field
+// "Requires `droplet:read` scope" (reserved_ip model), so its absence says nothing about the
+// holder, and reading it as unassigned would assign over a live holder.
 util::Expected<ReservedIpInfo, std::string> parse_reserved_ip(std::string_view body);
+inline constexpr const char* kDropletScopeMissing =
+    "reserved_ip has no \"droplet\" field: the API token lacks the droplet:read scope (it "
+    "needs droplet:read besides reserved_ip:read and reserved_ip:update)";
 // Body of POST .../actions and GET .../actions/{id}.
 util::Expected<ActionInfo, std::string> parse_action(std::string_view body);
 // Body of /metadata/v1/id: a positive decimal number, surrounding whitespace allowed.

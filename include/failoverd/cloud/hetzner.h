@@ -76,6 +76,11 @@ struct HetznerOptions {
 // never its content.
 CloudResult<HetznerOptions> hetzner_options(const config::ReservedIpConfig& cfg);
 
+// The HTTP client options a Hetzner provider needs on top of `base`: a 429 waits one refill of
+// the request bucket (RateLimitReset::kFullRefill), not until RateLimit-Reset, which is when
+// the bucket is full again (up to an hour away).
+HttpClientOptions hetzner_http_options(HttpClientOptions base = {});
+
 // ---- parsed API shapes (pure, exposed for tests) ----
 
 struct HetznerFloatingIp {
@@ -109,6 +114,11 @@ util::Expected<HetznerAction, std::string> parse_hetzner_action(std::string_view
 util::Expected<std::uint64_t, std::string> parse_instance_id(std::string_view body);
 // An answer that means "an action is running on it, try again later": 423 locked, 409 conflict.
 bool is_hetzner_locked(const HttpError& e);
+// Answers the error-codes table calls passing, to retry rather than give up on: 403
+// maintenance (not a permission problem), 412 resource_unavailable, 422 service_error.
+bool is_hetzner_transient(const HttpError& e);
+// The assign's own error 422 floating_ip_assigned: it is already assigned (to that server).
+bool is_hetzner_already_assigned(const HttpError& e);
 
 class Hetzner final : public ReservedAddressProvider {
  public:

@@ -2,9 +2,13 @@
 // timeouts, retries with exponential backoff and full jitter, typed errors, redacted logs.
 //
 // Retried: timeouts, transport errors (refused, reset, dropped), 5xx and 429. A 429 waits what
-// the server asks (Retry-After seconds or HTTP date, else the RateLimit-Reset epoch that
-// DigitalOcean and Hetzner send), capped. Never retried: other 4xx (the request itself is
-// wrong), a malformed URL, an over-long body. All attempts and waits fit in one total deadline.
+// the server asks: Retry-After (seconds or HTTP date), else what the API's RateLimit-Reset means
+// (RateLimitReset: DigitalOcean's is when one request is allowed again, Hetzner's when its bucket
+// is full again, so Hetzner waits one refill instead), capped. A RateLimit-Reset wait that would
+// pass the deadline falls back to the ordinary backoff (the request is still retried); an
+// explicit Retry-After that would is given up at once. Never retried: other 4xx (the request
+// itself is wrong), a malformed URL, an over-long body. All attempts and waits fit in one total
+// deadline.
 //
 // Secrets: the bearer token goes only into the Authorization header. Log lines and error texts
 // carry the method and a redacted URL (no query, fragment or user info), never a header, and
@@ -97,12 +101,26 @@ struct HttpError {
 
 using HttpResult = util::Expected<HttpResponse, HttpError>;
 
+// What a 429's RateLimit-Reset (a Unix epoch) means; the APIs differ.
+enum class RateLimitReset : std::uint8_t {
+  // DigitalOcean (shared/headers ratelimit-reset): "the time when the oldest request will
+  // expire", i.e. when one more request is allowed. Wait until then.
+  kNextRequestAllowed,
+  // Hetzner (rate limiting): when "you will have the full number of requests available again";
+  // the quota refills gradually (RateLimit-Limit per hour, 1/s for the default 3600), so the
+  // reset can be an hour away while a request one refill later succeeds. Wait one refill
+  // (3600 s / RateLimit-Limit); a 429 that still reports RateLimit-Remaining > 0 takes the
+  // ordinary backoff.
+  kFullRefill,
+};
+
 struct RetryPolicy {
   int max_attempts = 5;            // including the first; >= 1
   Millis base_delay{200};          // backoff before attempt n+1: U(0, base * 2^(n-1)) ...
   Millis max_delay{5000};          // ... capped here (full jitter)
   Millis max_server_delay{30000};  // cap on Retry-After / ratelimit-reset waits
   Millis deadline{30000};          // all attempts and waits of one request()
+  RateLimitReset rate_limit_reset = RateLimitReset::kNextRequestAllowed;
 };
 
 struct HttpClientOptions {
@@ -160,11 +178,13 @@ std::string scrub(std::string text, std::string_view secret);
 Millis backoff_delay(int next_attempt, const RetryPolicy& policy, double random01);
 
 // The wait a 429 response asks for: Retry-After (delta seconds or HTTP date) first, else
-// ratelimit-reset (Unix epoch seconds) minus `wall_now`; nullopt when neither is usable.
-// Capped at `cap`; never negative.
-std::optional<Millis> server_retry_delay(const HttpResponse& response,
-                                         std::chrono::system_clock::time_point wall_now,
-                                         Millis cap);
+// from ratelimit-reset as `reset` says it is meant: kNextRequestAllowed the epoch minus
+// `wall_now`; kFullRefill one refill (3600 s / ratelimit-limit, 1 s when absent), none when
+// ratelimit-remaining is above 0. nullopt when nothing is usable. Capped at `cap`; never
+// negative.
+std::optional<Millis> server_retry_delay(
+    const HttpResponse& response, std::chrono::system_clock::time_point wall_now, Millis cap,
+    RateLimitReset reset = RateLimitReset::kNextRequestAllowed);
 
 // The API error body read into `error.api_id`, `api_message` and `request_id` (left empty when
 // the body is none of these shapes). Messages are one line, truncated to a sane length.

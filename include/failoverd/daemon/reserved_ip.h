@@ -10,6 +10,7 @@
 // most 12 × reconcile_interval). This keeper only carries the decisions out.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -27,6 +28,30 @@
 
 namespace failoverd::daemon {
 
+// The wait before a failed claim is tried again, whatever the provider: each provider retries
+// inside one claim, but a claim that still fails must not be repeated at once (a rate-limited
+// API answered ~40 claims a second that way). 1 s, doubling to 30 s; a success resets it.
+class ClaimBackoff {
+ public:
+  explicit ClaimBackoff(std::chrono::milliseconds initial = std::chrono::seconds(1),
+                        std::chrono::milliseconds max = std::chrono::seconds(30))
+      : initial_(initial), max_(std::max(max, initial)) {}
+  // A claim failed: the wait before the next one.
+  std::chrono::milliseconds on_failure() {
+    last_ = failures_ == 0 ? initial_ : std::min(last_ * 2, max_);
+    ++failures_;
+    return last_;
+  }
+  void on_success() { failures_ = 0; }
+  int failures() const { return failures_; }  // in a row
+
+ private:
+  std::chrono::milliseconds initial_;
+  std::chrono::milliseconds max_;
+  std::chrono::milliseconds last_{0};  // the last wait handed out
+  int failures_ = 0;
+};
+
 class ReservedIpKeeper {
  public:
   using MakeProvider = std::function<std::unique_ptr<cloud::ReservedAddressProvider>()>;
@@ -36,11 +61,13 @@ class ReservedIpKeeper {
   // Called on the loop thread with every claim report (the master hook waits for the first).
   using OnClaimReport = std::function<void(const cloud::ClaimReport& report)>;
 
-  // `make_provider` runs on the worker thread, which then owns the provider.
+  // `make_provider` runs on the worker thread, which then owns the provider. A claim that
+  // fails (not permanently) is tried again after `backoff`'s wait, and no other claim runs
+  // before then; status() says so.
   ReservedIpKeeper(boost::asio::io_context& io, std::string address, std::string provider_name,
                    std::chrono::milliseconds reconcile_interval, MakeProvider make_provider,
                    std::shared_ptr<spdlog::logger> log, OnPermanentFailure on_permanent_failure,
-                   OnClaimReport on_claim_report = {});
+                   OnClaimReport on_claim_report = {}, ClaimBackoff backoff = ClaimBackoff());
   ~ReservedIpKeeper();  // waits for a call in flight (bounded by the provider's deadline)
   ReservedIpKeeper(const ReservedIpKeeper&) = delete;
   ReservedIpKeeper& operator=(const ReservedIpKeeper&) = delete;
@@ -50,6 +77,8 @@ class ReservedIpKeeper {
   void heard_lower_priority_master();
   void stop();
 
+  // last_claim: the ISO-8601 time of the last successful claim; after a failed one
+  // "failed: <detail>; next attempt in 4s" (or without the next attempt when none is due).
   control::ReservedIpStatus status() const;
 
   struct Counters {
@@ -69,6 +98,7 @@ class ReservedIpKeeper {
   void on_claim(const cloud::ClaimReport& report, const std::string& why);
   void on_check(const cloud::CloudResult<cloud::HolderStatus>& status);
   void arm_timer();
+  void arm_retry(std::chrono::milliseconds wait);
 
   boost::asio::io_context& io_;
   std::string address_;
@@ -78,6 +108,10 @@ class ReservedIpKeeper {
   OnPermanentFailure on_permanent_failure_;
   OnClaimReport on_claim_report_;
   boost::asio::steady_timer check_timer_;  // armed for policy_.next_check()
+  boost::asio::steady_timer retry_timer_;  // armed after a failed claim
+  ClaimBackoff backoff_;
+  // Set while a failed claim waits for its retry: when it is due.
+  std::optional<std::chrono::steady_clock::time_point> retry_at_;
   boost::asio::thread_pool worker_{1};
   std::shared_ptr<std::unique_ptr<cloud::ReservedAddressProvider>> provider_;  // worker only
   MakeProvider make_provider_;
@@ -90,6 +124,7 @@ class ReservedIpKeeper {
   std::optional<std::string> holder_;
   std::optional<std::string> last_claim_;  // ISO-8601 time of the last successful claim
   std::optional<std::string> last_error_;
+  std::optional<std::string> last_failure_;  // detail of the last claim, when it failed
   Counters counters_;
 };
 

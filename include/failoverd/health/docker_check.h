@@ -18,8 +18,11 @@
 
 namespace failoverd::health {
 
-// Used when the engine's /_ping does not say (and the first version with every filter used).
-inline constexpr std::string_view kFallbackDockerApiVersion = "1.41";
+// Used when the engine's /_ping sends no Api-Version, as Docker's own client does
+// (client.go fallbackAPIVersion: "the most recent version before negotiation was introduced";
+// an engine that does not send the header predates it). The status, label and name filters
+// of /containers/json all exist at 1.24.
+inline constexpr std::string_view kFallbackDockerApiVersion = "1.24";
 // A larger answer is refused as a failing check rather than buffered.
 inline constexpr std::size_t kDockerMaxBody = 8 * 1024 * 1024;
 
@@ -28,6 +31,10 @@ std::string percent_encode(std::string_view text);
 
 // {"label":[...],"name":[...],"status":["running"]}, keys omitted when not configured.
 std::string docker_filters_json(const config::DockerCheckSpec& spec);
+
+// The name filter sent for `name`: the engine matches it as an unanchored regular expression
+// against names that start with "/", so "db" becomes "^/?db$" (metacharacters escaped).
+std::string docker_name_regex(std::string_view name);
 
 // "/v1.41/containers/json?filters=%7B...%7D"
 std::string docker_containers_target(std::string_view api_version,
@@ -38,9 +45,10 @@ std::string docker_containers_target(std::string_view api_version,
 std::optional<std::string> parse_api_version(std::string_view header_value);
 
 // Counts the containers of a GET /containers/json body that are running and carry every
-// configured label. The engine filters already; the labels and State are checked again so an
-// engine that ignores a filter cannot inflate the count. The name filter is left to the engine
-// (Docker matches it as a regular expression). Tolerates podman's extra and null fields.
+// configured label and, when a name is configured, whose Names hold exactly it ("/db" or
+// "db"). The engine filters already; labels, State and Names are checked again so an engine
+// that ignores a filter, or matches the name loosely (it is a regular expression there), cannot
+// inflate the count. Tolerates podman's extra and null fields.
 // An error says what is wrong with the body: "response is not JSON", "... not an array", ...
 util::Expected<int, std::string> count_running_containers(std::string_view body,
                                                           const config::DockerCheckSpec& spec);
