@@ -17,7 +17,7 @@ namespace fuzz {
 [[noreturn]] inline void fail(const char* file, int line, const char* what, std::string_view detail) {
   std::fprintf(stderr, "\n==fuzz contract violated== %s:%d: %s\n", file, line, what);
   if (!detail.empty()) {
-    constexpr std::size_t kMax = 2000;
+    constexpr std::size_t kMax = 8000;
     std::fprintf(stderr, "  detail: %.*s%s\n", static_cast<int>(std::min(detail.size(), kMax)),
                  detail.data(), detail.size() > kMax ? "..." : "");
   }
