@@ -61,8 +61,8 @@ other in the same run. A packet sniffer on the backup's side of the link timesta
 advert (kernel receive time), so both implementations are measured at the protocol level:
 
 - **crash: last advert of master -> first advert of backup** is crash detection: \`kill -9\`
-  of failoverd, or keepalived's parent stopped and its VRRP child killed (a real crash; see
-  shared/testdata/keepalived-lab.md). The floor is the backup's Master_Down_Interval.
+  of failoverd, or keepalived's parent stopped and its VRRP child killed (a real crash: killed alone,
+  keepalived's parent has its VRRP child send priority 0). The floor is the backup's Master_Down_Interval.
 - **crash: kill -> first advert of backup** is what a client sees; its floor depends on where
   in the advert cycle the kill lands (kills are placed at random).
 - **SIGTERM -> first advert of backup** is a planned switchover: the master sends priority 0

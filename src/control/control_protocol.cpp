@@ -262,7 +262,7 @@ json to_json(const Status& s) {
   json drops = json::object();
   for (const auto& [reason, count] : s.drops) drops[reason] = count;
   return {
-      // DESIGN.md contract
+      // the stable keys (docs/control-protocol.md)
       {"name", s.name},
       {"state", s.state},
       {"priority", s.priority},

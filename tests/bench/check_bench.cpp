@@ -83,7 +83,7 @@ std::string hex64(std::mt19937_64& rng) {
 }
 
 // N running containers, each shaped like an entry of podman's answer
-// (../shared/testdata/podman-containers-running.json), all labelled project "bench".
+// (tests/data/podman-containers-running.json), all labelled project "bench".
 std::string containers_body(int n) {
   std::mt19937_64 rng(static_cast<std::uint64_t>(n));
   const std::string image_id = hex64(rng);

@@ -292,7 +292,7 @@ TEST_F(DigitalOceanTest, TokenWithoutDropletReadIsAPermanentAuthErrorAndAssignsN
   EXPECT_EQ(fake.holder(kIp), kOther);
 }
 
-// shared/headers: ratelimit-reset is "the time when the oldest request will expire", which
+// spec, specification/shared/headers: ratelimit-reset is "the time when the oldest request will expire", which
 // may be most of an hour away; without Retry-After the claim still retries within its deadline.
 TEST_F(DigitalOceanTest, RateLimitWithOnlyRatelimitResetIsRetriedWithinTheDeadline) {
   fake.rate_limit_next(2, std::nullopt, FakeClock::kWallEpoch + 2400);

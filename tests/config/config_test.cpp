@@ -20,8 +20,8 @@ using ::testing::HasSubstr;
 
 util::Ipv4 ip(const char* s) { return *util::Ipv4::parse(s); }
 
-// The example of DESIGN.md ("Configuration"), with two changes: the notify hooks written
-// there as "..." are real paths, and transport is udp, because the example sets port and
+// The full example of the configuration contract (failoverd.conf(5)), with two changes: the
+// notify hooks written there as "..." are real paths, and transport is udp, because the example sets port and
 // auth_key_file, which are for transport udp only (with transport vrrp each is a problem).
 constexpr std::string_view kDesignExample = R"(
 [instance]

@@ -183,6 +183,9 @@ void PodmanEngine::cleanup() {
 void PodmanEngine::write_config() {
   const std::string d = dir_.string();
   std::ofstream(dir_ / "containers.conf")
+      // Why each setting: crun 1.8.1 refuses a hybrid cgroup layout (so runc); podman asks for
+      // 1048576 open files, and raising a hard limit may not be permitted; PID 1 may not be
+      // systemd (so cgroupfs and a file events log); the containers need no network.
       << "[containers]\n"
          "default_ulimits = [\"nofile=4096:4096\", \"nproc=4096:4096\"]\n"
          "netns = \"none\"\n"

@@ -1,7 +1,7 @@
 // A real Docker-compatible engine for tests: podman's API service on a private socket, with
 // private configuration and storage under a temporary directory, and a tiny busybox image
-// built locally (no registry is reachable). /work/shared/testdata/podman-lab.md says why each
-// setting is there.
+// built locally (no registry is reachable). write_config() in podman.cpp says why each setting
+// is there.
 #pragma once
 
 #include <sys/types.h>

@@ -1,7 +1,7 @@
 // The docker check against a real Docker-compatible engine: podman's API service on a private
 // socket, with private storage and configuration under a temporary directory, running
-// containers from a tiny busybox image built locally (no registry is reachable). See
-// /work/shared/testdata/podman-lab.md for why each setting is there.
+// containers from a tiny busybox image built locally (no registry is reachable). The harness
+// (tests/harness/podman.cpp) says why each setting is there.
 //
 // Needs root, podman, runc and busybox-static; skipped with a message otherwise.
 #include <signal.h>

@@ -103,7 +103,7 @@ using HttpResult = util::Expected<HttpResponse, HttpError>;
 
 // What a 429's RateLimit-Reset (a Unix epoch) means; the APIs differ.
 enum class RateLimitReset : std::uint8_t {
-  // DigitalOcean (shared/headers ratelimit-reset): "the time when the oldest request will
+  // DigitalOcean (spec: specification/shared/headers, ratelimit-reset): "the time when the oldest request will
   // expire", i.e. when one more request is allowed. Wait until then.
   kNextRequestAllowed,
   // Hetzner (rate limiting): when "you will have the full number of requests available again";

@@ -1,4 +1,4 @@
-// The configuration of one failoverd instance: the INI file of DESIGN.md ("Configuration"),
+// The configuration of one failoverd instance: the INI file that failoverd.conf(5) describes,
 // parsed into typed, validated values.
 //
 // parse_config() is pure (text in, Config or every problem out) so it is tested from literal

@@ -62,7 +62,7 @@ struct Response {
 // "protocol version 2, failoverctl speaks 1", ...).
 util::Expected<Response, std::string> parse_response(std::string_view line);
 
-// ---- the status document (DESIGN.md "failoverctl status --json") ----
+// ---- the status document (`failoverctl status --json`, docs/control-protocol.md) ----
 
 struct CheckStatus {
   std::string name;
@@ -105,11 +105,11 @@ struct Status {
   int pid = 0;
 };
 
-// Keys exactly as DESIGN.md lists them, plus the extras above under their field names.
+// Keys exactly as docs/control-protocol.md lists them, plus the extras above under their field names.
 // `master` and `reserved_ip` are null when absent.
 nlohmann::json to_json(const Status& status);
 
-// The inverse, for failoverctl's table. The DESIGN keys are required; the extras default
+// The inverse, for failoverctl's table. The stable keys are required; the extras default
 // when missing, so a client can show an older or newer daemon's status.
 util::Expected<Status, std::string> status_from_json(const nlohmann::json& j);
 

@@ -92,7 +92,7 @@ class Instance {
   // problems cleared (false). A MASTER entering FAULT resigns with priority 0 first.
   Actions set_fault(Time now, bool faulted, const std::string& reason);
 
-  // Sum of the weights of the checks that currently count (see DESIGN.md). The effective
+  // Sum of the weights of the checks that currently count (see health/tracker.h). The effective
   // priority is priority + delta, kept within 1..254; an owner (255) is never adjusted.
   Actions set_priority_delta(Time now, int delta);
 

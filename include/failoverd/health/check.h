@@ -1,6 +1,6 @@
 // A health check: one blocking probe of the local service, bounded by the check's timeout.
 //
-// Checks run off the core thread (DESIGN.md "Architecture"): the daemon calls run() from a
+// Checks run off the core thread (ARCHITECTURE.md): the daemon calls run() from a
 // worker and posts the CheckResult back, where a Tracker (tracker.h) turns results into a
 // healthy/unhealthy verdict. A Check object is not thread-safe: run() must not be called
 // concurrently on the same object (different objects may run in parallel).

@@ -61,7 +61,7 @@ struct Verdict {
   bool operator==(const Verdict&) const = default;
 };
 
-// What the checks mean for the instance (DESIGN.md, [check.NAME] weight), as keepalived does:
+// What the checks mean for the instance ([check.NAME] weight in failoverd.conf(5)), as keepalived does:
 // - weight 0: while the check is unhealthy the instance is in FAULT. fault_reason names every
 //   such check with its last detail ("not run yet" before the first result; "1 of 2 passes
 //   needed" while rising), joined by "; ".

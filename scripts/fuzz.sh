@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets of tests/fuzz (clang 14, ASan + UBSan) and runs each one for
+# SECONDS_PER_TARGET (default 30) on a scratch copy of its seed corpus, with its regression
+# inputs replayed first. Prints executions and coverage per target and fails (exit 1) on any
+# crash, leak, timeout, out-of-memory or sanitizer report, naming the reproducer.
+#
+#   bash scripts/fuzz.sh [SECONDS_PER_TARGET]
+#
+# Environment: FUZZ_BUILD_DIR (default build-fuzz), FUZZ_JOBS (build parallelism, default 2),
+# FUZZ_TARGETS (space-separated subset, default all), FUZZ_WORK (scratch dir, default a
+# fresh mktemp dir; reproducers and logs stay there).
+set -euo pipefail
+
+seconds="${1:-30}"
+case "$seconds" in '' | *[!0-9]*) echo "usage: $0 [SECONDS_PER_TARGET]" >&2; exit 2 ;; esac
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+build="${FUZZ_BUILD_DIR:-$root/build-fuzz}"
+jobs="${FUZZ_JOBS:-2}"
+start=$(date +%s)
+
+need_pkgs=()
+command -v clang++-14 >/dev/null || need_pkgs+=(clang-14)
+compgen -G "/usr/lib/llvm-14/lib/clang/14*/lib/linux/libclang_rt.fuzzer-x86_64.a" >/dev/null ||
+  need_pkgs+=(libclang-rt-14-dev)
+if ((${#need_pkgs[@]})); then
+  echo "== installing ${need_pkgs[*]}"
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -q
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${need_pkgs[@]}"
+fi
+
+work="${FUZZ_WORK:-$(mktemp -d /tmp/failoverd-fuzz.XXXXXX)}"
+mkdir -p "$work"
+
+launcher=()
+command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+
+echo "== configure and build ($build, -j$jobs)"
+build_start=$(date +%s)
+CC=clang-14 CXX=clang++-14 cmake -S "$root" -B "$build" -G "Unix Makefiles" \
+  -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBUILD_TESTING=OFF -DFAILOVERD_FUZZ=ON "${launcher[@]}" \
+  >"$work/configure.log" 2>&1 || {
+  cat "$work/configure.log" >&2
+  exit 1
+}
+cmake --build "$build" -j"$jobs" --target fuzz_all
+build_secs=$(($(date +%s) - build_start))
+echo "== build took ${build_secs}s"
+
+if [ -n "${FUZZ_TARGETS:-}" ]; then
+  read -r -a targets <<<"$FUZZ_TARGETS"
+else
+  targets=()
+  for src in "$root"/tests/fuzz/*_fuzz.cpp; do targets+=("$(basename "$src" .cpp)"); done
+fi
+
+echo "== running ${#targets[@]} targets, ${seconds}s each; scratch: $work"
+
+failed=()
+summary=()
+for t in "${targets[@]}"; do
+  bin="$build/fuzz/$t"
+  corpus="$work/$t/corpus"
+  artifacts="$work/$t/artifacts"
+  log="$work/$t/fuzz.log"
+  rm -rf "$corpus" "$artifacts"
+  mkdir -p "$corpus" "$artifacts"
+  [ -d "$root/tests/fuzz/corpus/$t" ] && cp -r "$root/tests/fuzz/corpus/$t/." "$corpus/"
+  status=ok
+
+  # Regression inputs first, one run each: a fixed finding must stay fixed.
+  regressions="$root/tests/fuzz/regressions/$t"
+  if [ -d "$regressions" ] && [ -n "$(ls -A "$regressions")" ]; then
+    if ! "$bin" -runs=1 -timeout=10 -rss_limit_mb=2048 "$regressions"/* \
+      >"$work/$t/regressions.log" 2>&1; then
+      status=FAILED
+      echo "!! $t: a regression input fails again ($regressions):"
+      grep -E "contract violated|detail:|ERROR:|SUMMARY:|Running: " "$work/$t/regressions.log" | head -20
+    fi
+  fi
+
+  rc=0
+  "$bin" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+    -print_funcs=0 -artifact_prefix="$artifacts/" "$corpus" >"$log" 2>&1 || rc=$?
+  execs=$(grep -E '^stat::number_of_executed_units:' "$log" | awk '{print $2}' | tail -1)
+  cov=$(grep -oE 'cov: [0-9]+' "$log" | tail -1 | awk '{print $2}')
+  units=$(find "$corpus" -type f | wc -l)
+  if [ "$rc" -ne 0 ] || grep -qE 'ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)|runtime error:|contract violated' "$log"; then
+    status=FAILED
+    echo "!! $t: exit $rc"
+    grep -E "contract violated|detail:|runtime error:|ERROR:|SUMMARY:|^    #[0-9]+ " "$log" | head -40
+    for a in "$artifacts"/*; do
+      [ -e "$a" ] && echo "   reproducer: $a   (replay: $bin $a; minimize: $bin -minimize_crash=1 -max_total_time=60 $a)"
+    done
+  fi
+  [ "$status" = ok ] || failed+=("$t")
+  line=$(printf '%-26s %-6s execs %-10s cov %-6s corpus %s' "$t" "$status" "${execs:-?}" "${cov:-?}" "$units")
+  summary+=("$line")
+  echo "   $line"
+done
+
+total=$(($(date +%s) - start))
+echo
+echo "== summary (${seconds}s per target; build ${build_secs}s; total ${total}s)"
+printf '%s\n' "${summary[@]}"
+if ((${#failed[@]})); then
+  echo "== FAILED: ${failed[*]} (logs and reproducers under $work)"
+  exit 1
+fi
+echo "== all ${#targets[@]} targets clean"
