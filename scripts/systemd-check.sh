@@ -21,6 +21,11 @@ fi
 missing=()
 command -v debootstrap >/dev/null || missing+=(debootstrap)
 command -v systemd-nspawn >/dev/null || missing+=(systemd-container)
+# The docker check's engine (tests/systemd/engine.sh): podman runs on this host.
+command -v podman >/dev/null || missing+=(podman)
+command -v runc >/dev/null || missing+=(runc)
+[[ -x /usr/bin/catatonit || -x /usr/libexec/podman/catatonit ]] || missing+=(catatonit)
+[[ -x /bin/busybox ]] || missing+=(busybox-static)
 if ((${#missing[@]})); then
   echo "systemd-check: installing ${missing[*]}"
   DEBIAN_FRONTEND=noninteractive apt-get update -qq
@@ -28,6 +33,8 @@ if ((${#missing[@]})); then
 fi
 
 stamp() { date -u +%s; }
+# shellcheck source-path=SCRIPTDIR source=../tests/systemd/engine.sh
+. tests/systemd/engine.sh
 
 deb=${1:-}
 if [[ -z $deb ]]; then
@@ -95,6 +102,7 @@ stop_container() {
 cleanup() {
   local rc=$?
   stop_container
+  engine_stop
   unmount_all
   # Only remove the root when nothing is mounted below it any more.
   if ! grep -q " $root" /proc/self/mounts; then
@@ -130,6 +138,9 @@ in_root() {
     HOME=/root LANG=C.UTF-8 DEBIAN_FRONTEND=noninteractive "$@"
 }
 cp "$deb" "$root/root/"
+# A docker group before the package, as on a Docker host: the postinst adds failoverd to it.
+in_root groupadd --system docker
+docker_gid=$(in_root getent group docker | cut -d: -f3)
 echo "systemd-check: apt-get install ./$(basename "$deb") (and procps, the checks' tools)"
 in_root apt-get install -y -q --no-install-recommends procps "./root/$(basename "$deb")" \
   >"$root.apt.log" 2>&1 || {
@@ -142,11 +153,13 @@ unmount_all
 mkdir -p "$root/root/systemd-check"
 cp tests/systemd/checks.sh "$root/root/systemd-check/"
 cp systemd/hooks-writable-paths.conf.example "$root/root/systemd-check/"
+echo "systemd-check: a podman engine on the host for the docker check (socket group $docker_gid)"
+engine_start "$root.engine" "$docker_gid"
 t2=$(stamp)
 
 echo "systemd-check: booting $machine"
 systemd-nspawn -D "$root" --boot --private-network --register=no --keep-unit -M "$machine" \
-  --console=read-only >"$root.nspawn.log" 2>&1 &
+  --bind="$root.engine/sock:/run/engine" --console=read-only >"$root.nspawn.log" 2>&1 &
 nspawn_pid=$!
 
 leader=

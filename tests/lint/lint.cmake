@@ -54,7 +54,8 @@ endif()
 if(FAILOVERD_SHELLCHECK)
   file(GLOB_RECURSE _sh_files CONFIGURE_DEPENDS ${_src}/vagrant/*.sh)
   _lint_drop_state(_sh_files ${_sh_files})
-  file(GLOB _sh_more CONFIGURE_DEPENDS ${_src}/scripts/*.sh ${_lint_dir}/*.sh)
+  file(GLOB _sh_more CONFIGURE_DEPENDS ${_src}/scripts/*.sh ${_lint_dir}/*.sh
+       ${_src}/tests/systemd/*.sh)
   # The Debian maintainer scripts that exist (POSIX sh; shellcheck reads the #! line).
   file(GLOB _maint CONFIGURE_DEPENDS ${_src}/packaging/deb/preinst ${_src}/packaging/deb/postinst
        ${_src}/packaging/deb/prerm ${_src}/packaging/deb/postrm ${_src}/packaging/deb/config)

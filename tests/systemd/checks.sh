@@ -334,7 +334,66 @@ else
   fi
 fi
 
-# --- 10. remove and purge with an instance running
+# --- 10. the docker check through the docker group
+# systemd-check.sh binds a podman engine's socket at /run/engine/docker.sock, root:docker 0660,
+# with one running container labelled com.docker.compose.project=fod-systemd. Instance d
+# (VRID 52, alone) needs that container: MASTER while failoverd is in the docker group, FAULT
+# with the engine's refusal once it is not.
+name=docker-group
+cat >/etc/failoverd/d.conf <<'CONF'
+[instance]
+name = d
+interface = veth-a
+[vrrp]
+virtual_router_id = 52
+priority = 100
+advert_interval = 100ms
+[virtual_ip]
+address = 10.0.0.101/24
+[check.containers]
+type = docker
+socket = /run/engine/docker.sock
+label = com.docker.compose.project=fod-systemd
+min_running = 1
+interval = 200ms
+timeout = 150ms
+rise = 1
+fall = 1
+CONF
+chown root:failoverd /etc/failoverd/d.conf
+chmod 0640 /etc/failoverd/d.conf
+checks_of() { failoverctl --socket "/run/failoverd/$1.sock" checks 2>&1; }
+checks_say() { checks_of "$1" | grep -q -- "$2"; }
+problems=()
+if [[ ! -S /run/engine/docker.sock ]]; then
+  problems+=("no engine socket at /run/engine/docker.sock (systemd-check.sh binds it)")
+elif ! id -nG failoverd | tr ' ' '\n' | grep -qx docker; then
+  problems+=("the postinst did not add failoverd to the existing docker group: $(id failoverd)")
+elif ! systemctl start failoverd@d || ! poll 15 is_state d MASTER; then
+  problems+=("with the docker group: d is $(state_of d), not MASTER; checks: $(checks_of d | tr '\n' ' ')")
+else
+  checks_of d | indent 4
+  checks_say d '1 container running' || problems+=("checks do not say '1 container running'")
+  gpasswd -d failoverd docker >/dev/null
+  systemctl restart failoverd@d
+  if ! poll 15 checks_say d 'docker socket /run/engine/docker.sock: Permission denied'; then
+    problems+=("without the docker group the check does not report the refusal: $(checks_of d | tr '\n' ' ')")
+  else
+    checks_of d | indent 4
+    poll 5 is_state d FAULT || problems+=("without the docker group d is $(state_of d), not FAULT")
+  fi
+  usermod -a -G docker failoverd
+fi
+systemctl stop failoverd@d >/dev/null 2>&1
+rm -f /etc/failoverd/d.conf
+if ((${#problems[@]})); then
+  fail $name "$(printf '%s; ' "${problems[@]}")"
+  show_unit failoverd@d
+else
+  ok $name
+fi
+
+# --- 11. remove and purge with an instance running
 # b runs as failoverd@b too, so the prerm's `systemctl stop 'failoverd@*'` would stop both
 # at once and prove nothing about the handover. The peer is a copy of the binary in a
 # transient unit instead: it survives the removal, as a peer host would.
