@@ -87,7 +87,11 @@ struct KeySpec {
   bool repeatable = false;
 };
 
-constexpr KeySpec kInstanceKeys[] = {{"name"}, {"interface"}, {"track_interface", true}};
+constexpr KeySpec kInstanceKeys[] = {{"name"},
+                                     {"interface"},
+                                     {"track_interface", true},
+                                     {"realtime_priority"},
+                                     {"lock_memory"}};
 constexpr KeySpec kVrrpKeys[] = {
     {"virtual_router_id"}, {"priority"}, {"advert_interval"}, {"preempt"},
     {"preempt_delay"},     {"transport"}, {"peer", true},     {"source"},
@@ -635,6 +639,8 @@ void read_instance(Reader r, InstanceConfig& out) {
     }
     out.track_interfaces.push_back(name);
   }
+  r.read_int("realtime_priority", out.realtime_priority, 0, 99);
+  r.read_bool("lock_memory", out.lock_memory);
 }
 
 void read_vrrp(Reader r, VrrpConfig& out) {

@@ -14,6 +14,7 @@
 #include "failoverd/config/hook_files.h"
 #include "failoverd/daemon/daemon.h"
 #include "failoverd/daemon/logging.h"
+#include "failoverd/daemon/realtime.h"
 #include "failoverd/daemon/runtime_problems.h"
 
 
@@ -116,6 +117,11 @@ int main(int argc, char** argv) {
   // kernel's default 50 us of timer slack would only be added to that. (Inherited by hooks and
   // checks, where it is harmless.)
   ::prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
+  // Before the daemon makes any thread or child: with SCHED_RESET_ON_FORK they all start at
+  // normal priority, and only this thread, the event loop, runs realtime.
+  const RealtimeOutcome rt = apply_realtime(
+      {loaded->instance.realtime_priority, loaded->instance.lock_memory});
+  make_logger(loaded->instance.name)->info("event loop: {}", rt.summary);
   try {
     boost::asio::io_context io;
     Daemon daemon(io, Options{config_path, overrides}, std::move(*loaded));

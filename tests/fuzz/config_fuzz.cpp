@@ -59,6 +59,8 @@ std::string write_ini(const cfg::Config& c, bool& faithful) {
   w.kv("name", c.instance.name);
   w.kv("interface", c.instance.interface);
   for (const auto& t : c.instance.track_interfaces) w.kv("track_interface", t);
+  w.kv("realtime_priority", std::to_string(c.instance.realtime_priority));
+  w.kv("lock_memory", boolean(c.instance.lock_memory));
 
   const auto& v = c.vrrp;
   w.section("vrrp");

@@ -114,6 +114,45 @@ else
   fi
 fi
 
+# --- 2b. realtime: the event loop runs SCHED_RR with locked memory where the host lets the
+# unit's LimitRTPRIO=/LimitMEMLOCK= take effect; where it does not (a container whose hard
+# limits cannot be raised), the start-up line names the reason and the node runs normally.
+name=realtime
+pid=$(prop failoverd@a MainPID)
+problems=()
+rtprio=$(awk '/^Max realtime priority/ {print $4}' /proc/"$pid"/limits)
+memlock=$(awk '/^Max locked memory/ {print $4}' /proc/"$pid"/limits)
+echo "    limits in effect: realtime priority $rtprio, locked memory $memlock"
+line=$(journalctl -u failoverd@a --no-pager -o cat | grep 'event loop:' | tail -1)
+echo "    $line"
+policy=$(chrt -p "$pid" 2>&1 | tr '\n' ' ')
+echo "    $policy"
+if [[ $rtprio == 99 ]]; then
+  grep -q "policy: SCHED_RR|SCHED_RESET_ON_FORK .*priority: 10" <<<"$policy" ||
+    problems+=("LimitRTPRIO is in effect but the main thread is: $policy")
+  for task in /proc/"$pid"/task/*; do
+    tid=${task##*/}
+    [[ $tid == "$pid" ]] && continue
+    t=$(chrt -p "$tid" 2>&1 | head -1)
+    grep -q SCHED_OTHER <<<"$t" || problems+=("thread $tid: $t")
+  done
+else
+  grep -q 'SCHED_RR priority 10 not permitted' <<<"$line" ||
+    problems+=("RLIMIT_RTPRIO is $rtprio, yet the start-up line does not say SCHED_RR was not permitted")
+fi
+if [[ $memlock == unlimited ]]; then
+  locked=$(awk '/^VmLck:/ {print $2}' /proc/"$pid"/status)
+  ((${locked:-0} > 0)) || problems+=("LimitMEMLOCK is in effect but VmLck is ${locked:-?} kB")
+else
+  grep -q 'memory not locked (RLIMIT_MEMLOCK is' <<<"$line" ||
+    problems+=("RLIMIT_MEMLOCK is $memlock, yet the start-up line does not give it as the reason")
+fi
+if ((${#problems[@]})); then
+  fail $name "$(printf '%s; ' "${problems[@]}")"
+else
+  ok $name
+fi
+
 # --- 3. status access
 name=status-access
 useradd -m alice 2>/dev/null

@@ -43,6 +43,10 @@ struct InstanceConfig {
   std::string name;       // [A-Za-z0-9_.-]{1,32}: it names the control socket and logs
   std::string interface;  // heartbeats go out here; VIPs are added here
   std::vector<std::string> track_interfaces;  // key "track_interface", repeatable
+  // The event loop's scheduling (daemon/realtime.h), read at start only: SCHED_RR at this
+  // priority when permitted, 1..99; 0 = normal scheduling.
+  int realtime_priority = 10;
+  bool lock_memory = true;  // mlockall when permitted
 
   bool operator==(const InstanceConfig&) const = default;
 };
