@@ -188,6 +188,27 @@ std::optional<std::string> render_command(const std::vector<std::string>& argv) 
   return out;
 }
 
+// Whether keepalived would run this script through /bin/sh: a word outside an explicit
+// shell's -c argument holds shell syntax (a pipe, redirection, variable, glob, ...). An
+// explicit "/bin/sh -c '...'" is a program with arguments and execs as it is.
+bool needs_shell(const std::vector<std::string>& argv) {
+  static const std::set<std::string> kShells = {"/bin/sh",  "/bin/bash", "/usr/bin/sh",
+                                                "/usr/bin/bash", "/bin/dash", "/usr/bin/dash"};
+  if (kShells.count(argv[0]) != 0) return false;
+  return std::any_of(argv.begin(), argv.end(), [](const std::string& a) {
+    return a.find_first_of("|&;<>()$`*?[]~{}") != std::string::npos;
+  });
+}
+
+// The kernel's dev_valid_name(), as failoverd's config parser checks it.
+bool valid_interface_name(std::string_view s) {
+  if (s.empty() || s.size() > 15 || s == "." || s == "..") return false;
+  return s.find_first_of("/: \t\r\n\f\v") == std::string_view::npos;
+}
+
+// keepalived's inet_stosockaddr() ignores a "/mask" or "-range" after an address.
+std::string strip_mask(const std::string& s) { return s.substr(0, s.find_first_of("/-")); }
+
 // A name made of `allowed` characters (others become '_'), at most 32 long.
 std::string sanitize_name(std::string_view s, bool allow_dot) {
   std::string out;
@@ -269,7 +290,20 @@ struct Section {
   std::string name;
   std::vector<std::string> notes;
   std::vector<std::string> keys;
+  // "FIXME keepalived line N: ..." lines: not comments, so failoverd --check-config refuses the
+  // file and names the input's line until the user has edited it.
+  std::vector<std::string> fixmes;
 };
+
+// A FIXME line: printable, no '#' (a comment in failoverd's syntax) and no '=' (it would read
+// as a key), so the config parser reports the line itself.
+std::string fixme_line(std::size_t line, std::string_view text) {
+  std::string out = "FIXME keepalived line " + std::to_string(line) + ": " + for_comment(text);
+  for (char& c : out) {
+    if (c == '#' || c == '=') c = '?';
+  }
+  return out;
+}
 
 struct TrackedScript {
   std::string name;
@@ -305,15 +339,24 @@ class Translator {
       s.keys.push_back(k + " = " + v);
       return;
     }
-    note(s, n, "FIXME: " + k + " cannot be written in failoverd's syntax (no '#', control "
-                   "characters or surrounding blanks): \"" + for_comment(v) + "\"");
-    warn(n, "the value of " + k + " cannot be written in failoverd's syntax; set it by hand");
+    fixme(s, n, k + " cannot be written in failoverd's syntax (no '#', control characters or "
+                "surrounding blanks): set it by hand");
+  }
+  // The output must not validate until the user acts: a FIXME line, and the same as a warning.
+  void fixme(Section& s, const KeepalivedNode& n, const std::string& text) {
+    s.fixmes.push_back(fixme_line(n.line, text));
+    warn(n, "FIXME: " + text);
+  }
+  void top_fixme(const KeepalivedNode& n, const std::string& text) {
+    top_fixmes_.push_back(fixme_line(n.line, text));
+    warn(n, "FIXME: " + text);
   }
 
   void scan_top_level();
   void global_defs(const KeepalivedNode& n);
   void instance(const KeepalivedNode& n);
   void unicast_peers(const KeepalivedNode& n);
+  void sync_groups(const std::string& chosen);
   void virtual_ips(const KeepalivedNode& n, bool excluded);
   void track_interfaces(const KeepalivedNode& n);
   void track_scripts(const KeepalivedNode& n);
@@ -326,6 +369,7 @@ class Translator {
   ImportResult result_;
 
   std::vector<std::string> top_notes_;
+  std::vector<std::string> top_fixmes_;
   std::vector<const KeepalivedNode*> instances_;
   std::map<std::string, const KeepalivedNode*> scripts_;
   std::size_t virtual_servers_ = 0;
@@ -338,16 +382,20 @@ class Translator {
   bool global_checksum_as_v2_ = false;
 
   // The translated instance.
-  Section instance_{"instance", {}, {}};
-  Section vrrp_{"vrrp", {}, {}};
+  Section instance_{"instance", {}, {}, {}};
+  Section vrrp_{"vrrp", {}, {}, {}};
   std::vector<Section> checks_;
-  Section vip_{"virtual_ip", {}, {}};
-  Section notify_{"notify", {}, {}};
+  Section vip_{"virtual_ip", {}, {}, {}};
+  Section notify_{"notify", {}, {}, {}};
   std::string interface_;
   std::optional<std::string> source_;
   std::vector<util::Ipv4> peers_;
   std::vector<util::Ipv4> vips_;
   std::set<std::string> check_names_;
+  std::set<std::string> notify_seen_;
+  std::set<std::string> tracked_interfaces_;
+  std::set<std::string> instance_names_;
+  std::vector<const KeepalivedNode*> sync_groups_;
   std::vector<TrackedScript> tracked_;
 };
 
@@ -361,7 +409,19 @@ void Translator::scan_top_level() {
     if (k == "global_defs") {
       global_defs(n);
     } else if (k == "vrrp_instance") {
-      instances_.push_back(&n);
+      // keepalived (vrrp_handler) skips an instance without a name or with the name of an
+      // earlier one, block and all.
+      if (n.words.size() < 2) {
+        top_note(n, "vrrp_instance without a name: keepalived skips it; so does this file");
+        warn(n, "vrrp_instance without a name: keepalived skips it");
+      } else if (!instance_names_.insert(n.words[1]).second) {
+        top_note(n, "vrrp_instance " + for_comment(n.words[1]) + " is defined again: keepalived "
+                    "skips this block; so does this file");
+        warn(n, "vrrp_instance " + for_comment(n.words[1]) + " is defined twice: keepalived "
+                "uses the first");
+      } else {
+        instances_.push_back(&n);
+      }
     } else if (k == "vrrp_script") {
       if (n.words.size() < 2) {
         top_note(n, "vrrp_script without a name: skipped");
@@ -378,8 +438,7 @@ void Translator::scan_top_level() {
     } else if (kLvs.count(k) != 0) {
       if (virtual_servers_++ == 0) first_virtual_server_line_ = n.line;
     } else if (k == "vrrp_sync_group") {
-      top_note(n, show(n) + ": not mapped: failoverd instances are independent (one per "
-                  "file); there are no sync groups");
+      sync_groups_.push_back(&n);
     } else if (!k.empty() && k[0] == '@') {
       top_note(n, show(n) + ": conditional configuration is not evaluated; skipped");
       warn(n, "conditional line (@...) skipped: edit the output for this host");
@@ -430,9 +489,38 @@ void Translator::global_defs(const KeepalivedNode& n) {
   }
 }
 
+// A sync group makes its instances change state together and may carry notify hooks and
+// track_scripts for all of them: failoverd has neither, so an instance of a group cannot keep
+// its meaning. Other groups do not concern the translated instance.
+void Translator::sync_groups(const std::string& chosen) {
+  for (const KeepalivedNode* g : sync_groups_) {
+    const std::string gname = g->words.size() > 1 ? g->words[1] : "";
+    bool member = false;
+    for (const auto& c : g->children) {
+      if (c.words[0] != "group") continue;
+      for (const auto& line : c.children) {
+        member = member || std::find(line.words.begin(), line.words.end(), chosen) !=
+                               line.words.end();
+      }
+    }
+    if (!member) {
+      top_note(*g, show(*g) + ": not mapped (vrrp_instance " + for_comment(chosen) +
+                       " is not in it): failoverd has no sync groups");
+      continue;
+    }
+    top_fixme(*g, "vrrp_instance " + chosen + " is in vrrp_sync_group " + gname +
+                      ": failoverd has no sync groups (its instances fail over independently)");
+    for (const auto& c : g->children) {
+      if (c.words[0] == "group") continue;
+      top_note(c, "vrrp_sync_group " + for_comment(gname) + ": " + show(c) + ": lost");
+      warn(c, "vrrp_sync_group " + for_comment(gname) + ": " + show(c) + " is not mapped");
+    }
+  }
+}
+
 void Translator::unicast_peers(const KeepalivedNode& n) {
   for (const auto& c : n.children) {
-    const std::string& text = c.words[0];
+    const std::string text = strip_mask(c.words[0]);
     const auto a = util::Ipv4::parse(text);
     if (!a) {
       note(vrrp_, c, "unicast_peer " + for_comment(text) + ": not an IPv4 address; failoverd "
@@ -513,7 +601,23 @@ void Translator::virtual_ips(const KeepalivedNode& n, bool excluded) {
 }
 
 void Translator::track_interfaces(const KeepalivedNode& n) {
-  for (const auto& c : n.children) {
+  std::vector<KeepalivedNode> items;
+  // "track_interface eth0" on one line: keepalived reads the words after the keyword as the
+  // block's first line.
+  if (n.words.size() > 1) {
+    items.push_back({{n.words.begin() + 1, n.words.end()}, n.line, false, {}});
+  }
+  items.insert(items.end(), n.children.begin(), n.children.end());
+  for (const auto& c : items) {
+    if (!valid_interface_name(c.words[0])) {
+      fixme(instance_, c, "track_interface " + c.words[0] + " is not an interface name: fix or "
+                          "remove it");
+      continue;
+    }
+    if (!tracked_interfaces_.insert(c.words[0]).second) {
+      note(instance_, c, "track_interface " + c.words[0] + " is listed twice; kept once");
+      continue;
+    }
     key(instance_, c, "track_interface", c.words[0]);
     if (c.words.size() > 1) {
       note(instance_, c, show(c) + ": the weight is not mapped: a tracked interface going "
@@ -545,6 +649,12 @@ void Translator::track_scripts(const KeepalivedNode& n) {
 }
 
 void Translator::notify_hook(const KeepalivedNode& n, const std::string& k) {
+  // keepalived keeps the first notify_<state> script and ignores later ones (vrrp_parser.c).
+  if (!notify_seen_.insert(k).second) {
+    note(notify_, n, show(n) + ": ignored: keepalived uses the first " + n.words[0] + " only");
+    warn(n, n.words[0] + " is given twice; keepalived (and this file) use the first");
+    return;
+  }
   if (n.words.size() < 2) {
     note(notify_, n, show(n) + ": no script given; not mapped");
     return;
@@ -555,24 +665,28 @@ void Translator::notify_hook(const KeepalivedNode& n, const std::string& k) {
     return;
   }
   if (argv[0].empty() || argv[0][0] != '/') {
-    note(notify_, n, "FIXME: " + show(n) + ": failoverd needs an absolute path for " + k);
-    warn(n, n.words[0] + ": " + for_comment(argv[0]) + " is not an absolute path; set [notify] " +
-                k + " by hand");
+    fixme(notify_, n, n.words[0] + ": failoverd needs an absolute path for [notify] " + k);
+    return;
+  }
+  if (argv.size() > 1) {
+    // failoverd runs the hook with INSTANCE STATE PRIORITY: a hook without the script's own
+    // arguments would run, but mean something else.
+    std::string args;
+    for (std::size_t i = 1; i < argv.size(); ++i) args += " " + argv[i];
+    note(notify_, n, n.words[0] + " passes the arguments" + for_comment(args) +
+                         "; failoverd runs a "
+                         "hook as PROGRAM INSTANCE STATE PRIORITY: write a wrapper script that "
+                         "runs the command line and set " + k + " to its path");
+    fixme(notify_, n, n.words[0] + " has arguments that failoverd cannot pass: set [notify] " +
+                          k + " to a wrapper script");
     return;
   }
   key(notify_, n, k, argv[0]);
-  if (argv.size() > 1) {
-    std::string args;
-    for (std::size_t i = 1; i < argv.size(); ++i) args += " " + argv[i];
-    note(notify_, n, n.words[0] + " passed the arguments" + for_comment(args) + "; failoverd "
-                     "runs " + argv[0] + " with INSTANCE STATE PRIORITY instead: use a wrapper "
-                     "script that adds them");
-    warn(n, n.words[0] + ": the script's arguments are not mapped (failoverd passes INSTANCE "
-            "STATE PRIORITY)");
-  }
   if (n.words.size() > 2) {
     note(notify_, n, n.words[0] + ": the user/group " + for_comment(n.words[2]) +
                          " is not mapped: hooks run as failoverd's user");
+    warn(n, n.words[0] + ": keepalived ran it as " + for_comment(n.words[2]) + "; failoverd runs "
+            "hooks as its own user");
   }
 }
 
@@ -632,7 +746,7 @@ void Translator::check(const TrackedScript& t) {
   for (int i = 2; !check_names_.insert(name).second; ++i) {
     name = sanitize_name(t.name, false).substr(0, 28) + "_" + std::to_string(i);
   }
-  Section sec{"check." + name, {}, {}};
+  Section sec{"check." + name, {}, {}, {}};
   note(sec, s, "vrrp_script " + for_comment(t.name) + (name != t.name ? " (renamed: failoverd "
                                                                         "check names are 1..32 "
                                                                         "of A-Z a-z 0-9 _ -)"
@@ -640,20 +754,35 @@ void Translator::check(const TrackedScript& t) {
   sec.keys.push_back("type = exec");
   if (script == nullptr || script->words.size() < 2 ||
       split_keepalived_command(script->words[1]).empty()) {
-    note(sec, s, "FIXME: the vrrp_script has no script (keepalived drops such a script); set "
-                 "command");
-    warn(s, "vrrp_script " + for_comment(t.name) + " has no script: set [" + sec.name +
-                "] command by hand");
+    fixme(sec, s, "vrrp_script " + t.name + " has no script (keepalived drops such a script): "
+                  "set command");
   } else {
     const auto argv = split_keepalived_command(script->words[1]);
-    if (auto cmd = render_command(argv)) {
+    const std::string& raw = script->words[1];
+    const std::size_t first = raw.find_first_not_of(" \t");
+    if (first != std::string::npos && raw[first] == '<') {
+      // keepalived hands such a script to /bin/sh. "</dev/tcp/HOST/PORT" is a bash feature:
+      // Debian's /bin/sh (dash) has no /dev/tcp, so the check fails there whatever the port
+      // does. What it means depends on the host's /bin/sh: the user decides.
+      note(sec, *script, show(*script) + ": keepalived runs this through /bin/sh; with bash it "
+                         "tests a TCP connection (failoverd: type = tcp, address = HOST:PORT), "
+                         "with dash (Debian's /bin/sh) it always fails");
+      fixme(sec, *script, "a script starting with '<' runs through /bin/sh: choose type = tcp "
+                          "or an exec command");
+    } else if (!argv.empty() && needs_shell(argv)) {
+      note(sec, *script, show(*script) + ": keepalived runs a script with shell syntax through "
+                         "/bin/sh -c; failoverd execs the program itself: put the command line "
+                         "in a script file, or write command = /bin/sh -c \"...\"");
+      fixme(sec, *script, "the script has shell syntax (keepalived runs it with /bin/sh): set "
+                          "command by hand");
+    } else if (auto cmd = render_command(argv)) {
       sec.keys.push_back("command = " + *cmd);
     } else {
-      note(sec, *script, "FIXME: " + show(*script) + " cannot be written as a failoverd "
-                         "command (an argument holds '\"', '#' or a control character): put "
-                         "it in a script file and set command to its path");
-      warn(*script, "the script of vrrp_script " + for_comment(t.name) + " cannot be written "
-                    "as a failoverd command; set [" + sec.name + "] command by hand");
+      note(sec, *script, show(*script) + " cannot be written as a failoverd command (an "
+                         "argument holds '\"', '#' or a control character): put it in a script "
+                         "file and set command to its path");
+      fixme(sec, *script, "the script of vrrp_script " + t.name + " cannot be written as a "
+                          "failoverd command: set command by hand");
     }
     if (script->words.size() > 2) {
       note(sec, *script, "words after the quoted script are ignored by keepalived and here: " +
@@ -675,6 +804,9 @@ void Translator::check(const TrackedScript& t) {
     note(sec, s, std::string("timeout: failoverd needs it shorter than the interval; keepalived ") +
                      (timeout ? "had " + util::format_duration(*timeout) : "had none (the "
                                                                            "interval)"));
+    if (timeout) warn(s, "vrrp_script " + for_comment(t.name) + ": timeout shortened to " +
+                util::format_duration(failoverd_timeout) + " (failoverd needs it below the "
+                "interval): a run slower than that fails here but passed in keepalived");
   }
   sec.keys.push_back("interval = " + util::format_duration(interval));
   sec.keys.push_back("timeout = " + util::format_duration(failoverd_timeout));
@@ -698,9 +830,8 @@ void Translator::check(const TrackedScript& t) {
     note(sec, s, "weight 0: a failing check puts the instance in FAULT, as in keepalived");
   }
   if (reverse) {
-    note(sec, s, "FIXME: weight ... reverse is not supported: failoverd applies the weight in "
-                 "the normal direction");
-    warn(s, "vrrp_script " + for_comment(t.name) + ": weight reverse is not supported");
+    fixme(sec, s, "weight ... reverse: failoverd has no reverse weights and would apply it "
+                  "the other way round: remove the check or invert the script");
   }
   if (user) {
     key(sec, s, "user", *user);
@@ -732,10 +863,11 @@ void Translator::instance(const KeepalivedNode& n) {
     if (c.words[0] == "interface" && c.words.size() > 1) interface_ = c.words[1];
   }
   if (interface_.empty()) {
-    instance_.notes.push_back("FIXME: keepalived.conf names no interface for this instance: set "
-                              "interface");
-    warn(n, "vrrp_instance " + for_comment(iname) + " has no interface: set [instance] "
-            "interface");
+    fixme(instance_, n, "vrrp_instance " + iname + " names no interface: set interface");
+  } else if (!valid_interface_name(interface_)) {
+    // keepalived refuses the instance too: the kernel has no such interface name.
+    fixme(instance_, n, "interface " + interface_ + " is not an interface name (1..15 "
+                        "characters, no '/', ':' or blanks): set interface");
   } else {
     key(instance_, n, "interface", interface_);
   }
@@ -748,7 +880,12 @@ void Translator::instance(const KeepalivedNode& n) {
   const KeepalivedNode* version_node = global_version_node_;
   bool preempt = true;
   std::optional<Duration> preempt_delay;
-  std::optional<std::string> vrid;
+  std::optional<int> vrid;
+  const KeepalivedNode* vrid_node = nullptr;
+  bool priority_given = false;
+  std::optional<Duration> advert_raw;
+  const KeepalivedNode* advert_node = nullptr;
+  const KeepalivedNode* nopreempt_node = nullptr;
   bool checksum_as_v2 = global_checksum_as_v2_;
   const KeepalivedNode* mcast_dst = nullptr;
 
@@ -761,32 +898,28 @@ void Translator::instance(const KeepalivedNode& n) {
       state = arg;
       state_node = &c;
     } else if (k == "virtual_router_id") {
-      vrid = arg;
-      if (!parse_int(arg, 1, 255)) warn(c, "virtual_router_id " + for_comment(arg) +
-                                               " is not 1..255");
+      vrid_node = &c;
+      vrid = parse_int(arg, 1, 255);
     } else if (k == "priority") {
+      // keepalived: an invalid priority is 100 (vrrp_prio_handler), and any priority line,
+      // valid or not, stops state MASTER from making the instance the owner (255).
+      priority_given = true;
       priority = parse_int(arg, 1, 255);
       if (!priority) {
-        note(vrrp_, c, show(c) + ": not 1..255; ignored");
-        warn(c, "priority " + for_comment(arg) + " is not 1..255; ignored");
+        priority = 100;
+        note(vrrp_, c, show(c) + ": not 1..255; keepalived uses 100, so does this file");
+        warn(c, "priority " + for_comment(arg) + " is not 1..255: keepalived uses 100");
       }
     } else if (k == "advert_int") {
+      // keepalived (vrrp_adv_handler) ignores a value outside 0.01..255 s and keeps 1s.
       auto d = parse_seconds(arg, 255);
-      if (!d || d->count() == 0) {
-        note(vrrp_, c, show(c) + ": not a number of seconds; the default 1s is used");
-        warn(c, "advert_int " + for_comment(arg) + " is invalid; using 1s");
+      if (!d || *d < 10ms || *d > 255s) {
+        note(vrrp_, c, show(c) + ": not 0.01..255 seconds; keepalived ignores it and uses 1s");
+        warn(c, "advert_int " + for_comment(arg) + " is invalid; keepalived uses 1s");
         continue;
       }
-      // VRRPv3 carries the interval in centiseconds, 10ms..40.95s.
-      Duration rounded((d->count() + 5'000) / 10'000 * 10'000);
-      rounded = std::clamp<Duration>(rounded, 10ms, 40950ms);
-      if (rounded != *d) {
-        note(vrrp_, c, "advert_int " + arg + ": VRRPv3 sends centiseconds from 10ms to 40.95s; " +
-                           util::format_duration(rounded));
-        warn(c, "advert_int " + for_comment(arg) + " is " + util::format_duration(rounded) +
-                    " in failoverd");
-      }
-      advert = rounded;
+      advert_raw = *d;
+      advert_node = &c;
     } else if (k == "version") {
       if (auto v = parse_int(arg, 2, 3)) {
         version = *v;
@@ -794,6 +927,7 @@ void Translator::instance(const KeepalivedNode& n) {
       }
     } else if (k == "nopreempt") {
       preempt = false;
+      nopreempt_node = &c;
     } else if (k == "preempt") {
       preempt = true;
     } else if (k == "preempt_delay") {
@@ -805,8 +939,8 @@ void Translator::instance(const KeepalivedNode& n) {
         warn(c, "preempt_delay " + for_comment(arg) + " is invalid; not mapped");
       }
     } else if (k == "unicast_src_ip" || k == "mcast_src_ip") {
-      if (util::Ipv4::parse(arg)) {
-        source_ = arg;
+      if (util::Ipv4::parse(strip_mask(arg))) {
+        source_ = strip_mask(arg);
       } else {
         note(vrrp_, c, show(c) + ": not an IPv4 address (failoverd is IPv4 only); not mapped");
         warn(c, k + " " + for_comment(arg) + " is not mapped (not an IPv4 address)");
@@ -834,10 +968,12 @@ void Translator::instance(const KeepalivedNode& n) {
                        "passes TYPE NAME STATE PRIORITY where failoverd passes INSTANCE STATE "
                        "PRIORITY; set master, backup, fault and stop");
       warn(c, "the generic notify script is not mapped: set [notify] master/backup/fault/stop");
-    } else if (k == "authentication") {
-      note(vrrp_, c, "authentication: not mapped: VRRPv3 has no authentication. failoverd's "
-                     "transport = udp with auth_key_file authenticates adverts between "
-                     "failoverd nodes");
+    } else if (k == "authentication" || k == "auth_hmac") {
+      note(vrrp_, c, k + ": not mapped: a keepalived peer that enforces it drops failoverd's "
+                         "adverts, so a mixed pair cannot work; between failoverd nodes use "
+                         "transport = udp with auth_key_file");
+      warn(c, k + ": a keepalived peer enforcing it drops failoverd's adverts (a mixed pair "
+              "cannot work); between failoverd nodes use transport = udp");
     } else if (k == "v3_checksum_as_v2") {
       checksum_as_v2 = c.words.size() < 2 || parse_bool(arg).value_or(true);
     } else if (k.rfind("garp_", 0) == 0 || k == "vmac_garp_intvl") {
@@ -856,23 +992,50 @@ void Translator::instance(const KeepalivedNode& n) {
     } else if (k == "notify_master_rx_lower_pri" || k == "notify_deleted") {
       note(notify_, c, show(c) + ": not mapped");
     } else if (!k.empty() && k[0] == '@') {
-      note(vrrp_, c, show(c) + ": conditional configuration is not evaluated; skipped");
-      warn(c, "conditional line (@...) skipped: edit the output for this host");
+      // Conditionals at the start of a line are resolved by parse_keepalived; one after a
+      // brace on the same line is not.
+      fixme(vrrp_, c, "conditional " + k + " after a brace is not evaluated: put it on a line "
+                      "of its own");
     } else {
       note(vrrp_, c, show(c) + ": not mapped");
     }
   }
 
+  if (advert_raw) {
+    // vrrp.c rounds the interval as the version carries it: VRRPv2 whole seconds (1..255),
+    // VRRPv3 centiseconds (10ms..40.95s), half up.
+    const Duration unit = version == 2 ? Duration(1s) : Duration(10ms);
+    Duration rounded = (*advert_raw + unit / 2) / unit * unit;
+    rounded = std::clamp<Duration>(rounded, unit, version == 2 ? Duration(255s) : 40950ms);
+    if (rounded != *advert_raw) {
+      note(vrrp_, *advert_node, show(*advert_node) + ": VRRPv" + std::to_string(version) +
+                                    " sends " + (version == 2 ? "whole seconds" : "centiseconds "
+                                    "up to 40.95s") + "; keepalived uses " +
+                                    util::format_duration(rounded));
+      warn(*advert_node, show(*advert_node) + " is " + util::format_duration(rounded) +
+                             " in keepalived and here");
+    }
+    if (rounded > 40950ms) {
+      fixme(vrrp_, *advert_node, "advert_int above 40.95s: failoverd (VRRPv3) cannot send it");
+      rounded = 40950ms;
+    }
+    advert = rounded;
+  }
   // [vrrp]
   if (vrid) {
-    key(vrrp_, n, "virtual_router_id", *vrid);
+    vrrp_.keys.push_back("virtual_router_id = " + std::to_string(*vrid));
+  } else if (vrid_node != nullptr) {
+    // keepalived refuses the value and then the instance (no VRID).
+    fixme(vrrp_, *vrid_node, "virtual_router_id " + (vrid_node->words.size() > 1
+                                                         ? vrid_node->words[1]
+                                                         : std::string()) +
+                                 " is not 1..255: set virtual_router_id");
   } else {
-    vrrp_.notes.push_back("FIXME: keepalived.conf has no virtual_router_id: set it");
-    warn(n, "vrrp_instance " + for_comment(iname) + " has no virtual_router_id");
+    fixme(vrrp_, n, "vrrp_instance " + iname + " has no virtual_router_id: set it");
   }
   const bool state_master = state && lower(*state) == "master";
   int prio = priority.value_or(100);
-  if (!priority && state_master) {
+  if (!priority_given && state_master) {
     prio = 255;
     note(vrrp_, *state_node, "no priority with state MASTER: keepalived uses 255 (the address "
                              "owner), so does this file");
@@ -892,6 +1055,18 @@ void Translator::instance(const KeepalivedNode& n) {
                                "for Master_Down_Interval (" + human(down) + " here)");
     }
   }
+  if ((state_master || prio == 255) && (!preempt || preempt_delay)) {
+    // vrrp.c (vrrp_complete_instance): nopreempt and preempt_delay are cleared for the address
+    // owner and for an initial state MASTER.
+    const KeepalivedNode& where = nopreempt_node != nullptr ? *nopreempt_node : n;
+    note(vrrp_, where, "nopreempt / preempt_delay with " +
+                           std::string(prio == 255 ? "priority 255" : "state MASTER") +
+                           ": keepalived clears them and preempts, so does this file");
+    warn(where, "nopreempt / preempt_delay are ignored by keepalived with state MASTER or "
+                "priority 255: preempt = true here");
+    preempt = true;
+    preempt_delay.reset();
+  }
   vrrp_.keys.push_back(std::string("preempt = ") + (preempt ? "true" : "false"));
   if (preempt_delay) {
     vrrp_.keys.push_back("preempt_delay = " + util::format_duration(*preempt_delay));
@@ -909,14 +1084,16 @@ void Translator::instance(const KeepalivedNode& n) {
     vrrp_.keys.push_back("source = " + *source_);
   }
   for (const auto& p : peers_) vrrp_.keys.push_back("peer = " + p.to_string());
-  if (peers_.empty()) {
+  if (mcast_dst != nullptr && peers_.empty()) {
+    // Adverts to another group are not heard by peers listening on 224.0.0.18.
+    note(vrrp_, *mcast_dst, show(*mcast_dst) + ": failoverd multicasts to 224.0.0.18 only");
+    fixme(vrrp_, *mcast_dst, "mcast_dst_ip: failoverd multicasts to 224.0.0.18 only: use peer "
+                             "lines (unicast) or move every node to 224.0.0.18");
+  } else if (mcast_dst != nullptr) {
+    note(vrrp_, *mcast_dst, show(*mcast_dst) + ": not used: the instance has unicast peers");
+  } else if (peers_.empty()) {
     vrrp_.notes.push_back("no unicast_peer: adverts go to multicast 224.0.0.18, as in "
                           "keepalived");
-  }
-  if (mcast_dst != nullptr) {
-    note(vrrp_, *mcast_dst, show(*mcast_dst) + ": not mapped: failoverd multicasts to "
-                            "224.0.0.18 only");
-    warn(*mcast_dst, "mcast_dst_ip is not mapped (failoverd uses 224.0.0.18)");
   }
   if (checksum_as_v2) vrrp_.keys.push_back("checksum_pseudo_header = false");
   if (version == 2) {
@@ -991,23 +1168,30 @@ std::string Translator::render() {
     line("# keepalived options outside this vrrp_instance:");
     for (const auto& t : top_notes_) out += comment_lines("#   ", t, "#     ");
   }
+  if (!top_fixmes_.empty()) {
+    line("");
+    for (const auto& f : top_fixmes_) line(f);
+  }
   for (const Section* s : {&instance_, &vrrp_}) {
     line("");
     line("[" + s->name + "]");
     for (const auto& n : s->notes) comment(n);
+    for (const auto& f : s->fixmes) line(f);
     for (const auto& k : s->keys) line(k);
   }
   for (const auto& s : checks_) {
     line("");
     line("[" + s.name + "]");
     for (const auto& n : s.notes) comment(n);
+    for (const auto& f : s.fixmes) line(f);
     for (const auto& k : s.keys) line(k);
   }
   for (const Section* s : {&vip_, &notify_}) {
-    if (s->keys.empty() && s->notes.empty()) continue;
+    if (s->keys.empty() && s->notes.empty() && s->fixmes.empty()) continue;
     line("");
     line("[" + s->name + "]");
     for (const auto& n : s->notes) comment(n);
+    for (const auto& f : s->fixmes) line(f);
     for (const auto& k : s->keys) line(k);
   }
   return out;
@@ -1052,6 +1236,7 @@ util::Expected<ImportResult, ImportError> Translator::run() {
                                " is translated; failoverd runs one instance per file: for " +
                                for_comment(names) + " run import-keepalived --vrrp-instance NAME");
   }
+  sync_groups(chosen->words[1]);
   // Warnings in file order: the scan above saw every top-level statement first.
   instance(*chosen);
   result_.config = render();
@@ -1060,7 +1245,47 @@ util::Expected<ImportResult, ImportError> Translator::run() {
 
 }  // namespace
 
-util::Expected<std::vector<KeepalivedNode>, ImportError> parse_keepalived(std::string_view text) {
+namespace {
+
+bool is_name_start(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; }
+bool is_name_char(char c) { return is_name_start(c) || (c >= '0' && c <= '9'); }
+
+// keepalived's check_definition(): "$NAME=..." (blanks allowed before '=').
+bool is_definition(std::string_view s) {
+  if (s.size() < 2 || s[0] != '$' || !is_name_start(s[1])) return false;
+  std::size_t i = 2;
+  while (i < s.size() && is_name_char(s[i])) ++i;
+  while (i < s.size() && (s[i] == ' ' || s[i] == '\t')) ++i;
+  return i < s.size() && s[i] == '=';
+}
+
+// A use of one of keepalived's built-in definitions ($_PWD, ${_RANDOM 1 5}, ...), which it
+// substitutes in every line.
+std::optional<std::string> builtin_use(std::string_view w) {
+  static const std::set<std::string, std::less<>> kBuiltins = {"_PWD",  "_INSTANCE", "_RANDOM",
+                                                               "_ENV",  "_HASH",     "_BANG"};
+  for (std::size_t p = w.find('$'); p != std::string_view::npos; p = w.find('$', p + 1)) {
+    std::size_t i = p + 1;
+    if (i < w.size() && w[i] == '{') ++i;
+    const std::size_t start = i;
+    while (i < w.size() && is_name_char(w[i])) ++i;
+    const std::string_view name = w.substr(start, i - start);
+    if (kBuiltins.count(name) != 0) return std::string(name);
+  }
+  return std::nullopt;
+}
+
+// keepalived's is_include(): "include", or includer/m/w/b/a, then a blank.
+bool is_include(std::string_view s) {
+  if (s.substr(0, 7) != "include" || s.size() < 8) return false;
+  if (is_blank(s[7])) return true;
+  return s.size() > 8 && is_blank(s[8]) && std::string_view("rmwba").find(s[7]) != std::string_view::npos;
+}
+
+}  // namespace
+
+util::Expected<std::vector<KeepalivedNode>, ImportError> parse_keepalived(
+    std::string_view text, const std::optional<std::string>& config_id) {
   if (text.size() > kMaxKeepalivedBytes) {
     return util::unexpected(ImportError{0, "the file is larger than " +
                                                std::to_string(kMaxKeepalivedBytes >> 20) +
@@ -1081,7 +1306,39 @@ util::Expected<std::vector<KeepalivedNode>, ImportError> parse_keepalived(std::s
     pos = nl == std::string_view::npos ? text.size() : nl + 1;
     ++line_no;
     tokens.clear();
-    if (!lex_line(line, /*structural=*/true, tokens)) {
+    // keepalived's read_line(), on the line without leading blanks: "@ID rest" keeps rest on
+    // the host whose config id (keepalived -i, default the hostname up to the first '.') is ID,
+    // "@^ID rest" on every other host; "@ID" alone is dropped everywhere.
+    std::string_view content = line.substr(std::min(line.size(), line.find_first_not_of(" \t")));
+    if (!content.empty() && content[0] == '@') {
+      if (!config_id) {
+        return util::unexpected(ImportError{line_no, "conditional line (@ID): name the host to "
+                                                     "translate for with --host NAME"});
+      }
+      const bool reverse = content.size() > 1 && content[1] == '^';
+      const std::size_t ofs = reverse ? 2 : 1;
+      const std::size_t blank = content.find_first_of(" \t", ofs);
+      if (blank == std::string_view::npos) continue;
+      const bool match = content.substr(ofs, blank - ofs) == *config_id;
+      if (match == reverse) continue;
+      content = content.substr(blank);
+      content = content.substr(std::min(content.size(), content.find_first_not_of(" \t")));
+    }
+    if (is_definition(content)) {
+      return util::unexpected(ImportError{
+          line_no, "parameter definitions ($NAME=...) are not supported: keepalived substitutes "
+                   "them into later lines; expand them by hand first"});
+    }
+    if (!content.empty() && content[0] == '~') {
+      return util::unexpected(ImportError{line_no, "~SEQ / ~LST line repetition is not "
+                                                   "supported: expand it by hand first"});
+    }
+    if (is_include(content)) {
+      return util::unexpected(ImportError{
+          line_no, "include is not followed: merge the included files into one file (in "
+                   "keepalived's order) and translate that"});
+    }
+    if (!lex_line(content, /*structural=*/true, tokens)) {
       return util::unexpected(ImportError{line_no, "unterminated quote (quotes do not span "
                                                    "lines)"});
     }
@@ -1120,6 +1377,11 @@ util::Expected<std::vector<KeepalivedNode>, ImportError> parse_keepalived(std::s
         open.pop_back();
         current().push_back(std::move(done));
       } else {
+        if (auto name = builtin_use(t.text)) {
+          return util::unexpected(ImportError{
+              line_no, "$" + *name + ": keepalived substitutes its built-in definitions; "
+                       "failoverctl does not: write the value by hand first"});
+        }
         statement.words.push_back(std::move(t.text));
       }
     }
@@ -1144,7 +1406,7 @@ std::vector<std::string> split_keepalived_command(std::string_view text) {
 
 util::Expected<ImportResult, ImportError> import_keepalived(std::string_view text,
                                                             const ImportOptions& options) {
-  auto tree = parse_keepalived(text);
+  auto tree = parse_keepalived(text, options.host);
   if (!tree) return util::unexpected(tree.error());
   Translator t(*tree, options);
   return t.run();

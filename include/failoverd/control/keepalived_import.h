@@ -49,7 +49,13 @@ inline constexpr std::size_t kMaxKeepalivedDepth = 32;
 // "double" and 'single' quoted strings (joined with adjacent text, as in the shell; they do
 // not span lines) with backslash escapes inside quotes. Errors: unbalanced braces, an
 // unterminated quote, nesting deeper than kMaxKeepalivedDepth, input over kMaxKeepalivedBytes.
-util::Expected<std::vector<KeepalivedNode>, ImportError> parse_keepalived(std::string_view text);
+//
+// keepalived's preprocessing, where it changes what a line means: a line "@ID ..." / "@^ID ..."
+// is kept or dropped for `config_id` (keepalived -i; nullopt: such a line is an error).
+// Refused with the line, as they cannot be translated without guessing: "$NAME=" definitions,
+// "~SEQ"/"~LST", uses of keepalived's built-in definitions ($_PWD, ${_RANDOM}, ...), include.
+util::Expected<std::vector<KeepalivedNode>, ImportError> parse_keepalived(
+    std::string_view text, const std::optional<std::string>& config_id = std::nullopt);
 
 // keepalived's split of a script string into argv (vrrp_script `script`, notify_*): words
 // separated by unquoted blanks, quotes grouping and removed, escapes applied. Empty when the
@@ -59,6 +65,9 @@ std::vector<std::string> split_keepalived_command(std::string_view text);
 struct ImportOptions {
   std::optional<std::string> vrrp_instance;  // translate this vrrp_instance, not the first
   std::string source_name = "keepalived.conf";  // named in the output's header comment
+  // keepalived's config id (-i, default the hostname up to the first '.') for "@ID" lines;
+  // nullopt: a file with such lines is refused.
+  std::optional<std::string> host;
 };
 
 struct ImportResult {
