@@ -47,6 +47,17 @@ Duration Instance::master_down_interval() const {
   return core::master_down_interval(effective_priority(), master_adver_interval_);
 }
 
+std::optional<util::Ipv4> Instance::instant_handover_peer() const {
+  if (!params_.instant_handover) return std::nullopt;
+  std::optional<util::Ipv4> only;
+  for (const auto& p : params_.peers) {
+    if (p == params_.primary_address || p == only) continue;
+    if (only) return std::nullopt;  // several peers: Skew_Time orders the backups
+    only = p;
+  }
+  return only;  // none when multicast
+}
+
 std::optional<util::Ipv4> Instance::master() const {
   if (state_ == State::Master) return params_.primary_address;
   return master_;
@@ -148,6 +159,15 @@ Actions Instance::on_advert(Time now, const Advert& ad) {
       }
       // RFC 5798 §6.4.2.
       if (ad.priority == kPriorityResign) {
+        // Instant handover: the RFC waits Skew_Time here so that, of several backups, the one
+        // with the highest priority takes over first. Our only peer just resigned: nobody
+        // else can. The RFC takes priority 0 from any accepted source; the instant path only
+        // from that peer (a transport with peers drops other sources already).
+        if (instant_handover_peer() == ad.source) {
+          return become_master(now, "master " + ad.source.to_string() +
+                                        " resigned (priority 0); took over at once (one peer: "
+                                        "no other backup to wait for)");
+        }
         master_down_timer_ = now + skew_time();
         master_down_from_resign_ = true;
         master_down_from_failover_ = false;

@@ -726,6 +726,185 @@ TEST(Maintenance, AnOwnerInMaintenanceStartsAsBackup) {
 }
 
 
+// ---- instant handover with one peer (a deliberate deviation from §6.4.2) ----
+
+Params one_peer_params(std::uint8_t priority = 100, Duration interval = seconds(1)) {
+  Params p = make_params(priority, interval);
+  p.peers = {kHighAddr};
+  return p;
+}
+
+// A BACKUP that follows kHighAddr (priority 200) as its master, one second after start.
+Clocked following_high(Params p) {
+  Clocked c(std::move(p));
+  c.start();
+  c.advance_to(Time{seconds(1)});
+  c.advert(advert_from(kHighAddr, 200));
+  c.clear();
+  return c;
+}
+
+TEST(InstantHandover, OnePeerResigningMakesUsMasterAtOnce) {
+  Clocked c = following_high(one_peer_params());
+  ASSERT_EQ(c.inst().instant_handover_peer(), kHighAddr);
+  const Actions a = c.advert(advert_from(kHighAddr, kPriorityResign));
+  EXPECT_EQ(c.inst().state(), State::Master);
+  const auto sends = only<SendAdvert>(a);
+  ASSERT_EQ(sends.size(), 1u) << "a new MASTER advertises at once";
+  EXPECT_EQ(sends[0].priority, 100);
+  ASSERT_EQ(only<Transition>(a).size(), 1u);
+  EXPECT_EQ(only<Transition>(a)[0].reason,
+            "master 10.0.0.3 resigned (priority 0); took over at once (one peer: no other "
+            "backup to wait for)");
+  EXPECT_EQ(c.inst().next_deadline(), c.now() + seconds(1)) << "the next advert, as MASTER";
+}
+
+TEST(InstantHandover, OurOwnAddressInTheSharedPeerListIsNotCounted) {
+  Params p = one_peer_params();
+  p.peers = {kMyAddr, kHighAddr};  // both hosts carry the same list
+  Clocked c = following_high(p);
+  EXPECT_EQ(c.inst().instant_handover_peer(), kHighAddr);
+  c.advert(advert_from(kHighAddr, kPriorityResign));
+  EXPECT_EQ(c.inst().state(), State::Master);
+}
+
+// The cases where Skew_Time orders several possible backups, or the operator asked for the
+// RFC behaviour: the timer is set to Skew_Time exactly as in Backup.PriorityZeroSetsTimerToSkewTime.
+void expect_skew_time_wait(Params p) {
+  Clocked c = following_high(std::move(p));
+  EXPECT_TRUE(c.advert(advert_from(kHighAddr, kPriorityResign)).empty());
+  EXPECT_EQ(c.inst().state(), State::Backup);
+  EXPECT_EQ(c.inst().next_deadline(), c.now() + Duration{609'375});
+  c.advance(Duration{609'374});
+  EXPECT_EQ(c.inst().state(), State::Backup);
+  c.advance(Duration{1});
+  EXPECT_EQ(c.inst().state(), State::Master);
+  const auto t = only<Transition>(c.log());
+  ASSERT_EQ(t.size(), 1u);
+  EXPECT_NE(t[0].reason.find("took over after Skew_Time"), std::string::npos) << t[0].reason;
+}
+
+TEST(InstantHandover, MulticastWaitsSkewTime) {
+  Params p = make_params();  // no peers: multicast
+  EXPECT_EQ(Instance(p).instant_handover_peer(), std::nullopt);
+  expect_skew_time_wait(p);
+}
+
+TEST(InstantHandover, SeveralPeersWaitSkewTime) {
+  Params p = one_peer_params();
+  p.peers = {kLowAddr, kMyAddr, kHighAddr};  // two others besides us
+  EXPECT_EQ(Instance(p).instant_handover_peer(), std::nullopt);
+  expect_skew_time_wait(p);
+}
+
+TEST(InstantHandover, TurnedOffWaitsSkewTime) {
+  Params p = one_peer_params();
+  p.instant_handover = false;
+  EXPECT_EQ(Instance(p).instant_handover_peer(), std::nullopt);
+  expect_skew_time_wait(p);
+}
+
+TEST(InstantHandover, PriorityZeroFromAnotherSourceWaitsSkewTime) {
+  // §6.4.2 sets Skew_Time on priority 0 from any accepted source; the instant path is for our
+  // one peer only (its transport drops other sources already; core does not rely on it).
+  Clocked c = following_high(one_peer_params());
+  EXPECT_TRUE(c.advert(advert_from(kLowAddr, kPriorityResign)).empty());
+  EXPECT_EQ(c.inst().state(), State::Backup);
+  EXPECT_EQ(c.inst().next_deadline(), c.now() + Duration{609'375});
+}
+
+TEST(InstantHandover, PeerResigningBeforeWeHeardItAsMasterStillHandsOver) {
+  // Just started, no master heard yet: the one peer is the only node that can have been
+  // MASTER, and nobody else can take over.
+  Clocked c(one_peer_params());
+  c.start();
+  c.advance(milliseconds(300));
+  ASSERT_EQ(c.inst().master(), std::nullopt);
+  c.advert(advert_from(kHighAddr, kPriorityResign));
+  EXPECT_EQ(c.inst().state(), State::Master);
+}
+
+TEST(InstantHandover, WithoutPreemptAResignationStillHandsOverAtOnce) {
+  // §6.4.2's priority-0 branch does not look at Preempt_Mode; neither does the instant path.
+  Params p = one_peer_params();
+  p.preempt = false;
+  Clocked c = following_high(p);
+  c.advert(advert_from(kHighAddr, kPriorityResign));
+  EXPECT_EQ(c.inst().state(), State::Master);
+}
+
+TEST(InstantHandover, PreemptRulesForLowerPriorityAdvertsAreUnchanged) {
+  // A lower-priority master is still discarded (we take over after Master_Down_Interval),
+  // not taken over from at once.
+  Clocked c(one_peer_params(100));
+  c.start();
+  c.advance_to(Time{seconds(1)});
+  EXPECT_TRUE(c.advert(advert_from(kHighAddr, 50)).empty());
+  EXPECT_EQ(c.inst().state(), State::Backup);
+  EXPECT_EQ(c.inst().next_deadline(), Time{3'609'375});
+  // And without preempt it is followed as master, as before.
+  Params p = one_peer_params(100);
+  p.preempt = false;
+  Clocked d(p);
+  d.start();
+  d.advance_to(Time{seconds(1)});
+  d.advert(advert_from(kHighAddr, 50));
+  EXPECT_EQ(d.inst().master(), kHighAddr);
+  EXPECT_EQ(d.inst().next_deadline(), Time{seconds(1)} + Duration{3'609'375});
+}
+
+TEST(InstantHandover, MaintenanceAndFaultStayOutOfTheElection) {
+  Clocked c = following_high(one_peer_params());
+  c.keep(c.inst().set_maintenance(c.now(), true));
+  c.advert(advert_from(kHighAddr, kPriorityResign));
+  EXPECT_EQ(c.inst().state(), State::Backup);
+  EXPECT_EQ(c.inst().next_deadline(), std::nullopt);
+
+  Clocked f = following_high(one_peer_params());
+  f.fault(true);
+  f.advert(advert_from(kHighAddr, kPriorityResign));
+  EXPECT_EQ(f.inst().state(), State::Fault);
+}
+
+TEST(InstantHandover, AMasterHearingPriorityZeroAssertsItselfAsBefore) {
+  // §6.4.3 unchanged: send an advert at once, stay MASTER.
+  Clocked c = make_master(one_peer_params());
+  const Actions a = c.advert(advert_from(kHighAddr, kPriorityResign));
+  EXPECT_EQ(c.inst().state(), State::Master);
+  ASSERT_EQ(only<SendAdvert>(a).size(), 1u);
+  EXPECT_EQ(only<SendAdvert>(a)[0].priority, 100);
+  EXPECT_TRUE(only<Transition>(a).empty());
+}
+
+TEST(InstantHandover, ReconfigureTurnsItOffAndOn) {
+  Clocked c = following_high(one_peer_params());
+  Params off = one_peer_params();
+  off.instant_handover = false;
+  c.keep(c.inst().reconfigure(c.now(), off));
+  c.advert(advert_from(kHighAddr, kPriorityResign));
+  EXPECT_EQ(c.inst().state(), State::Backup);
+  EXPECT_EQ(c.inst().next_deadline(), c.now() + Duration{609'375});
+
+  Clocked d = following_high(off);
+  d.keep(d.inst().reconfigure(d.now(), one_peer_params()));
+  d.advert(advert_from(kHighAddr, kPriorityResign));
+  EXPECT_EQ(d.inst().state(), State::Master);
+}
+
+TEST(InstantHandover, AResignedNodeKeepsThePeerThatTookOverAtOnce) {
+  // The other side of `failoverctl failover`: our resignation, the peer's advert about one
+  // round trip later; the hold keeps us BACKUP and the window does not take the address back.
+  Clocked c = make_master(one_peer_params(150));
+  c.keep(*c.inst().resign(c.now(), seconds(60)));
+  c.advance(milliseconds(1));
+  for (int i = 0; i < 5; ++i) {
+    c.advert(advert_from(kHighAddr, 100));
+    c.advance(seconds(1));
+  }
+  EXPECT_EQ(c.inst().state(), State::Backup);
+  EXPECT_EQ(c.inst().master(), kHighAddr);
+}
+
 TEST(Master, AdvertCadenceDoesNotDriftWhenTheTimerFiresLate) {
   Clocked c = make_master();
   const Time first = *c.inst().next_deadline();

@@ -36,6 +36,15 @@ struct Params {
   bool preempt = true;
   Duration preempt_delay{0};  // after start or leaving FAULT, do not preempt for this long
   util::Ipv4 primary_address;  // our source address: the tie-break on equal priority
+  // The unicast peers as configured; empty = multicast. May include primary_address (hosts
+  // can share one list): it is not counted.
+  std::vector<util::Ipv4> peers;
+  // Instant handover (a deliberate deviation from RFC 5798 §6.4.2): with exactly one peer
+  // besides ourselves, a BACKUP that hears that peer resign (priority 0) becomes MASTER at
+  // once instead of after Skew_Time. Skew_Time only orders several backups, so the one with
+  // the highest priority wins; with a single peer there is no other backup to wait for. With
+  // multicast or several peers this has no effect: the RFC rule applies.
+  bool instant_handover = true;
 };
 
 // An advertisement as core sees it: the transport has already checked VRID, checksum, TTL
@@ -80,7 +89,8 @@ class Instance {
   // not passed yet, a link that is down): a broken node never becomes MASTER.
   Actions start(Time now, bool faulted, const std::string& fault_reason = {});
 
-  // RFC Shutdown event: a MASTER sends priority 0 so a backup takes over after Skew_Time.
+  // RFC Shutdown event: a MASTER sends priority 0 so a backup takes over after Skew_Time (at
+  // once with instant handover, see Params).
   Actions shutdown(Time now);
 
   Actions on_advert(Time now, const Advert& advert);
@@ -127,6 +137,9 @@ class Instance {
   Duration master_adver_interval() const { return master_adver_interval_; }
   Duration skew_time() const;
   Duration master_down_interval() const;
+  // The one peer instant handover applies to: set when params().instant_handover is on and
+  // exactly one peer besides ourselves is configured.
+  std::optional<util::Ipv4> instant_handover_peer() const;
 
  private:
   Actions become_master(Time now, std::string reason);
