@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include <linux/capability.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstring>
@@ -75,12 +76,12 @@ RealtimeOutcome apply_realtime(const RealtimeRequest& request) {
     sa.sa_flags = SA_RESTART;
     const auto soft_us = static_cast<rlim_t>(
         std::chrono::duration_cast<std::chrono::microseconds>(kRtTimeSoft).count());
+    // Soft limit: the demotion; hard limit (a kill) twice that, or lower if it already is.
+    // RLIM_INFINITY is the largest rlim_t, so min() keeps a lower existing hard limit.
     rlimit lim{};
     ::getrlimit(RLIMIT_RTTIME, &lim);
-    rlimit want{soft_us, lim.rlim_max == RLIM_INFINITY || lim.rlim_max > soft_us * 2
-                             ? soft_us * 2
-                             : lim.rlim_max};
-    if (want.rlim_cur > want.rlim_max) want.rlim_cur = want.rlim_max;
+    const rlim_t hard = std::min<rlim_t>(lim.rlim_max, soft_us * 2);
+    const rlimit want{std::min(soft_us, hard), hard};
     if (::sigaction(SIGXCPU, &sa, nullptr) != 0 || ::setrlimit(RLIMIT_RTTIME, &want) != 0) {
       rt_part = "no SCHED_RR: the runaway guard (RLIMIT_RTTIME) could not be set (" +
                 err(errno) + ")";

@@ -83,6 +83,12 @@ std::string status_field(const std::string& key) {
 
 bool root() { return ::geteuid() == 0; }
 
+// "RL POLICY SUMMARY": realtime and memory_locked as digits, then this thread's policy.
+std::string flags_policy_summary(const RealtimeOutcome& o) {
+  return std::to_string(o.realtime) + std::to_string(o.memory_locked) + " " + own_policy() + " " +
+         o.summary;
+}
+
 TEST(Realtime, TheLoopRunsRoundRobinAndEverythingItStartsRunsNormally) {
   if (!root()) GTEST_SKIP() << "needs root (or an RLIMIT_RTPRIO) for SCHED_RR";
   const std::string seen = in_child([] {
@@ -118,8 +124,7 @@ TEST(Realtime, LockedMemoryShowsInTheKernelsAccounting) {
 TEST(Realtime, OffMeansNormalSchedulingAndNoLock) {
   const std::string seen = in_child([] {
     const RealtimeOutcome o = apply_realtime({0, false});
-    return std::to_string(o.realtime) + std::to_string(o.memory_locked) + " " + own_policy() +
-           " " + o.summary;
+    return flags_policy_summary(o);
   });
   EXPECT_EQ(seen,
             "00 OTHER normal scheduling (realtime_priority = 0), memory not locked "
@@ -136,8 +141,7 @@ TEST(Realtime, WhatIsNotPermittedIsReportedNotFatal) {
       return std::string("could not drop privileges");
     }
     const RealtimeOutcome o = apply_realtime({10, true});
-    return std::to_string(o.realtime) + std::to_string(o.memory_locked) + " " + own_policy() +
-           " " + o.summary;
+    return flags_policy_summary(o);
   });
   EXPECT_EQ(seen,
             "00 OTHER SCHED_RR priority 10 not permitted (Operation not permitted): normal "
