@@ -215,6 +215,12 @@ class LinkMonitorTest : public NetnsTest {
     return net().in_a([&] { return std::make_unique<LinkMonitor>(names); });
   }
   void ip(const std::string& args) { must_run("ip -n " + net().a() + " " + args); }
+  // `ip link set NAME up`, then until the link reads UP with carrier: a monitor made earlier
+  // would start from a dump that still says down.
+  void set_up(const std::string& name) {
+    ip("link set " + name + " up");
+    failoverd::testing::NetnsPair::wait_until_up(net().a(), name);
+  }
   // A spare link in namespace a, administratively down. A veth pair (the dummy driver may be
   // missing in containers) whose peer "<name>p" is up, so `name` has carrier once set up.
   void add_link(const std::string& name) {
@@ -281,7 +287,7 @@ TEST_F(LinkMonitorTest, LossOfCarrierIsDown) {
 
 TEST_F(LinkMonitorTest, HeartbeatInterfaceLosingItsAddress) {
   add_link("fo-trk");
-  ip("link set fo-trk up");  // tracked, without an address: fine, the rule is for heartbeat
+  set_up("fo-trk");  // tracked, without an address: fine, the rule is for heartbeat
   auto m = make({kIfA, "fo-trk"});
   EXPECT_EQ(m->problem(), std::nullopt);
 
@@ -325,7 +331,7 @@ TEST_F(LinkMonitorTest, TrackedInterfaceCreatedDeletedRecreated) {
 TEST_F(LinkMonitorTest, RenamedAwayAndBack) {
   add_link("fo-hb");
   ip("addr add 10.251.79.1/24 dev fo-hb");
-  ip("link set fo-hb up");
+  set_up("fo-hb");
   auto m = make({"fo-hb"});
   EXPECT_EQ(m->problem(), std::nullopt);
 

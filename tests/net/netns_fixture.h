@@ -141,8 +141,8 @@ class NetnsPair {
   template <typename F>
   auto in_b(F&& f) { return run_in_netns(b_, std::forward<F>(f)); }
 
- private:
-  // The veth carrier comes up asynchronously; sending earlier would lose packets.
+  // The veth carrier comes up asynchronously (the link reads UP in a dump some time after
+  // `ip link set up`); sending or reading link state earlier would see it down.
   static void wait_until_up(const std::string& ns, const std::string& ifname) {
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
     while (std::chrono::steady_clock::now() < deadline) {
@@ -156,6 +156,7 @@ class NetnsPair {
     throw std::runtime_error(ifname + " in " + ns + " did not come up within 5s");
   }
 
+ private:
   void cleanup() {
     if (created_b_) run_command("ip netns del " + b_);
     if (created_a_) run_command("ip netns del " + a_);
