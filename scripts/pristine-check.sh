@@ -4,7 +4,7 @@
 # checkout's tracked files copied in, and nothing else. It proves that scripts/install-deps.sh
 # installs everything they need; this machine's own packages cannot hide a missing one.
 #
-#   bash scripts/pristine-check.sh            # as root; about 25 minutes on 2 cores
+#   bash scripts/pristine-check.sh            # as root; about 20 minutes on 2 cores
 #
 # PRISTINE_MIRROR overrides the Debian mirror (default: the first one in this machine's apt
 # sources). PRISTINE_DEB_OUT=DIR copies the .deb built in there to DIR. Every mount and the
