@@ -166,6 +166,11 @@ std::string format_metrics(const Metrics& m) {
            m.hook_failures);
   w.single("failoverd_hook_timeouts_total", "counter", "Notify hooks killed at their timeout.",
            m.hook_timeouts);
+  w.single("failoverd_log_lines_dropped_total", "counter",
+           "Log lines dropped because the log stream did not keep up.", m.log_lines_dropped);
+  w.single("failoverd_realtime_demotions_total", "counter",
+           "Times the event loop used up its realtime CPU limit and was set to normal priority.",
+           m.realtime_demotions);
   w.single("failoverd_uptime_seconds", "gauge", "Seconds since the daemon started.",
            m.uptime_seconds);
   return w.take();

@@ -17,6 +17,7 @@
 #include "failoverd/control/control_server.h"
 #include "failoverd/cloud/provider_factory.h"
 #include "failoverd/daemon/logging.h"
+#include "failoverd/daemon/realtime.h"
 #include "failoverd/daemon/sd_notify.h"
 #include "failoverd/daemon/runtime_problems.h"
 #include "failoverd/util/duration.h"
@@ -743,6 +744,8 @@ control::Metrics Daemon::metrics() const {
     m.hook_failures = c.failures;
     m.hook_timeouts = c.timeouts;
   }
+  m.log_lines_dropped = log_lines_dropped();
+  m.realtime_demotions = realtime_demotions();
   m.uptime_seconds = s.uptime_s;
   return m;
 }

@@ -3,12 +3,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <string_view>
 
 #include <spdlog/pattern_formatter.h>
-#include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
+
+#include "failoverd/daemon/log_queue.h"
 
 namespace failoverd::daemon {
 
@@ -31,6 +33,22 @@ class SyslogPriority final : public spdlog::custom_flag_formatter {
 };
 
 bool stderr_is_the_journal() { return fd_is_the_journal(STDERR_FILENO); }
+
+// Lines the queue holds while the stream is stalled: a burst of transitions and check lines,
+// and at most about a megabyte.
+constexpr std::size_t kQueuedLines = 4096;
+
+// One queue for every logger of the process, made at the first logger (after the loop went
+// realtime, see main.cpp). Never destroyed: a writer stuck on a stalled stream must not hold up
+// the exit; main drains it first.
+QueuedSink& stderr_queue() {
+  static QueuedSink* const sink = [] {
+    auto* s = new QueuedSink(STDERR_FILENO, kQueuedLines);
+    s->set_formatter(make_formatter(stderr_is_the_journal()));
+    return s;
+  }();
+  return *sink;
+}
 
 }  // namespace
 
@@ -76,13 +94,16 @@ std::unique_ptr<spdlog::formatter> make_formatter(bool journal) {
 }
 
 std::shared_ptr<spdlog::logger> make_logger(const std::string& instance_name) {
-  auto sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
-  auto logger = std::make_shared<spdlog::logger>(instance_name, sink);
-  logger->set_formatter(make_formatter(stderr_is_the_journal()));
+  // A shared_ptr that does not own the sink (see stderr_queue).
+  std::shared_ptr<spdlog::sinks::sink> sink(std::shared_ptr<void>{}, &stderr_queue());
+  auto logger = std::make_shared<spdlog::logger>(instance_name, std::move(sink));
   logger->set_level(g_level);
-  logger->flush_on(spdlog::level::trace);
   return logger;
 }
+
+std::uint64_t log_lines_dropped() { return stderr_queue().dropped(); }
+
+bool drain_logs() { return stderr_queue().drain(std::chrono::seconds(1)); }
 
 bool set_log_level(const std::string& level) {
   const auto parsed = spdlog::level::from_str(level);

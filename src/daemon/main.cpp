@@ -43,6 +43,7 @@ void print_problems(std::ostream& out, const std::string& path,
 }
 
 void print_fatal(std::string_view what) {
+  drain_logs();  // the loop's last lines come before the reason it stopped
   std::cerr << error_prefix(std::cerr) << "failoverd: " << what << '\n';
 }
 
@@ -122,17 +123,19 @@ int main(int argc, char** argv) {
   const RealtimeOutcome rt = apply_realtime(
       {loaded->instance.realtime_priority, loaded->instance.lock_memory});
   make_logger(loaded->instance.name)->info("event loop: {}", rt.summary);
+  int status = kExitOk;
   try {
     boost::asio::io_context io;
     Daemon daemon(io, Options{config_path, overrides}, std::move(*loaded));
     daemon.start();
     io.run();
-    if (daemon.failed()) return kExitRuntime;
+    if (daemon.failed()) status = kExitRuntime;
   } catch (const std::exception& e) {
     print_fatal(e.what());
-    return kExitRuntime;
+    status = kExitRuntime;
   }
-  return kExitOk;
+  drain_logs();  // the last lines, "stopped" among them, before the process ends
+  return status;
 }
 
 }  // namespace failoverd::daemon

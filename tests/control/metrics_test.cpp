@@ -33,6 +33,8 @@ Metrics sample_metrics() {
   m.hook_runs = 6;
   m.hook_failures = 1;
   m.hook_timeouts = 0;
+  m.log_lines_dropped = 12;
+  m.realtime_demotions = 1;
   m.uptime_seconds = 3600.25;
   return m;
 }
@@ -112,6 +114,14 @@ TEST(FormatMetrics, ExactTextForASample) {
       "# HELP failoverd_hook_timeouts_total Notify hooks killed at their timeout.\n"
       "# TYPE failoverd_hook_timeouts_total counter\n"
       "failoverd_hook_timeouts_total{instance_name=\"web\"} 0\n"
+      "# HELP failoverd_log_lines_dropped_total Log lines dropped because the log stream did not "
+      "keep up.\n"
+      "# TYPE failoverd_log_lines_dropped_total counter\n"
+      "failoverd_log_lines_dropped_total{instance_name=\"web\"} 12\n"
+      "# HELP failoverd_realtime_demotions_total Times the event loop used up its realtime CPU "
+      "limit and was set to normal priority.\n"
+      "# TYPE failoverd_realtime_demotions_total counter\n"
+      "failoverd_realtime_demotions_total{instance_name=\"web\"} 1\n"
       "# HELP failoverd_uptime_seconds Seconds since the daemon started.\n"
       "# TYPE failoverd_uptime_seconds gauge\n"
       "failoverd_uptime_seconds{instance_name=\"web\"} 3600.25\n";
@@ -158,7 +168,7 @@ TEST(FormatMetrics, HelpAndTypeOncePerFamilyBeforeItsSamplesAndFamiliesContiguou
       EXPECT_EQ(line, "# TYPE " + family + (counter ? " counter" : " gauge"));
     }
   }
-  EXPECT_EQ(order.size(), 21u);
+  EXPECT_EQ(order.size(), 23u);
   for (const auto& family : order) {
     EXPECT_EQ(helps[family], 1) << family;
     EXPECT_EQ(types[family], 1) << family;

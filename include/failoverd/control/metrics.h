@@ -49,6 +49,10 @@ struct Metrics {
   std::uint64_t hook_runs = 0;
   std::uint64_t hook_failures = 0;
   std::uint64_t hook_timeouts = 0;
+  // The event loop never waits for the log stream: lines it could not queue are counted here.
+  std::uint64_t log_lines_dropped = 0;
+  // A realtime loop that hit RLIMIT_RTTIME's soft limit runs at normal priority from then on.
+  std::uint64_t realtime_demotions = 0;
   double uptime_seconds = 0;
 };
 

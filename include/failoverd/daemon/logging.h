@@ -3,6 +3,7 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -12,10 +13,18 @@
 
 namespace failoverd::daemon {
 
-// Logs to stderr. When stderr is the journal (systemd's $JOURNAL_STREAM names it), every line
-// starts with its syslog priority ("<4>" for warn) and carries no timestamp of its own.
-// The level comes from set_log_level.
+// Logs to stderr through one queue for the whole process (daemon/log_queue.h): a call never
+// waits for the stream; when the queue is full the line is dropped and counted. When stderr is
+// the journal (systemd's $JOURNAL_STREAM names it), every line starts with its syslog priority
+// ("<4>" for warn) and carries no timestamp of its own. The level comes from set_log_level.
 std::shared_ptr<spdlog::logger> make_logger(const std::string& instance_name);
+
+// Lines dropped so far because stderr did not keep up (failoverd_log_lines_dropped_total).
+std::uint64_t log_lines_dropped();
+
+// Waits up to a second for the queued lines to reach stderr; false if they did not. Before an
+// exit, and before anything written to stderr directly, so the lines keep their order.
+bool drain_logs();
 
 // "trace", "debug", "info", "warn", "error"; false for anything else.
 bool set_log_level(const std::string& level);
