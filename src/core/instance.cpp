@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <iterator>
 #include <utility>
 
 namespace failoverd::core {
@@ -139,11 +140,46 @@ Actions Instance::shutdown(Time /*now*/) {
   return out;
 }
 
+// A loop that stalled (a paused VM, SIGSTOP) wakes to a deadline long past, and acting on it
+// would be a second failover. A MASTER silent for longer than Master_Down_Interval has been
+// replaced by a backup, and its next advert would preempt that backup back at once. A BACKUP
+// whose Master_Down_Timer ran out while it slept would take over before reading the adverts
+// waiting in its socket. Either rejoins as a restarted node would: BACKUP, waiting one
+// Master_Down_Interval for a master, preempt_delay applying. (A MASTER that slept less than
+// that is still the master for its peer; a BACKUP that slept less takes over on its timer.)
+std::optional<Actions> Instance::rejoin_if_stalled(Time now) {
+  const Duration down = core::master_down_interval(effective_priority(), params_.advert_interval);
+  if (state_ == State::Master && adver_timer_) {
+    const Duration silent = now - (*adver_timer_ - params_.advert_interval);
+    if (silent <= down) return std::nullopt;
+    return become_backup(now, State::Master,
+                         "the event loop stalled: no advert sent for " + ms(silent) +
+                             ", longer than Master_Down_Interval " + ms(down) +
+                             "; rejoining as a restarted node");
+  }
+  if (state_ == State::Backup && master_down_timer_ && now - *master_down_timer_ > down) {
+    master_adver_interval_ = params_.advert_interval;
+    master_down_timer_ = now + master_down_interval();
+    master_down_from_resign_ = false;
+    master_down_from_failover_ = false;
+    preempt_allowed_at_ = now + params_.preempt_delay;
+    return Actions{};
+  }
+  return std::nullopt;
+}
+
 Actions Instance::on_advert(Time now, const Advert& ad) {
-  Actions out;
   // Our own advert looped back (a transport should drop it already). Answering it as a
   // "lower-priority master" would make a MASTER echo itself forever.
-  if (ad.source == params_.primary_address) return out;
+  if (ad.source == params_.primary_address) return {};
+  Actions out = rejoin_if_stalled(now).value_or(Actions{});
+  Actions then = receive_advert(now, ad);
+  out.insert(out.end(), std::make_move_iterator(then.begin()), std::make_move_iterator(then.end()));
+  return out;
+}
+
+Actions Instance::receive_advert(Time now, const Advert& ad) {
+  Actions out;
   switch (state_) {
     case State::Initialize:
       return out;
@@ -220,6 +256,7 @@ Actions Instance::on_advert(Time now, const Advert& ad) {
 }
 
 Actions Instance::on_timer(Time now) {
+  if (auto rejoined = rejoin_if_stalled(now)) return std::move(*rejoined);
   Actions out;
   if (state_ == State::Backup && master_down_timer_ && *master_down_timer_ <= now) {
     const std::string reason =

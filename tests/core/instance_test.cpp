@@ -200,12 +200,14 @@ TEST(Backup, LateTimerCallActsOnceAndEarlyCallIsHarmless) {
   (void)i.start(Time{0}, false);
   EXPECT_TRUE(i.on_timer(Time{1'000'000}).empty());
   EXPECT_EQ(i.state(), State::Backup);
-  const Actions late = i.on_timer(Time{seconds(10)});
+  // 2.4s after the deadline (less than a Master_Down_Interval: a slow loop, not a stalled
+  // one, see the Stall tests).
+  const Actions late = i.on_timer(Time{seconds(6)});
   EXPECT_EQ(only<Transition>(late).size(), 1u);
   EXPECT_EQ(only<SendAdvert>(late).size(), 1u);
   EXPECT_EQ(i.state(), State::Master);
   // The Adver_Timer is measured from when we acted, not from the missed deadline.
-  EXPECT_EQ(i.next_deadline(), Time{seconds(11)});
+  EXPECT_EQ(i.next_deadline(), Time{seconds(7)});
 }
 
 TEST(Backup, HigherPriorityAdvertResetsMasterDownTimer) {
@@ -915,6 +917,93 @@ TEST(Master, AdvertCadenceDoesNotDriftWhenTheTimerFiresLate) {
   const Time late = first + milliseconds(2500);
   c.keep(c.inst().on_timer(late));
   EXPECT_EQ(c.inst().next_deadline(), late + seconds(1));
+}
+
+// ---- a stalled loop (issue: a paused VM or SIGSTOP must not cause a second failover) ----
+
+TEST(Stall, AMasterSilentLongerThanMasterDownIntervalRejoinsAsBackup) {
+  Params p = make_params(150);
+  p.preempt_delay = seconds(30);
+  Clocked c = make_master(p);
+  const Time due = *c.inst().next_deadline();
+  // Asleep from just after its last advert until well past the peer's Master_Down_Interval:
+  // the peer has taken over. Waking, the MASTER must not preempt it back with its next advert.
+  const Time wake = due + seconds(4);
+  const Actions a = c.keep(c.inst().on_timer(wake));
+  ASSERT_EQ(only<Transition>(a).size(), 1u);
+  EXPECT_EQ(only<Transition>(a)[0].from, State::Master);
+  EXPECT_EQ(only<Transition>(a)[0].to, State::Backup);
+  EXPECT_NE(only<Transition>(a)[0].reason.find("stalled"), std::string::npos)
+      << only<Transition>(a)[0].reason;
+  EXPECT_TRUE(only<SendAdvert>(a).empty()) << "neither an advert nor a resignation";
+  // It hears the peer that took over, at a lower priority: preempt_delay holds it back, as
+  // after a restart.
+  c.advance(milliseconds(100));
+  for (int i = 0; i < 20; ++i) {
+    c.advert(advert_from(kLowAddr, 100));
+    c.advance(seconds(1));
+  }
+  EXPECT_EQ(c.inst().state(), State::Backup);
+  EXPECT_EQ(c.inst().master(), kLowAddr);
+  // Once preempt_delay has passed it preempts, as a restarted node would.
+  c.advance(seconds(15));
+  EXPECT_EQ(c.inst().state(), State::Master);
+}
+
+TEST(Stall, AMasterWokenByAnAdvertRejoinsBeforeAnsweringIt) {
+  Params p = make_params(150);
+  p.preempt_delay = seconds(30);
+  Clocked c = make_master(p);
+  const Time due = *c.inst().next_deadline();
+  // The socket is read before the timer on waking: the new master's advert comes first.
+  const Actions a = c.keep(c.inst().on_advert(due + seconds(5), advert_from(kLowAddr, 100)));
+  EXPECT_TRUE(only<SendAdvert>(a).empty()) << "no advert asserting ourselves over the new master";
+  ASSERT_EQ(only<Transition>(a).size(), 1u);
+  EXPECT_EQ(only<Transition>(a)[0].to, State::Backup);
+  EXPECT_TRUE(only<LowerPriorityAdvert>(a).empty());
+  EXPECT_EQ(c.inst().state(), State::Backup);
+  EXPECT_EQ(c.inst().master(), kLowAddr);
+}
+
+TEST(Stall, AMasterLateByLessThanMasterDownIntervalStaysMaster) {
+  Clocked c = make_master(make_params(150));
+  const Time due = *c.inst().next_deadline();
+  // Silent for a millisecond less than its Master_Down_Interval: the peer has not given up on
+  // it yet.
+  const Duration down = c.inst().master_down_interval();
+  const Actions a = c.keep(c.inst().on_timer(due + down - seconds(1) - milliseconds(1)));
+  EXPECT_TRUE(only<Transition>(a).empty());
+  EXPECT_EQ(only<SendAdvert>(a).size(), 1u);
+  EXPECT_EQ(c.inst().state(), State::Master);
+}
+
+TEST(Stall, ABackupWhoseTimerRanOutWhileAsleepWaitsForTheAdvertsInItsSocket) {
+  Clocked c(make_params(100));
+  c.start();
+  c.advert(advert_from(kHighAddr, 200));
+  const Time due = *c.inst().next_deadline();
+  const Duration down = c.inst().master_down_interval();
+  // Asleep through its Master_Down_Timer and another Master_Down_Interval: the timer fires
+  // first on waking, while the live master's adverts wait in the socket.
+  const Time wake = due + down + milliseconds(1);
+  const Actions a = c.keep(c.inst().on_timer(wake));
+  EXPECT_TRUE(a.empty());
+  EXPECT_EQ(c.inst().state(), State::Backup);
+  EXPECT_EQ(c.inst().next_deadline(), wake + down) << "waits one Master_Down_Interval anew";
+  c.keep(c.inst().on_advert(wake + milliseconds(1), advert_from(kHighAddr, 200)));
+  EXPECT_EQ(c.inst().state(), State::Backup);
+  EXPECT_EQ(c.inst().master(), kHighAddr);
+}
+
+TEST(Stall, ABackupWhoseTimerRanOutALittleLateTakesOver) {
+  // The master died; the loop was merely slow to fire the timer: the ordinary takeover.
+  Clocked c(make_params(100));
+  c.start();
+  c.advert(advert_from(kHighAddr, 200));
+  const Time due = *c.inst().next_deadline();
+  const Actions a = c.keep(c.inst().on_timer(due + milliseconds(500)));
+  ASSERT_EQ(only<Transition>(a).size(), 1u);
+  EXPECT_EQ(only<Transition>(a)[0].to, State::Master);
 }
 
 }  // namespace

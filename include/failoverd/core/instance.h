@@ -5,7 +5,9 @@
 // Driving contract:
 //   - call start() once, then feed events in time order;
 //   - after every call, arm one timer for next_deadline() (if any) and call on_timer() when
-//     it expires (calling it early or late is harmless: it only acts on expired deadlines);
+//     it expires (calling it early or a little late is harmless: it only acts on expired
+//     deadlines; a deadline missed by more than Master_Down_Interval is a stalled loop, and
+//     the instance rejoins as a restarted node, see rejoin_if_stalled);
 //   - carry out the returned actions in order.
 // Not thread-safe: one thread owns an Instance.
 #pragma once
@@ -142,6 +144,11 @@ class Instance {
   std::optional<util::Ipv4> instant_handover_peer() const;
 
  private:
+  // After a stall of the caller's loop (a paused VM, SIGSTOP) longer than
+  // Master_Down_Interval, the actions of rejoining as a restarted node; nullopt otherwise.
+  std::optional<Actions> rejoin_if_stalled(Time now);
+  // RFC 5798 §6.4.2 and §6.4.3: an accepted advert from another node.
+  Actions receive_advert(Time now, const Advert& ad);
   Actions become_master(Time now, std::string reason);
   Actions become_backup(Time now, State from, std::string reason);
   void transition(Actions& out, State to, std::string reason);
