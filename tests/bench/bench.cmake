@@ -6,7 +6,7 @@ target_link_libraries(failover_bench PRIVATE fod_core fod_test_harness)
 add_executable(check_bench ${CMAKE_CURRENT_SOURCE_DIR}/bench/check_bench.cpp)
 target_link_libraries(check_bench PRIVATE fod_health fod_config Threads::Threads)
 
-foreach(_bench reserved_ip_bench switchover_bench startup_bench)
+foreach(_bench reserved_ip_bench switchover_bench startup_bench load_bench)
   add_executable(${_bench} ${CMAKE_CURRENT_SOURCE_DIR}/bench/${_bench}.cpp)
   target_link_libraries(${_bench} PRIVATE fod_core fod_test_harness nlohmann_json::nlohmann_json
                                           Threads::Threads)

@@ -535,8 +535,9 @@ std::string Keepalived::render_config() const {
     << "  router_id " << cfg_.name << "\n"
     << "  vrrp_version 3\n"
     << "  script_user root\n"
-    << "  enable_script_security\n"
-    << "}\n\n"
+    << "  enable_script_security\n";
+  for (const auto& line : cfg_.global_defs) s << "  " << line << "\n";
+  s << "}\n\n"
     << "vrrp_instance VI_" << cfg_.virtual_router_id << " {\n"
     << "  state BACKUP\n"
     << "  interface " << cfg_.interface << "\n"

@@ -245,6 +245,7 @@ struct KeepalivedConfig {
   std::vector<std::string> unicast_peers;
   std::vector<std::string> virtual_ips;  // "10.99.0.100/24"
   bool v3_checksum_as_v2 = false;        // keepalived >= 2.2.8 only
+  std::vector<std::string> global_defs;  // more global_defs lines, e.g. "vrrp_no_swap"
 };
 
 // keepalived run as the lab notes say: foreground, console log, VRRP only, its own pid files,
