@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <iterator>
 #include <utility>
 
 namespace failoverd::core {
@@ -78,7 +77,10 @@ void Instance::transition(Actions& out, State to, std::string reason) {
   const State from = state_;
   state_ = to;
   if (to != State::Backup) master_down_timer_.reset();
-  if (to != State::Master) adver_timer_.reset();
+  if (to != State::Master) {
+    adver_timer_.reset();
+    woke_from_stall_ = false;
+  }
   out.push_back(Transition{from, to, std::move(reason)});
 }
 
@@ -141,21 +143,25 @@ Actions Instance::shutdown(Time /*now*/) {
 }
 
 // A loop that stalled (a paused VM, SIGSTOP) wakes to a deadline long past, and acting on it
-// would be a second failover. A MASTER silent for longer than Master_Down_Interval has been
-// replaced by a backup, and its next advert would preempt that backup back at once. A BACKUP
-// whose Master_Down_Timer ran out while it slept would take over before reading the adverts
-// waiting in its socket. Either rejoins as a restarted node would: BACKUP, waiting one
-// Master_Down_Interval for a master, preempt_delay applying. (A MASTER that slept less than
-// that is still the master for its peer; a BACKUP that slept less takes over on its timer.)
-std::optional<Actions> Instance::rejoin_if_stalled(Time now) {
+// at once would be a second failover.
+// - A MASTER silent for longer than Master_Down_Interval may have been replaced by its backup;
+//   its next advert would preempt that backup back at once. Whether it was replaced is in the
+//   socket: the new master's adverts wait there. So it holds its advert for a moment (the
+//   grace), in which the daemon reads what is waiting. An advert from a master that ranks
+//   below it means it was replaced: it steps down as a restarted node would (BACKUP,
+//   preempt_delay applying). Nothing: its peer slept too, or is gone, and it carries on.
+// - A BACKUP whose Master_Down_Timer ran out long ago would take over before reading the
+//   adverts waiting in its socket: it waits one Master_Down_Interval afresh, as after a start.
+// A node that slept less than that acts on its timers as usual.
+bool Instance::rejoin_if_stalled(Time now) {
   const Duration down = core::master_down_interval(effective_priority(), params_.advert_interval);
-  if (state_ == State::Master && adver_timer_) {
+  if (state_ == State::Master && adver_timer_ && !woke_from_stall_) {
     const Duration silent = now - (*adver_timer_ - params_.advert_interval);
-    if (silent <= down) return std::nullopt;
-    return become_backup(now, State::Master,
-                         "the event loop stalled: no advert sent for " + ms(silent) +
-                             ", longer than Master_Down_Interval " + ms(down) +
-                             "; rejoining as a restarted node");
+    if (silent <= down) return false;
+    woke_from_stall_ = true;
+    stall_silence_ = silent;
+    adver_timer_ = now + stall_grace();
+    return true;
   }
   if (state_ == State::Backup && master_down_timer_ && now - *master_down_timer_ > down) {
     master_adver_interval_ = params_.advert_interval;
@@ -163,23 +169,24 @@ std::optional<Actions> Instance::rejoin_if_stalled(Time now) {
     master_down_from_resign_ = false;
     master_down_from_failover_ = false;
     preempt_allowed_at_ = now + params_.preempt_delay;
-    return Actions{};
+    return true;
   }
-  return std::nullopt;
+  return false;
+}
+
+Duration Instance::stall_grace() const {
+  // Long enough for the loop to read what waits in its socket, short next to any peer's
+  // Master_Down_Interval (at least three intervals).
+  return std::min<Duration>(params_.advert_interval / 2, std::chrono::milliseconds(20));
 }
 
 Actions Instance::on_advert(Time now, const Advert& ad) {
   // Our own advert looped back (a transport should drop it already). Answering it as a
   // "lower-priority master" would make a MASTER echo itself forever.
-  if (ad.source == params_.primary_address) return {};
-  Actions out = rejoin_if_stalled(now).value_or(Actions{});
-  Actions then = receive_advert(now, ad);
-  out.insert(out.end(), std::make_move_iterator(then.begin()), std::make_move_iterator(then.end()));
-  return out;
-}
-
-Actions Instance::receive_advert(Time now, const Advert& ad) {
   Actions out;
+  if (ad.source == params_.primary_address) return out;
+  // The socket is often read before the timer fires on waking: a stall counts here too.
+  rejoin_if_stalled(now);
   switch (state_) {
     case State::Initialize:
       return out;
@@ -225,9 +232,22 @@ Actions Instance::receive_advert(Time now, const Advert& ad) {
       if (ad.priority == kPriorityResign) {
         out.push_back(advert());
         adver_timer_ = now + params_.advert_interval;
+        woke_from_stall_ = false;  // we have just advertised: the grace is over
         return out;
       }
       const std::uint8_t mine = effective_priority();
+      if (woke_from_stall_) {
+        // Woken from a stall and a master that ranks below us is advertising: it took over
+        // while we slept (see rejoin_if_stalled).
+        const std::string why = "the event loop stalled: no advert sent for " +
+                                ms(stall_silence_) + " and " + ad.source.to_string() +
+                                " took over meanwhile; rejoining as a restarted node";
+        out = become_backup(now, State::Master, why);
+        master_adver_interval_ = from_centiseconds(ad.max_adver_interval_cs);
+        master_down_timer_ = now + master_down_interval();
+        master_ = ad.source;
+        return out;
+      }
       if (ad.priority > mine ||
           (ad.priority == mine && ad.source > params_.primary_address)) {
         const std::string why =
@@ -256,8 +276,8 @@ Actions Instance::receive_advert(Time now, const Advert& ad) {
 }
 
 Actions Instance::on_timer(Time now) {
-  if (auto rejoined = rejoin_if_stalled(now)) return std::move(*rejoined);
   Actions out;
+  if (rejoin_if_stalled(now)) return out;
   if (state_ == State::Backup && master_down_timer_ && *master_down_timer_ <= now) {
     const std::string reason =
         master_down_from_failover_
@@ -270,6 +290,8 @@ Actions Instance::on_timer(Time now) {
     return become_master(now, reason);
   }
   if (state_ == State::Master && adver_timer_ && *adver_timer_ <= now) {
+    // The grace after a stall passed with no new master heard: we still are the master.
+    woke_from_stall_ = false;
     out.push_back(advert());
     // Next deadline from this one, not from `now`: a timer that fires a little late must not
     // push every later advert back. After a long stall, restart the cadence from now.

@@ -46,6 +46,8 @@ struct Pair {
   // Times the backup became MASTER, and transitions of both nodes, since start.
   virtual std::size_t backup_takeovers() const = 0;
   virtual std::size_t transitions() const = 0;
+  // The lines of both logs that say why a transition happened, for the operator to read.
+  virtual std::string transition_lines() const = 0;
 };
 
 struct FailoverdPair : Pair {
@@ -69,6 +71,18 @@ struct FailoverdPair : Pair {
       for (const char* s : {"INIT", "BACKUP", "MASTER", "FAULT"}) n += node->transitions_to(s);
     }
     return n;
+  }
+  std::string transition_lines() const override {
+    std::string out;
+    for (const auto& node : d) {
+      std::istringstream lines(node->log());
+      for (std::string line; std::getline(lines, line);) {
+        if (line.find(" -> ") != std::string::npos || line.find("event loop") != std::string::npos) {
+          out += "    " + line + "\n";
+        }
+      }
+    }
+    return out;
   }
   std::unique_ptr<fe::Node> d[2];
 };
@@ -103,6 +117,13 @@ struct KeepalivedPair : Pair {
   }
   std::size_t transitions() const override {
     return d[0]->state_history().size() + d[1]->state_history().size();
+  }
+  std::string transition_lines() const override {
+    std::string out;
+    for (const auto& k : d) {
+      for (const auto& state : k->state_history()) out += "    " + k->config().name + ": " + state + "\n";
+    }
+    return out;
   }
   std::unique_ptr<fe::Keepalived> d[2];
 };
@@ -161,6 +182,7 @@ Row run_one(const std::string& impl, const std::string& interval, int seconds, b
   r.seconds = seconds;
   r.takeovers = pair->backup_takeovers() - takeovers0;
   r.transitions = pair->transitions() - transitions0;
+  if (r.transitions > 0) std::cerr << pair->transition_lines();
   std::vector<double> gaps;
   std::optional<fb::WallClock::time_point> prev;
   for (const auto& p : sniffer.packets()) {

@@ -921,24 +921,31 @@ TEST(Master, AdvertCadenceDoesNotDriftWhenTheTimerFiresLate) {
 
 // ---- a stalled loop (issue: a paused VM or SIGSTOP must not cause a second failover) ----
 
-TEST(Stall, AMasterSilentLongerThanMasterDownIntervalRejoinsAsBackup) {
+TEST(Stall, AMasterReplacedWhileAsleepRejoinsAsBackupInsteadOfPreempting) {
   Params p = make_params(150);
   p.preempt_delay = seconds(30);
   Clocked c = make_master(p);
   const Time due = *c.inst().next_deadline();
   // Asleep from just after its last advert until well past the peer's Master_Down_Interval:
-  // the peer has taken over. Waking, the MASTER must not preempt it back with its next advert.
+  // the peer has taken over. Waking, the timer fires first: the MASTER must not preempt it
+  // back with an advert before it has read what waits in its socket.
   const Time wake = due + seconds(4);
-  const Actions a = c.keep(c.inst().on_timer(wake));
+  const Actions woke = c.keep(c.inst().on_timer(wake));
+  EXPECT_TRUE(woke.empty()) << "no advert at once after a stall";
+  ASSERT_TRUE(c.inst().next_deadline());
+  EXPECT_LE(*c.inst().next_deadline() - wake, milliseconds(20)) << "only a short grace";
+  // The new master's advert, waiting in the socket.
+  const Actions a = c.keep(c.inst().on_advert(wake + milliseconds(1), advert_from(kLowAddr, 100)));
   ASSERT_EQ(only<Transition>(a).size(), 1u);
   EXPECT_EQ(only<Transition>(a)[0].from, State::Master);
   EXPECT_EQ(only<Transition>(a)[0].to, State::Backup);
   EXPECT_NE(only<Transition>(a)[0].reason.find("stalled"), std::string::npos)
       << only<Transition>(a)[0].reason;
   EXPECT_TRUE(only<SendAdvert>(a).empty()) << "neither an advert nor a resignation";
-  // It hears the peer that took over, at a lower priority: preempt_delay holds it back, as
-  // after a restart.
-  c.advance(milliseconds(100));
+  EXPECT_EQ(c.inst().master(), kLowAddr);
+  // It follows the new master at a lower priority: preempt_delay holds it back, as after a
+  // restart.
+  c.advance_to(wake + milliseconds(100));
   for (int i = 0; i < 20; ++i) {
     c.advert(advert_from(kLowAddr, 100));
     c.advance(seconds(1));
@@ -948,6 +955,22 @@ TEST(Stall, AMasterSilentLongerThanMasterDownIntervalRejoinsAsBackup) {
   // Once preempt_delay has passed it preempts, as a restarted node would.
   c.advance(seconds(15));
   EXPECT_EQ(c.inst().state(), State::Master);
+}
+
+TEST(Stall, AMasterWhosePeerSleptTooCarriesOnAfterTheGrace) {
+  // The whole host (or both VMs) paused: nobody took over, nothing waits in the socket.
+  Clocked c = make_master(make_params(150));
+  const Time due = *c.inst().next_deadline();
+  const Time wake = due + seconds(4);
+  c.keep(c.inst().on_timer(wake));
+  c.advance_to(wake + milliseconds(25));
+  EXPECT_EQ(c.inst().state(), State::Master);
+  EXPECT_TRUE(only<Transition>(c.log()).empty());
+  EXPECT_EQ(only<SendAdvert>(c.log()).size(), 1u) << "advertises once the grace is over";
+  // And from then on, a lower-priority advert is answered as usual (RFC 5798 §6.4.3).
+  const Actions a = c.advert(advert_from(kLowAddr, 100));
+  EXPECT_TRUE(only<Transition>(a).empty());
+  EXPECT_EQ(only<LowerPriorityAdvert>(a).size(), 1u);
 }
 
 TEST(Stall, AMasterWokenByAnAdvertRejoinsBeforeAnsweringIt) {

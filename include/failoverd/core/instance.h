@@ -6,8 +6,8 @@
 //   - call start() once, then feed events in time order;
 //   - after every call, arm one timer for next_deadline() (if any) and call on_timer() when
 //     it expires (calling it early or a little late is harmless: it only acts on expired
-//     deadlines; a deadline missed by more than Master_Down_Interval is a stalled loop, and
-//     the instance rejoins as a restarted node, see rejoin_if_stalled);
+//     deadlines; a deadline missed by more than Master_Down_Interval is a stalled loop, which
+//     the instance answers as rejoin_if_stalled says);
 //   - carry out the returned actions in order.
 // Not thread-safe: one thread owns an Instance.
 #pragma once
@@ -145,10 +145,10 @@ class Instance {
 
  private:
   // After a stall of the caller's loop (a paused VM, SIGSTOP) longer than
-  // Master_Down_Interval, the actions of rejoining as a restarted node; nullopt otherwise.
-  std::optional<Actions> rejoin_if_stalled(Time now);
-  // RFC 5798 §6.4.2 and §6.4.3: an accepted advert from another node.
-  Actions receive_advert(Time now, const Advert& ad);
+  // Master_Down_Interval, moves the missed deadline instead of acting on it (see the .cpp);
+  // true when it did.
+  bool rejoin_if_stalled(Time now);
+  Duration stall_grace() const;
   Actions become_master(Time now, std::string reason);
   Actions become_backup(Time now, State from, std::string reason);
   void transition(Actions& out, State to, std::string reason);
@@ -162,6 +162,8 @@ class Instance {
   std::optional<Time> master_down_timer_;  // BACKUP only
   std::optional<Time> adver_timer_;        // MASTER only
   bool master_down_from_resign_ = false;   // the running Master_Down_Timer is a Skew_Time after priority 0
+  bool woke_from_stall_ = false;  // MASTER only: in the grace after a stall, see rejoin_if_stalled
+  Duration stall_silence_{0};     // how long it had not advertised then
   bool master_down_from_failover_ = false;  // ... is the failover window after our own resignation
   Time preempt_allowed_at_{0};
   std::optional<util::Ipv4> master_;
