@@ -732,7 +732,7 @@ class ImportCommand : public ::testing::Test {
     std::istringstream in(stdin_text);
     out_.str("");
     err_.str("");
-    return run_import_keepalived(path, instance, in, out_, err_);
+    return run_import_keepalived(path, instance, std::nullopt, in, out_, err_);
   }
   std::filesystem::path dir_;
   std::ostringstream out_;
@@ -769,7 +769,7 @@ TEST_F(ImportCommand, ParseErrorsExitOneWithTheLine) {
                             ": line 1: the block of \"vrrp_instance A\" is not closed (missing "
                             "'}')\n");
   EXPECT_EQ(run((dir_ / "missing.conf").string()), kExitDaemonError);
-  EXPECT_TRUE(has(err_.str(), "missing.conf: cannot be read"));
+  EXPECT_TRUE(has(err_.str(), "missing.conf: No such file or directory"));
 }
 
 }  // namespace
