@@ -447,7 +447,18 @@ void Translator::scan_top_level() {
       warn(n, "parameter substitution ($NAME) is not supported: words using it are copied as "
               "they are");
     } else if (k == "static_ipaddress" || k == "static_routes" || k == "static_rules") {
-      top_note(n, k + ": not mapped: failoverd manages only the virtual IPs of [virtual_ip]");
+      // keepalived adds these at start: without keepalived the host would lose them.
+      if (n.children.empty()) {
+        top_note(n, k + ": empty; nothing to map");
+      } else {
+        top_fixme(n, k + ": keepalived adds these at start, failoverd does not: move them to "
+                     "the system's network configuration, then delete this line");
+      }
+    } else if (k == "net_namespace") {
+      top_fixme(n, "net_namespace: keepalived runs in network namespace " +
+                       for_comment(n.words.size() > 1 ? n.words[1] : "") +
+                       "; failoverd runs where its unit puts it (NetworkNamespacePath=): set "
+                       "that, then delete this line");
     } else {
       top_note(n, show(n) + ": not mapped");
     }
@@ -472,6 +483,10 @@ void Translator::global_defs(const KeepalivedNode& n) {
                       std::string(c.words.size() > 2 ? " (the group is not mapped)" : ""));
     } else if (k == "v3_checksum_as_v2" || k == "vrrp_v3_checksum_as_v2") {
       global_checksum_as_v2_ = c.words.size() < 2 || parse_bool(arg).value_or(true);
+    } else if (k == "net_namespace") {
+      top_fixme(c, "net_namespace: keepalived runs in network namespace " + for_comment(arg) +
+                       "; failoverd runs where its unit puts it (NetworkNamespacePath=): set "
+                       "that, then delete this line");
     } else if (k == "enable_script_security") {
       top_note(c, k + ": not needed: failoverd always refuses hook scripts that others can "
                   "modify");
@@ -576,10 +591,10 @@ void Translator::virtual_ips(const KeepalivedNode& n, bool excluded) {
       if (c.words[i] == "dev" && i + 1 < c.words.size()) {
         const std::string& dev = c.words[++i];
         if (!interface_.empty() && dev != interface_) {
-          note(vip_, c, text + " dev " + for_comment(dev) + ": failoverd adds virtual IPs to "
-                        "[instance] interface " + interface_ + " only");
-          warn(c, "virtual IP " + text + " was on " + for_comment(dev) +
-                      "; failoverd adds it to " + interface_);
+          // The address would appear on another link than keepalived put it on.
+          fixme(vip_, c, "virtual IP " + text + " is on " + dev + " in keepalived; failoverd "
+                         "adds virtual IPs to interface " + interface_ + " only: move it or "
+                         "drop it");
         }
         continue;
       }
@@ -618,13 +633,18 @@ void Translator::track_interfaces(const KeepalivedNode& n) {
       note(instance_, c, "track_interface " + c.words[0] + " is listed twice; kept once");
       continue;
     }
-    key(instance_, c, "track_interface", c.words[0]);
-    if (c.words.size() > 1) {
-      note(instance_, c, show(c) + ": the weight is not mapped: a tracked interface going "
-                         "down puts failoverd in FAULT");
-      warn(c, "track_interface " + for_comment(c.words[0]) + ": weight not mapped (link down "
-              "means FAULT)");
+    // keepalived: "weight 0" (or none) is FAULT on link down, as in failoverd; another
+    // weight changes the priority instead, which failoverd's tracked interfaces cannot.
+    const bool weight_zero = c.words.size() == 1 ||
+                             (c.words.size() == 3 && c.words[1] == "weight" &&
+                              parse_int(c.words[2], 0, 0));
+    if (!weight_zero) {
+      fixme(instance_, c, "track_interface " + show(c) + ": failoverd puts the instance in "
+                          "FAULT when a tracked link is down; keepalived changes the priority "
+                          "by the weight: drop the weight or the line");
+      continue;
     }
+    key(instance_, c, "track_interface", c.words[0]);
   }
 }
 
@@ -984,8 +1004,13 @@ void Translator::instance(const KeepalivedNode& n) {
       note(vrrp_, c, show(c) + ": not mapped: failoverd uses the interface's own MAC address");
       warn(c, k + " is not mapped: failoverd uses the interface's own MAC address");
     } else if (k == "virtual_routes" || k == "virtual_rules") {
-      note(vip_, c, k + ": not mapped: add routes or rules from a [notify] master hook");
-      warn(c, k + " is not mapped (use a notify hook)");
+      // The MASTER would lack routes it had under keepalived.
+      if (c.children.empty()) {
+        note(vip_, c, k + ": empty; nothing to map");
+      } else {
+        fixme(vip_, c, k + ": failoverd does not add routes or rules: add them from a [notify] "
+                       "master hook (and remove them in backup/fault/stop)");
+      }
     } else if (k == "track_file" || k == "track_process" || k == "track_bfd") {
       note(vrrp_, c, k + ": not mapped: write an exec [check.NAME] that tests the same thing");
       warn(c, k + " is not mapped");

@@ -346,14 +346,14 @@ TEST(ImportKeepalived, UnmappedOptionsBecomeComments) {
   EXPECT_TRUE(has(c, "garp_master_delay 10: not mapped"));
   EXPECT_TRUE(has(c, "use_vmac: not mapped"));
   EXPECT_TRUE(has(c, "mcast_dst_ip 224.0.0.19: failoverd multicasts to 224.0.0.18 only"));
-  EXPECT_TRUE(has(c, "10.0.0.5/24 dev eth9: failoverd adds virtual IPs to [instance] interface "
-                     "eth0 only"));
+  EXPECT_TRUE(has(c, ": virtual IP 10.0.0.5/24 is on eth9 in keepalived; failoverd adds "
+                     "virtual IPs to interface eth0 only"));
   EXPECT_TRUE(has(c, "options not mapped (failoverd adds a plain address): scope global label"));
   EXPECT_TRUE(has(c, "address = 10.0.0.5/24\n"));
   EXPECT_TRUE(has(c, "fe80::5/64: not an IPv4 address"));
-  EXPECT_TRUE(has(c, "virtual_routes: not mapped"));
-  EXPECT_TRUE(has(c, "track_interface = eth1\n"));
-  EXPECT_TRUE(has(c, "eth1 weight -10: the weight is not mapped"));
+  EXPECT_TRUE(has(c, ": virtual_routes: failoverd does not add routes"));
+  EXPECT_FALSE(has(c, "track_interface = eth1\n"));
+  EXPECT_TRUE(has(c, ": track_interface eth1 weight -10: failoverd puts the instance in FAULT"));
   // A hook with arguments: failoverd would run the program without them.
   EXPECT_FALSE(has(c, "master ="));
   EXPECT_TRUE(has(c, "notify_master passes the arguments --reserved-ip 203.0.113.10"));
@@ -362,7 +362,7 @@ TEST(ImportKeepalived, UnmappedOptionsBecomeComments) {
   EXPECT_TRUE(has(c, "smtp_alert: not mapped"));
   const std::string w = joined(r.warnings);
   EXPECT_TRUE(has(w, "notify_master has arguments that failoverd cannot pass"));
-  EXPECT_TRUE(has(w, "virtual IP 10.0.0.5/24 was on eth9; failoverd adds it to eth0"));
+  EXPECT_TRUE(has(w, "FIXME: virtual IP 10.0.0.5/24 is on eth9 in keepalived"));
   EXPECT_TRUE(has(w, "use_vmac is not mapped"));
   // Every comment line stays within 100 columns.
   std::istringstream lines(c);
@@ -676,6 +676,39 @@ void expect_total(std::string_view text) {
       ASSERT_EQ(l.find('#'), std::string::npos) << l;
     }
   }
+}
+
+// Found by translating keepalived's own doc/samples (tests/data/keepalived-samples): options
+// that validated as comments but leave the host different from what keepalived made of it.
+TEST(ImportNeverGuesses, WhatKeepalivedDoesBeyondTheElectionIsAFixme) {
+  // A virtual IP on another device than `interface`: failoverd would put it on the wrong link.
+  expect_refused_at(import_ok(instance_with("  virtual_ipaddress {\n    10.0.0.5/24 dev eth1\n"
+                                            "  }\n")),
+                    7);
+  // The same device as `interface` is what failoverd does.
+  expect_valid(import_ok(instance_with("  virtual_ipaddress {\n    10.0.0.5/24 dev eth0\n  }\n")));
+  // Routes and rules keepalived adds on MASTER.
+  expect_refused_at(import_ok(instance_with("  virtual_routes {\n    10.9.0.0/16 via 10.0.0.1\n"
+                                            "  }\n")),
+                    6);
+  expect_refused_at(import_ok(instance_with("  virtual_rules {\n    from 10.0.0.5 table 7\n"
+                                            "  }\n")),
+                    6);
+  // A weighted tracked interface changes the priority in keepalived, FAULTs in failoverd.
+  const ImportResult weighted = import_ok(instance_with("  track_interface {\n    eth1\n"
+                                                        "    eth2 weight 20\n  }\n"));
+  expect_refused_at(weighted, 8);
+  EXPECT_TRUE(has(weighted.config, "track_interface = eth1\n"));
+  EXPECT_FALSE(has(weighted.config, "track_interface = eth2"));
+  // "weight 0" is FAULT in both.
+  expect_valid(import_ok(instance_with("  track_interface {\n    eth2 weight 0\n  }\n")));
+  // Addresses, routes and the namespace keepalived sets up at start, whatever its state.
+  expect_refused_at(import_ok(instance_with("", "static_routes {\n  10.8.0.0/16 dev eth3\n}\n")),
+                    1);
+  expect_refused_at(
+      import_ok(instance_with("", "static_ipaddress {\n  192.168.1.1/24 dev eth0\n}\n")), 1);
+  expect_refused_at(import_ok(instance_with("", "net_namespace blue\n")), 1);
+  expect_refused_at(import_ok(instance_with("", "global_defs {\n  net_namespace blue\n}\n")), 2);
 }
 
 TEST(ImportFuzz, RandomAndMutatedInputsNeverCrash) {
