@@ -483,6 +483,9 @@ void Translator::global_defs(const KeepalivedNode& n) {
                       std::string(c.words.size() > 2 ? " (the group is not mapped)" : ""));
     } else if (k == "v3_checksum_as_v2" || k == "vrrp_v3_checksum_as_v2") {
       global_checksum_as_v2_ = c.words.size() < 2 || parse_bool(arg).value_or(true);
+    } else if (k == "lvs_sync_daemon") {
+      top_fixme(c, "lvs_sync_daemon: keepalived runs the IPVS sync daemon with the VRRP state; "
+                   "failoverd does not: start it from [notify] hooks, then delete this line");
     } else if (k == "net_namespace") {
       top_fixme(c, "net_namespace: keepalived runs in network namespace " + for_comment(arg) +
                        "; failoverd runs where its unit puts it (NetworkNamespacePath=): set "
@@ -1014,6 +1017,10 @@ void Translator::instance(const KeepalivedNode& n) {
     } else if (k == "track_file" || k == "track_process" || k == "track_bfd") {
       note(vrrp_, c, k + ": not mapped: write an exec [check.NAME] that tests the same thing");
       warn(c, k + " is not mapped");
+    } else if (k == "lvs_sync_daemon_interface") {
+      fixme(vrrp_, c, "lvs_sync_daemon_interface: keepalived runs the IPVS sync daemon on the "
+                      "MASTER; failoverd does not: start it from [notify] hooks, then delete "
+                      "this line");
     } else if (k == "notify_master_rx_lower_pri" || k == "notify_deleted") {
       note(notify_, c, show(c) + ": not mapped");
     } else if (!k.empty() && k[0] == '@') {
@@ -1228,6 +1235,10 @@ util::Expected<ImportResult, ImportError> Translator::run() {
     const KeepalivedNode anchor{{"virtual_server"}, first_virtual_server_line_, false, {}};
     top_note(anchor, "virtual_server (" + std::to_string(virtual_servers_) +
                          " LVS blocks): not mapped: failoverd does not do load balancing");
+    // Without keepalived the host stops balancing: the user must keep it elsewhere.
+    top_fixme(anchor, "virtual_server: failoverd does not do load balancing (IPVS): keep it "
+                      "in keepalived run with --check only, or in ipvsadm, then delete this "
+                      "line");
   }
   if (instances_.empty()) {
     return util::unexpected(ImportError{0, "no vrrp_instance block: nothing to translate"});

@@ -709,6 +709,10 @@ TEST(ImportNeverGuesses, WhatKeepalivedDoesBeyondTheElectionIsAFixme) {
       import_ok(instance_with("", "static_ipaddress {\n  192.168.1.1/24 dev eth0\n}\n")), 1);
   expect_refused_at(import_ok(instance_with("", "net_namespace blue\n")), 1);
   expect_refused_at(import_ok(instance_with("", "global_defs {\n  net_namespace blue\n}\n")), 2);
+  // Load balancing and the IPVS sync daemon stay keepalived's.
+  expect_refused_at(
+      import_ok(instance_with("") + "virtual_server 10.0.0.5 80 {\n  lb_algo rr\n}\n"), 7);
+  expect_refused_at(import_ok(instance_with("  lvs_sync_daemon_interface eth1\n")), 6);
 }
 
 TEST(ImportFuzz, RandomAndMutatedInputsNeverCrash) {
