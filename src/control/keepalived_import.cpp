@@ -380,6 +380,7 @@ class Translator {
   const KeepalivedNode* global_version_node_ = nullptr;
   std::optional<std::string> script_user_;
   bool global_checksum_as_v2_ = false;
+  const KeepalivedNode* global_mcast_group_ = nullptr;  // vrrp_mcast_group4
 
   // The translated instance.
   Section instance_{"instance", {}, {}, {}};
@@ -483,6 +484,15 @@ void Translator::global_defs(const KeepalivedNode& n) {
                       std::string(c.words.size() > 2 ? " (the group is not mapped)" : ""));
     } else if (k == "v3_checksum_as_v2" || k == "vrrp_v3_checksum_as_v2") {
       global_checksum_as_v2_ = c.words.size() < 2 || parse_bool(arg).value_or(true);
+    } else if (k == "vrrp_strict") {
+      top_fixme(c, "vrrp_strict: keepalived drops traffic to the virtual IPs on a MASTER that "
+                   "is not the owner (and refuses unicast and authentication); failoverd "
+                   "accepts it: delete this line to accept it");
+    } else if (k == "notify_fifo" || k == "vrrp_notify_fifo") {
+      top_fixme(c, k + ": failoverd writes no FIFO, so its reader would hear nothing: use "
+                   "[notify] hooks, then delete this line");
+    } else if (k == "vrrp_mcast_group4") {
+      global_mcast_group_ = &c;
     } else if (k == "lvs_sync_daemon") {
       top_fixme(c, "lvs_sync_daemon: keepalived runs the IPVS sync daemon with the VRRP state; "
                    "failoverd does not: start it from [notify] hooks, then delete this line");
@@ -569,9 +579,11 @@ void Translator::virtual_ips(const KeepalivedNode& n, bool excluded) {
     const std::string addr_text = text.substr(0, slash);
     const auto a = util::Ipv4::parse(addr_text);
     if (!a) {
+      // keepalived would add it (an IPv6 address, or a name it resolves); failoverd cannot.
       note(vip_, c, for_comment(text) + ": not an IPv4 address (failoverd is IPv4 only); not "
                     "mapped");
-      warn(c, "virtual IP " + for_comment(text) + " is not mapped (not an IPv4 address)");
+      fixme(vip_, c, "virtual IP " + for_comment(text) + " is not an IPv4 address: failoverd "
+                     "is IPv4 only: drop it or keep keepalived for it");
       continue;
     }
     int prefix = 32;
@@ -987,10 +999,12 @@ void Translator::instance(const KeepalivedNode& n) {
     } else if (k == "notify_stop") {
       notify_hook(c, "stop");
     } else if (k == "notify") {
+      // A hook that silently stops running is the failure this importer must not cause.
       note(notify_, c, show(c) + ": not mapped: failoverd has no catch-all hook, and keepalived "
                        "passes TYPE NAME STATE PRIORITY where failoverd passes INSTANCE STATE "
                        "PRIORITY; set master, backup, fault and stop");
-      warn(c, "the generic notify script is not mapped: set [notify] master/backup/fault/stop");
+      fixme(notify_, c, "the generic notify script would not run: set [notify] master, backup, "
+                        "fault and stop (to a wrapper that passes keepalived's arguments)");
     } else if (k == "authentication" || k == "auth_hmac") {
       note(vrrp_, c, k + ": not mapped: a keepalived peer that enforces it drops failoverd's "
                          "adverts, so a mixed pair cannot work; between failoverd nodes use "
@@ -1015,14 +1029,37 @@ void Translator::instance(const KeepalivedNode& n) {
                        "master hook (and remove them in backup/fault/stop)");
       }
     } else if (k == "track_file" || k == "track_process" || k == "track_bfd") {
-      note(vrrp_, c, k + ": not mapped: write an exec [check.NAME] that tests the same thing");
-      warn(c, k + " is not mapped");
+      // What it tracks would no longer lower the priority or cause FAULT.
+      fixme(vrrp_, c, k + ": not mapped: write an exec [check.NAME] that tests the same thing, "
+                      "then delete this line");
+    } else if (k == "dont_track_primary") {
+      fixme(instance_, c, "dont_track_primary: keepalived ignores the link state of interface; "
+                          "failoverd goes to FAULT when it is down: delete this line to accept "
+                          "that");
+    } else if (k == "vrf") {
+      fixme(instance_, c, "vrf " + for_comment(arg) + ": failoverd does not bind its sockets to a "
+                          "VRF: run it in the VRF (ip vrf exec) and delete this line");
+    } else if (k == "native_ipv6") {
+      fixme(vrrp_, c, "native_ipv6: an IPv6 instance; failoverd is IPv4 only");
+    } else if (k == "no_accept" || k == "strict_mode") {
+      fixme(vip_, c, k + ": keepalived drops traffic to the virtual IPs on a MASTER that is "
+                     "not the owner; failoverd accepts it: delete this line to accept it");
+    } else if (k == "down_timer_adverts") {
+      // Master_Down_Interval is 3 intervals + skew in failoverd (RFC 5798), as by default here.
+      if (arg != "3") {
+        fixme(vrrp_, c, "down_timer_adverts " + for_comment(arg) + ": failoverd waits 3 "
+                        "adverts (plus Skew_Time) before taking over: delete this line to "
+                        "accept that");
+      } else {
+        note(vrrp_, c, show(c) + ": 3 adverts, as failoverd");
+      }
     } else if (k == "lvs_sync_daemon_interface") {
       fixme(vrrp_, c, "lvs_sync_daemon_interface: keepalived runs the IPVS sync daemon on the "
                       "MASTER; failoverd does not: start it from [notify] hooks, then delete "
                       "this line");
     } else if (k == "notify_master_rx_lower_pri" || k == "notify_deleted") {
-      note(notify_, c, show(c) + ": not mapped");
+      fixme(notify_, c, k + ": failoverd has no such hook, so the script would not run: "
+                        "delete this line once it is not needed");
     } else if (!k.empty() && k[0] == '@') {
       // Conditionals at the start of a line are resolved by parse_keepalived; one after a
       // brace on the same line is not.
@@ -1123,6 +1160,12 @@ void Translator::instance(const KeepalivedNode& n) {
                              "lines (unicast) or move every node to 224.0.0.18");
   } else if (mcast_dst != nullptr) {
     note(vrrp_, *mcast_dst, show(*mcast_dst) + ": not used: the instance has unicast peers");
+  } else if (peers_.empty() && global_mcast_group_ != nullptr &&
+             (global_mcast_group_->words.size() < 2 ||
+              global_mcast_group_->words[1] != "224.0.0.18")) {
+    fixme(vrrp_, *global_mcast_group_, "vrrp_mcast_group4: failoverd multicasts to 224.0.0.18 "
+                                       "only: use peer lines (unicast) or move every node to "
+                                       "224.0.0.18");
   } else if (peers_.empty()) {
     vrrp_.notes.push_back("no unicast_peer: adverts go to multicast 224.0.0.18, as in "
                           "keepalived");

@@ -252,12 +252,15 @@ TEST(ImportKeepalived, LabPeerConfigWithGenericNotify) {
   EXPECT_TRUE(has(r.config, "virtual_router_id = 51\npriority = 150\nadvert_interval = 1s\n"
                             "preempt = true\nsource = 10.200.0.1\npeer = 10.200.0.2\n"));
   EXPECT_TRUE(has(r.config, "[virtual_ip]\naddress = 10.200.0.100/24\n"));
-  // The generic notify has no failoverd equivalent: a comment and a warning, no key.
+  // The generic notify has no failoverd equivalent: a hook that would silently not run, so
+  // a FIXME the config check refuses (and a warning), no key.
   EXPECT_TRUE(has(r.config, "notify /tmp/ka1/notify.sh: not mapped"));
   EXPECT_FALSE(has(r.config, "master ="));
+  expect_refused_at(r, 21);
   ASSERT_EQ(r.warnings.size(), 1u);
-  EXPECT_EQ(r.warnings[0], "line 21: the generic notify script is not mapped: set [notify] "
-                           "master/backup/fault/stop");
+  EXPECT_EQ(r.warnings[0], "line 21: FIXME: the generic notify script would not run: set "
+                           "[notify] master, backup, fault and stop (to a wrapper that passes "
+                           "keepalived's arguments)");
 }
 
 TEST(ImportKeepalived, MulticastFractionalAdvertNopreemptAndScriptDefaults) {
@@ -338,7 +341,8 @@ TEST(ImportKeepalived, UnmappedOptionsBecomeComments) {
   const ImportResult r = import_ok(text);
   const std::string& c = r.config;
   EXPECT_TRUE(has(c, "line 2: notification_email { ... }: not mapped: failoverd sends no mail"));
-  EXPECT_TRUE(has(c, "line 5: global_defs vrrp_strict: not mapped"));
+  EXPECT_TRUE(has(c, "FIXME keepalived line 5: vrrp_strict: keepalived drops traffic to the "
+                     "virtual IPs"));
   EXPECT_TRUE(has(c, "line 7: virtual_server (2 LVS blocks): not mapped: failoverd does not do "
                      "load balancing"));
   // VI_1 is in the sync group: its meaning is lost, so the file does not validate.
@@ -715,6 +719,34 @@ TEST(ImportNeverGuesses, WhatKeepalivedDoesBeyondTheElectionIsAFixme) {
   expect_refused_at(import_ok(instance_with("  lvs_sync_daemon_interface eth1\n")), 6);
 }
 
+// The keywords of keepalived's vrrp_parser.c that would otherwise validate as comments while
+// keepalived did something failoverd will not (docs/migrating-from-keepalived.md, refused).
+TEST(ImportNeverGuesses, KeywordsWithoutAnEquivalentAreFixmes) {
+  for (const char* body : {"  track_file f weight 10\n", "  track_process p\n",
+                           "  track_bfd b\n", "  dont_track_primary\n", "  vrf blue\n",
+                           "  native_ipv6\n", "  no_accept\n", "  strict_mode\n",
+                           "  down_timer_adverts 5\n", "  notify /etc/keepalived/n.sh\n",
+                           "  notify_deleted /etc/keepalived/d.sh\n",
+                           "  notify_master_rx_lower_pri /etc/keepalived/l.sh\n",
+                           "  virtual_ipaddress {\n    2001:db8::5/64\n  }\n"}) {
+    SCOPED_TRACE(body);
+    const ImportResult r = import_ok(instance_with(body));
+    expect_refused_at(r, std::string(body).find('{') == std::string::npos ? 6 : 7);
+  }
+  // down_timer_adverts 3 is failoverd's (and keepalived's default) wait.
+  expect_valid(import_ok(instance_with("  down_timer_adverts 3\n")));
+  // global_defs: strict mode, the notify FIFO; a multicast group other than 224.0.0.18 matters
+  // only without unicast peers.
+  expect_refused_at(import_ok(instance_with("", "global_defs {\n  vrrp_strict\n}\n")), 2);
+  expect_refused_at(
+      import_ok(instance_with("", "global_defs {\n  notify_fifo /run/ka.fifo\n}\n")), 2);
+  const std::string group = "global_defs {\n  vrrp_mcast_group4 224.0.0.19\n}\n";
+  expect_refused_at(import_ok(instance_with("", group)), 2);
+  expect_valid(import_ok(instance_with("  unicast_peer {\n    10.0.0.2\n  }\n", group)));
+  expect_valid(import_ok(
+      instance_with("", "global_defs {\n  vrrp_mcast_group4 224.0.0.18\n}\n")));
+}
+
 TEST(ImportFuzz, RandomAndMutatedInputsNeverCrash) {
   const auto start = std::chrono::steady_clock::now();
   Fuzzer f(20240515);
@@ -781,8 +813,9 @@ TEST_F(ImportCommand, PrintsTheConfigAndWarningsSeparately) {
   EXPECT_EQ(run(path), kExitOk);
   EXPECT_TRUE(has(out_.str(), "# From: " + path + ", vrrp_instance VI_51."));
   EXPECT_TRUE(has(out_.str(), "virtual_router_id = 51\n"));
-  EXPECT_EQ(err_.str(), "failoverctl: warning: line 21: the generic notify script is not mapped: "
-                        "set [notify] master/backup/fault/stop\n");
+  EXPECT_EQ(err_.str(), "failoverctl: warning: line 21: FIXME: the generic notify script would "
+                        "not run: set [notify] master, backup, fault and stop (to a wrapper "
+                        "that passes keepalived's arguments)\n");
 }
 
 TEST_F(ImportCommand, ReadsStdinForDash) {
