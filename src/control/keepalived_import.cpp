@@ -484,6 +484,17 @@ void Translator::global_defs(const KeepalivedNode& n) {
                       std::string(c.words.size() > 2 ? " (the group is not mapped)" : ""));
     } else if (k == "v3_checksum_as_v2" || k == "vrrp_v3_checksum_as_v2") {
       global_checksum_as_v2_ = c.words.size() < 2 || parse_bool(arg).value_or(true);
+    } else if (k == "vrrp_down_timer_adverts" && arg != "3") {
+      top_fixme(c, "vrrp_down_timer_adverts " + for_comment(arg) + ": failoverd waits 3 adverts "
+                   "(plus Skew_Time) before taking over: delete this line to accept that");
+    } else if (k == "startup_script" || k == "shutdown_script") {
+      top_fixme(c, k + ": failoverd runs no script when it starts or stops, so it would not "
+                   "run: use a systemd drop-in (ExecStartPre=/ExecStopPost=), then delete this "
+                   "line");
+    } else if (k == "vrrp_startup_delay" || k == "vrrp_delay_after_boot") {
+      top_fixme(c, k + ": keepalived stays out of the election for a while after start; "
+                   "failoverd starts as BACKUP at once (preempt_delay only holds back "
+                   "preemption): delete this line to accept that");
     } else if (k == "vrrp_strict") {
       top_fixme(c, "vrrp_strict: keepalived drops traffic to the virtual IPs on a MASTER that "
                    "is not the owner (and refuses unicast and authentication); failoverd "

@@ -740,6 +740,14 @@ TEST(ImportNeverGuesses, KeywordsWithoutAnEquivalentAreFixmes) {
   expect_refused_at(import_ok(instance_with("", "global_defs {\n  vrrp_strict\n}\n")), 2);
   expect_refused_at(
       import_ok(instance_with("", "global_defs {\n  notify_fifo /run/ka.fifo\n}\n")), 2);
+  for (const char* line : {"vrrp_down_timer_adverts 4", "startup_script /usr/local/bin/up",
+                           "shutdown_script /usr/local/bin/down", "vrrp_startup_delay 30",
+                           "vrrp_delay_after_boot 60"}) {
+    SCOPED_TRACE(line);
+    expect_refused_at(
+        import_ok(instance_with("", "global_defs {\n  " + std::string(line) + "\n}\n")), 2);
+  }
+  expect_valid(import_ok(instance_with("", "global_defs {\n  vrrp_down_timer_adverts 3\n}\n")));
   const std::string group = "global_defs {\n  vrrp_mcast_group4 224.0.0.19\n}\n";
   expect_refused_at(import_ok(instance_with("", group)), 2);
   expect_valid(import_ok(instance_with("  unicast_peer {\n    10.0.0.2\n  }\n", group)));
