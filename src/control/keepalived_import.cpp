@@ -499,7 +499,8 @@ void Translator::global_defs(const KeepalivedNode& n) {
       top_fixme(c, "vrrp_strict: keepalived drops traffic to the virtual IPs on a MASTER that "
                    "is not the owner (and refuses unicast and authentication); failoverd "
                    "accepts it: delete this line to accept it");
-    } else if (k == "notify_fifo" || k == "vrrp_notify_fifo") {
+    } else if (k == "notify_fifo" || k == "vrrp_notify_fifo" || k == "notify_fifo_script" ||
+               k == "vrrp_notify_fifo_script") {
       top_fixme(c, k + ": failoverd writes no FIFO, so its reader would hear nothing: use "
                    "[notify] hooks, then delete this line");
     } else if (k == "vrrp_mcast_group4") {

@@ -740,6 +740,9 @@ TEST(ImportNeverGuesses, KeywordsWithoutAnEquivalentAreFixmes) {
   expect_refused_at(import_ok(instance_with("", "global_defs {\n  vrrp_strict\n}\n")), 2);
   expect_refused_at(
       import_ok(instance_with("", "global_defs {\n  notify_fifo /run/ka.fifo\n}\n")), 2);
+  expect_refused_at(import_ok(instance_with(
+                        "", "global_defs {\n  vrrp_notify_fifo_script /usr/local/bin/r\n}\n")),
+                    2);
   for (const char* line : {"vrrp_down_timer_adverts 4", "startup_script /usr/local/bin/up",
                            "shutdown_script /usr/local/bin/down", "vrrp_startup_delay 30",
                            "vrrp_delay_after_boot 60"}) {
