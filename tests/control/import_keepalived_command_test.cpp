@@ -2,12 +2,11 @@
 // and stdout and stderr apart (the config must be the only thing on stdout, so that
 // `> /etc/failoverd/NAME.conf` is safe, and an error must leave stdout empty).
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include <chrono>
 #include <filesystem>
@@ -146,9 +145,10 @@ TEST_F(ImportKeepalivedCommand, HostDefaultsToThisHostsNameUpToTheFirstDot) {
   const std::optional<std::string> id = local_config_id();
   ASSERT_TRUE(id.has_value());
   ASSERT_EQ(id->find('.'), std::string::npos);
-  const std::string conf = write("keepalived.conf", "vrrp_instance VI_1 {\n  interface eth0\n"
-                                 "  virtual_router_id 51\n  version 3\n  @" + *id +
-                                 " priority 142\n  @^" + *id + " priority 42\n}\n");
+  const std::string conf = write("keepalived.conf",
+                                 "vrrp_instance VI_1 {\n  interface eth0\n"
+                                 "  virtual_router_id 51\n  version 3\n  @" +
+                                     *id + " priority 142\n  @^" + *id + " priority 42\n}\n");
   CtlRun r = failoverctl({"import-keepalived", conf});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("\npriority = 142\n"), std::string::npos) << r.out;
@@ -207,8 +207,9 @@ TEST_F(ImportKeepalivedCommand, AnOutputThatCannotBeWrittenIsExitOne) {
   const std::string conf = write("keepalived.conf", kPerHostPriority);
   const CtlRun r = failoverctl({"import-keepalived", "--host", "a", conf}, "/dev/full");
   EXPECT_EQ(r.exit_code, 1) << r.err;
-  EXPECT_EQ(r.err, "failoverctl: cannot write the output (standard output): the config is "
-                   "incomplete\n");
+  EXPECT_EQ(r.err,
+            "failoverctl: cannot write the output (standard output): the config is "
+            "incomplete\n");
 }
 
 }  // namespace
