@@ -295,5 +295,54 @@ TEST(KeepalivedDocSamples, EveryInstanceOfEverySampleValidatesOrIsRefused) {
   EXPECT_GE(samples, 12u);
 }
 
+// keepalived.conf(5), "Conditional configuration": one file for three hosts, each with its own
+// unicast_src_ip and the other two as peers. The man page's example, with its "..." filled
+// in so that it is a whole instance.
+TEST(KeepalivedManPage, ConditionalConfigurationExample) {
+  const std::string text =
+      "global_defs {\n"
+      "    @main   router_id main_router\n"
+      "    @backup router_id backup_router\n"
+      "}\n"
+      "vrrp_instance VRRP {\n"
+      "    interface eth0\n"
+      "    virtual_router_id 7\n"
+      "    version 3\n"
+      "    @main    unicast_src_ip 1.2.3.4\n"
+      "    @backup  unicast_src_ip 1.2.3.5\n"
+      "    @backup2 unicast_src_ip 1.2.3.6\n"
+      "    unicast_peer {\n"
+      "        @^main    1.2.3.4\n"
+      "        @^backup  1.2.3.5\n"
+      "        @^backup2 1.2.3.6\n"
+      "    }\n"
+      "}\n";
+  struct Case {
+    const char* host;
+    const char* source;  // "" = none
+    std::vector<std::string> peers;
+  };
+  // "The unicast peers for main will be 1.2.3.5 and 1.2.3.6."
+  for (const Case& c : {Case{"main", "1.2.3.4", {"1.2.3.5", "1.2.3.6"}},
+                        Case{"backup", "1.2.3.5", {"1.2.3.4", "1.2.3.6"}},
+                        Case{"backup2", "1.2.3.6", {"1.2.3.4", "1.2.3.5"}},
+                        Case{"other", "", {"1.2.3.4", "1.2.3.5", "1.2.3.6"}}}) {
+    SCOPED_TRACE(c.host);
+    ImportOptions options;
+    options.host = c.host;
+    const auto r = import_keepalived(text, options);
+    ASSERT_TRUE(r.has_value()) << r.error().to_string();
+    const auto cfg = config::parse_config(r->config);
+    ASSERT_TRUE(cfg.has_value()) << problems_of(r->config) << r->config;
+    EXPECT_EQ(cfg->vrrp.source ? cfg->vrrp.source->to_string() : "", c.source);
+    std::vector<std::string> peers;
+    for (const auto& p : cfg->vrrp.peers) peers.push_back(p.to_string());
+    EXPECT_EQ(peers, c.peers);
+    // router_id only names the node in keepalived's logs and mails: a comment either way.
+    EXPECT_EQ(r->config.find("router_id main_router") != std::string::npos,
+              std::string(c.host) == "main");
+  }
+}
+
 }  // namespace
 }  // namespace failoverd::control
