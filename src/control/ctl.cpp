@@ -1,9 +1,15 @@
 #include "failoverd/control/ctl.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <climits>
 #include <cmath>
 #include <cstdio>
-#include <fstream>
+#include <cstring>
 #include <iterator>
 #include <sstream>
 #include <thread>
@@ -374,41 +380,94 @@ std::string format_status_table(const Status& s) {
   return o.str();
 }
 
-int run_import_keepalived(const std::string& path, const std::optional<std::string>& vrrp_instance,
-                          std::istream& in, std::ostream& out, std::ostream& err) {
-  // Read at most one byte past the limit: enough for import_keepalived to refuse the size.
-  const auto read_all = [](std::istream& s) {
-    std::string text;
-    std::istreambuf_iterator<char> it(s);
-    const std::istreambuf_iterator<char> end;
-    for (; it != end && text.size() <= kMaxKeepalivedBytes; ++it) text += *it;
-    return text;
-  };
-  std::string text;
-  if (path == "-") {
-    text = read_all(in);
-  } else {
-    std::ifstream file(path, std::ios::binary);
-    if (!file) {
-      print_error(err, path + ": cannot be read");
-      return kExitDaemonError;
-    }
-    text = read_all(file);
-    if (file.bad()) {
-      print_error(err, path + ": read error");
-      return kExitDaemonError;
-    }
+namespace {
+
+// Reads at most one byte past the import limit: enough for the size to be refused. With
+// O_NONBLOCK at open a FIFO without a writer does not block the open (and then reads as
+// empty); reads block again afterwards, so a pipe from a slow writer is read whole.
+util::Expected<std::string, std::string> read_keepalived_file(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0) return util::unexpected(std::string(std::strerror(errno)));
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) return util::unexpected(std::string(std::strerror(errno)));
+  if (S_ISDIR(st.st_mode)) {
+    return util::unexpected(std::string("is a directory: name the keepalived.conf in it"));
   }
+  const auto too_large = [] {
+    return "larger than " + std::to_string(kMaxKeepalivedBytes >> 20) +
+           " MiB: not a keepalived.conf";
+  };
+  if (S_ISREG(st.st_mode) && static_cast<std::uint64_t>(st.st_size) > kMaxKeepalivedBytes) {
+    return util::unexpected(too_large());
+  }
+  const int flags = ::fcntl(fd, F_GETFL);
+  if (flags < 0 || ::fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) != 0) {
+    return util::unexpected(std::string(std::strerror(errno)));
+  }
+  std::string text;
+  char buf[65536];
+  while (text.size() <= kMaxKeepalivedBytes) {
+    const ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return util::unexpected("read error: " + std::string(std::strerror(errno)));
+    if (n == 0) return text;
+    text.append(buf, static_cast<std::size_t>(n));
+  }
+  return util::unexpected(too_large());
+}
+
+}  // namespace
+
+std::optional<std::string> local_config_id() {
+  char name[HOST_NAME_MAX + 1] = {};
+  if (::gethostname(name, sizeof name - 1) != 0) return std::nullopt;
+  std::string id(name);
+  id = id.substr(0, id.find('.'));
+  if (id.empty()) return std::nullopt;
+  return id;
+}
+
+int run_import_keepalived(const std::string& path, const std::optional<std::string>& vrrp_instance,
+                          const std::optional<std::string>& host, std::istream& in,
+                          std::ostream& out, std::ostream& err) {
   ImportOptions options;
   options.vrrp_instance = vrrp_instance;
+  options.host = host;
   options.source_name = path == "-" ? "stdin" : path;
+  std::string text;
+  if (path == "-") {
+    std::istreambuf_iterator<char> it(in);
+    const std::istreambuf_iterator<char> end;
+    for (; it != end && text.size() <= kMaxKeepalivedBytes; ++it) text += *it;
+    if (in.bad()) {
+      print_error(err, "stdin: read error");
+      return kExitDaemonError;
+    }
+  } else {
+    auto read = read_keepalived_file(path);
+    if (!read) {
+      print_error(err, path + ": " + read.error());
+      return kExitDaemonError;
+    }
+    text = std::move(*read);
+  }
   auto result = import_keepalived(text, options);
   if (!result) {
     print_error(err, options.source_name + ": " + result.error().to_string());
     return kExitDaemonError;
   }
+  out << result->config << std::flush;
+  if (!out) {
+    // A config cut short (a full disk behind "> file") must not look like success.
+    print_error(err, "cannot write the output (standard output): the config is incomplete");
+    return kExitDaemonError;
+  }
+  // After the config, so that they are the last thing a terminal shows.
   for (const auto& w : result->warnings) err << "failoverctl: warning: " << w << "\n";
-  out << result->config;
   return kExitOk;
 }
 

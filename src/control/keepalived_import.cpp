@@ -380,6 +380,7 @@ class Translator {
   const KeepalivedNode* global_version_node_ = nullptr;
   std::optional<std::string> script_user_;
   bool global_checksum_as_v2_ = false;
+  const KeepalivedNode* global_mcast_group_ = nullptr;  // vrrp_mcast_group4
 
   // The translated instance.
   Section instance_{"instance", {}, {}, {}};
@@ -447,7 +448,18 @@ void Translator::scan_top_level() {
       warn(n, "parameter substitution ($NAME) is not supported: words using it are copied as "
               "they are");
     } else if (k == "static_ipaddress" || k == "static_routes" || k == "static_rules") {
-      top_note(n, k + ": not mapped: failoverd manages only the virtual IPs of [virtual_ip]");
+      // keepalived adds these at start: without keepalived the host would lose them.
+      if (n.children.empty()) {
+        top_note(n, k + ": empty; nothing to map");
+      } else {
+        top_fixme(n, k + ": keepalived adds these at start, failoverd does not: move them to "
+                     "the system's network configuration, then delete this line");
+      }
+    } else if (k == "net_namespace") {
+      top_fixme(n, "net_namespace: keepalived runs in network namespace " +
+                       for_comment(n.words.size() > 1 ? n.words[1] : "") +
+                       "; failoverd runs where its unit puts it (NetworkNamespacePath=): set "
+                       "that, then delete this line");
     } else {
       top_note(n, show(n) + ": not mapped");
     }
@@ -472,6 +484,34 @@ void Translator::global_defs(const KeepalivedNode& n) {
                       std::string(c.words.size() > 2 ? " (the group is not mapped)" : ""));
     } else if (k == "v3_checksum_as_v2" || k == "vrrp_v3_checksum_as_v2") {
       global_checksum_as_v2_ = c.words.size() < 2 || parse_bool(arg).value_or(true);
+    } else if (k == "vrrp_down_timer_adverts" && arg != "3") {
+      top_fixme(c, "vrrp_down_timer_adverts " + for_comment(arg) + ": failoverd waits 3 adverts "
+                   "(plus Skew_Time) before taking over: delete this line to accept that");
+    } else if (k == "startup_script" || k == "shutdown_script") {
+      top_fixme(c, k + ": failoverd runs no script when it starts or stops, so it would not "
+                   "run: use a systemd drop-in (ExecStartPre=/ExecStopPost=), then delete this "
+                   "line");
+    } else if (k == "vrrp_startup_delay" || k == "vrrp_delay_after_boot") {
+      top_fixme(c, k + ": keepalived stays out of the election for a while after start; "
+                   "failoverd starts as BACKUP at once (preempt_delay only holds back "
+                   "preemption): delete this line to accept that");
+    } else if (k == "vrrp_strict") {
+      top_fixme(c, "vrrp_strict: keepalived drops traffic to the virtual IPs on a MASTER that "
+                   "is not the owner (and refuses unicast and authentication); failoverd "
+                   "accepts it: delete this line to accept it");
+    } else if (k == "notify_fifo" || k == "vrrp_notify_fifo" || k == "notify_fifo_script" ||
+               k == "vrrp_notify_fifo_script") {
+      top_fixme(c, k + ": failoverd writes no FIFO, so its reader would hear nothing: use "
+                   "[notify] hooks, then delete this line");
+    } else if (k == "vrrp_mcast_group4") {
+      global_mcast_group_ = &c;
+    } else if (k == "lvs_sync_daemon") {
+      top_fixme(c, "lvs_sync_daemon: keepalived runs the IPVS sync daemon with the VRRP state; "
+                   "failoverd does not: start it from [notify] hooks, then delete this line");
+    } else if (k == "net_namespace") {
+      top_fixme(c, "net_namespace: keepalived runs in network namespace " + for_comment(arg) +
+                       "; failoverd runs where its unit puts it (NetworkNamespacePath=): set "
+                       "that, then delete this line");
     } else if (k == "enable_script_security") {
       top_note(c, k + ": not needed: failoverd always refuses hook scripts that others can "
                   "modify");
@@ -551,9 +591,11 @@ void Translator::virtual_ips(const KeepalivedNode& n, bool excluded) {
     const std::string addr_text = text.substr(0, slash);
     const auto a = util::Ipv4::parse(addr_text);
     if (!a) {
+      // keepalived would add it (an IPv6 address, or a name it resolves); failoverd cannot.
       note(vip_, c, for_comment(text) + ": not an IPv4 address (failoverd is IPv4 only); not "
                     "mapped");
-      warn(c, "virtual IP " + for_comment(text) + " is not mapped (not an IPv4 address)");
+      fixme(vip_, c, "virtual IP " + for_comment(text) + " is not an IPv4 address: failoverd "
+                     "is IPv4 only: drop it or keep keepalived for it");
       continue;
     }
     int prefix = 32;
@@ -576,10 +618,10 @@ void Translator::virtual_ips(const KeepalivedNode& n, bool excluded) {
       if (c.words[i] == "dev" && i + 1 < c.words.size()) {
         const std::string& dev = c.words[++i];
         if (!interface_.empty() && dev != interface_) {
-          note(vip_, c, text + " dev " + for_comment(dev) + ": failoverd adds virtual IPs to "
-                        "[instance] interface " + interface_ + " only");
-          warn(c, "virtual IP " + text + " was on " + for_comment(dev) +
-                      "; failoverd adds it to " + interface_);
+          // The address would appear on another link than keepalived put it on.
+          fixme(vip_, c, "virtual IP " + text + " is on " + dev + " in keepalived; failoverd "
+                         "adds virtual IPs to interface " + interface_ + " only: move it or "
+                         "drop it");
         }
         continue;
       }
@@ -618,13 +660,18 @@ void Translator::track_interfaces(const KeepalivedNode& n) {
       note(instance_, c, "track_interface " + c.words[0] + " is listed twice; kept once");
       continue;
     }
-    key(instance_, c, "track_interface", c.words[0]);
-    if (c.words.size() > 1) {
-      note(instance_, c, show(c) + ": the weight is not mapped: a tracked interface going "
-                         "down puts failoverd in FAULT");
-      warn(c, "track_interface " + for_comment(c.words[0]) + ": weight not mapped (link down "
-              "means FAULT)");
+    // keepalived: "weight 0" (or none) is FAULT on link down, as in failoverd; another
+    // weight changes the priority instead, which failoverd's tracked interfaces cannot.
+    const bool weight_zero = c.words.size() == 1 ||
+                             (c.words.size() == 3 && c.words[1] == "weight" &&
+                              parse_int(c.words[2], 0, 0));
+    if (!weight_zero) {
+      fixme(instance_, c, "track_interface " + show(c) + ": failoverd puts the instance in "
+                          "FAULT when a tracked link is down; keepalived changes the priority "
+                          "by the weight: drop the weight or the line");
+      continue;
     }
+    key(instance_, c, "track_interface", c.words[0]);
   }
 }
 
@@ -964,10 +1011,12 @@ void Translator::instance(const KeepalivedNode& n) {
     } else if (k == "notify_stop") {
       notify_hook(c, "stop");
     } else if (k == "notify") {
+      // A hook that silently stops running is the failure this importer must not cause.
       note(notify_, c, show(c) + ": not mapped: failoverd has no catch-all hook, and keepalived "
                        "passes TYPE NAME STATE PRIORITY where failoverd passes INSTANCE STATE "
                        "PRIORITY; set master, backup, fault and stop");
-      warn(c, "the generic notify script is not mapped: set [notify] master/backup/fault/stop");
+      fixme(notify_, c, "the generic notify script would not run: set [notify] master, backup, "
+                        "fault and stop (to a wrapper that passes keepalived's arguments)");
     } else if (k == "authentication" || k == "auth_hmac") {
       note(vrrp_, c, k + ": not mapped: a keepalived peer that enforces it drops failoverd's "
                          "adverts, so a mixed pair cannot work; between failoverd nodes use "
@@ -984,13 +1033,45 @@ void Translator::instance(const KeepalivedNode& n) {
       note(vrrp_, c, show(c) + ": not mapped: failoverd uses the interface's own MAC address");
       warn(c, k + " is not mapped: failoverd uses the interface's own MAC address");
     } else if (k == "virtual_routes" || k == "virtual_rules") {
-      note(vip_, c, k + ": not mapped: add routes or rules from a [notify] master hook");
-      warn(c, k + " is not mapped (use a notify hook)");
+      // The MASTER would lack routes it had under keepalived.
+      if (c.children.empty()) {
+        note(vip_, c, k + ": empty; nothing to map");
+      } else {
+        fixme(vip_, c, k + ": failoverd does not add routes or rules: add them from a [notify] "
+                       "master hook (and remove them in backup/fault/stop)");
+      }
     } else if (k == "track_file" || k == "track_process" || k == "track_bfd") {
-      note(vrrp_, c, k + ": not mapped: write an exec [check.NAME] that tests the same thing");
-      warn(c, k + " is not mapped");
+      // What it tracks would no longer lower the priority or cause FAULT.
+      fixme(vrrp_, c, k + ": not mapped: write an exec [check.NAME] that tests the same thing, "
+                      "then delete this line");
+    } else if (k == "dont_track_primary") {
+      fixme(instance_, c, "dont_track_primary: keepalived ignores the link state of interface; "
+                          "failoverd goes to FAULT when it is down: delete this line to accept "
+                          "that");
+    } else if (k == "vrf") {
+      fixme(instance_, c, "vrf " + for_comment(arg) + ": failoverd does not bind its sockets to a "
+                          "VRF: run it in the VRF (ip vrf exec) and delete this line");
+    } else if (k == "native_ipv6") {
+      fixme(vrrp_, c, "native_ipv6: an IPv6 instance; failoverd is IPv4 only");
+    } else if (k == "no_accept" || k == "strict_mode") {
+      fixme(vip_, c, k + ": keepalived drops traffic to the virtual IPs on a MASTER that is "
+                     "not the owner; failoverd accepts it: delete this line to accept it");
+    } else if (k == "down_timer_adverts") {
+      // Master_Down_Interval is 3 intervals + skew in failoverd (RFC 5798), as by default here.
+      if (arg != "3") {
+        fixme(vrrp_, c, "down_timer_adverts " + for_comment(arg) + ": failoverd waits 3 "
+                        "adverts (plus Skew_Time) before taking over: delete this line to "
+                        "accept that");
+      } else {
+        note(vrrp_, c, show(c) + ": 3 adverts, as failoverd");
+      }
+    } else if (k == "lvs_sync_daemon_interface") {
+      fixme(vrrp_, c, "lvs_sync_daemon_interface: keepalived runs the IPVS sync daemon on the "
+                      "MASTER; failoverd does not: start it from [notify] hooks, then delete "
+                      "this line");
     } else if (k == "notify_master_rx_lower_pri" || k == "notify_deleted") {
-      note(notify_, c, show(c) + ": not mapped");
+      fixme(notify_, c, k + ": failoverd has no such hook, so the script would not run: "
+                        "delete this line once it is not needed");
     } else if (!k.empty() && k[0] == '@') {
       // Conditionals at the start of a line are resolved by parse_keepalived; one after a
       // brace on the same line is not.
@@ -1091,6 +1172,12 @@ void Translator::instance(const KeepalivedNode& n) {
                              "lines (unicast) or move every node to 224.0.0.18");
   } else if (mcast_dst != nullptr) {
     note(vrrp_, *mcast_dst, show(*mcast_dst) + ": not used: the instance has unicast peers");
+  } else if (peers_.empty() && global_mcast_group_ != nullptr &&
+             (global_mcast_group_->words.size() < 2 ||
+              global_mcast_group_->words[1] != "224.0.0.18")) {
+    fixme(vrrp_, *global_mcast_group_, "vrrp_mcast_group4: failoverd multicasts to 224.0.0.18 "
+                                       "only: use peer lines (unicast) or move every node to "
+                                       "224.0.0.18");
   } else if (peers_.empty()) {
     vrrp_.notes.push_back("no unicast_peer: adverts go to multicast 224.0.0.18, as in "
                           "keepalived");
@@ -1203,6 +1290,10 @@ util::Expected<ImportResult, ImportError> Translator::run() {
     const KeepalivedNode anchor{{"virtual_server"}, first_virtual_server_line_, false, {}};
     top_note(anchor, "virtual_server (" + std::to_string(virtual_servers_) +
                          " LVS blocks): not mapped: failoverd does not do load balancing");
+    // Without keepalived the host stops balancing: the user must keep it elsewhere.
+    top_fixme(anchor, "virtual_server: failoverd does not do load balancing (IPVS): keep it "
+                      "in keepalived run with --check only, or in ipvsadm, then delete this "
+                      "line");
   }
   if (instances_.empty()) {
     return util::unexpected(ImportError{0, "no vrrp_instance block: nothing to translate"});

@@ -11,7 +11,6 @@
 #include <boost/program_options.hpp>
 
 #include "failoverd/config/config.h"
-#include "failoverd/config/hook_files.h"
 #include "failoverd/daemon/daemon.h"
 #include "failoverd/daemon/logging.h"
 #include "failoverd/daemon/realtime.h"
@@ -89,8 +88,11 @@ int main(int argc, char** argv) {
       print_problems(std::cout, check_path, loaded.error());
       return kExitConfig;
     }
-    if (auto hooks = config::check_hook_files(loaded->notify, ::geteuid()); !hooks.empty()) {
-      print_problems(std::cout, check_path, hooks);
+    // What the daemon refuses at start, also on this host: hooks, the exec provider's program
+    // and exec checks' programs (missing, not executable, writable by others), and a check's
+    // `user` this process could not switch to.
+    if (auto problems = runtime_problems(*loaded); !problems.empty()) {
+      print_problems(std::cout, check_path, problems);
       return kExitConfig;
     }
     std::cout << check_path << ": OK\n";

@@ -29,9 +29,11 @@ constexpr const char* kUsage =
     "  checks                          health check results\n"
     "  history                         recent state transitions\n"
     "  wait-healthy [--timeout 300s]   wait until every check passes (exit 0), else exit 1\n"
-    "  import-keepalived [--vrrp-instance NAME] FILE|-\n"
+    "  import-keepalived [--vrrp-instance NAME] [--host NAME] FILE|-\n"
     "                                  print a failoverd config translated from a keepalived.conf\n"
-    "                                  (- reads stdin; warnings go to stderr; no daemon needed)\n"
+    "                                  (- reads stdin; warnings go to stderr; no daemon needed;\n"
+    "                                  --host: the host whose @NAME lines apply, as keepalived -i;\n"
+    "                                  default this host's name up to the first '.')\n"
     "\n"
     "Every command takes --json to print the daemon's result as one JSON line.\n"
     "\n"
@@ -115,14 +117,17 @@ control::CtlInvocation parse_command(const std::string& command,
   return inv;
 }
 
-// `import-keepalived [--vrrp-instance NAME] FILE|-`: a local translation, no socket.
+// `import-keepalived [--vrrp-instance NAME] [--host NAME] FILE|-`: a local translation, no
+// socket.
 int run_import_keepalived(const std::vector<std::string>& rest) {
   po::options_description desc;
   std::string vrrp_instance;
+  std::string host;
   // clang-format off
   desc.add_options()
       ("help,h", "show the help")
-      ("vrrp-instance", po::value<std::string>(&vrrp_instance), "translate this vrrp_instance");
+      ("vrrp-instance", po::value<std::string>(&vrrp_instance), "translate this vrrp_instance")
+      ("host", po::value<std::string>(&host), "resolve @NAME lines for this host");
   // clang-format on
   po::variables_map vm;
   const std::vector<std::string> operands = parse_with_operands(rest, desc, vm);
@@ -131,7 +136,15 @@ int run_import_keepalived(const std::vector<std::string>& rest) {
   }
   std::optional<std::string> name;
   if (vm.count("vrrp-instance")) name = vrrp_instance;
-  return control::run_import_keepalived(operands[0], name, std::cin, std::cout, std::cerr);
+  // keepalived matches the word after '@' against its config id as it is: an empty or blank
+  // id could never match, and would silently drop every "@NAME" line.
+  if (vm.count("host") && (host.empty() || host.find_first_of(" \t") != std::string::npos)) {
+    throw UsageError{"--host: a host name without blanks is needed"};
+  }
+  const std::optional<std::string> config_id =
+      vm.count("host") ? std::optional<std::string>(host) : control::local_config_id();
+  return control::run_import_keepalived(operands[0], name, config_id, std::cin, std::cout,
+                                        std::cerr);
 }
 
 po::options_description global_options() {

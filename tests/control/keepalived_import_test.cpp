@@ -252,12 +252,15 @@ TEST(ImportKeepalived, LabPeerConfigWithGenericNotify) {
   EXPECT_TRUE(has(r.config, "virtual_router_id = 51\npriority = 150\nadvert_interval = 1s\n"
                             "preempt = true\nsource = 10.200.0.1\npeer = 10.200.0.2\n"));
   EXPECT_TRUE(has(r.config, "[virtual_ip]\naddress = 10.200.0.100/24\n"));
-  // The generic notify has no failoverd equivalent: a comment and a warning, no key.
+  // The generic notify has no failoverd equivalent: a hook that would silently not run, so
+  // a FIXME the config check refuses (and a warning), no key.
   EXPECT_TRUE(has(r.config, "notify /tmp/ka1/notify.sh: not mapped"));
   EXPECT_FALSE(has(r.config, "master ="));
+  expect_refused_at(r, 21);
   ASSERT_EQ(r.warnings.size(), 1u);
-  EXPECT_EQ(r.warnings[0], "line 21: the generic notify script is not mapped: set [notify] "
-                           "master/backup/fault/stop");
+  EXPECT_EQ(r.warnings[0], "line 21: FIXME: the generic notify script would not run: set "
+                           "[notify] master, backup, fault and stop (to a wrapper that passes "
+                           "keepalived's arguments)");
 }
 
 TEST(ImportKeepalived, MulticastFractionalAdvertNopreemptAndScriptDefaults) {
@@ -338,7 +341,8 @@ TEST(ImportKeepalived, UnmappedOptionsBecomeComments) {
   const ImportResult r = import_ok(text);
   const std::string& c = r.config;
   EXPECT_TRUE(has(c, "line 2: notification_email { ... }: not mapped: failoverd sends no mail"));
-  EXPECT_TRUE(has(c, "line 5: global_defs vrrp_strict: not mapped"));
+  EXPECT_TRUE(has(c, "FIXME keepalived line 5: vrrp_strict: keepalived drops traffic to the "
+                     "virtual IPs"));
   EXPECT_TRUE(has(c, "line 7: virtual_server (2 LVS blocks): not mapped: failoverd does not do "
                      "load balancing"));
   // VI_1 is in the sync group: its meaning is lost, so the file does not validate.
@@ -346,14 +350,14 @@ TEST(ImportKeepalived, UnmappedOptionsBecomeComments) {
   EXPECT_TRUE(has(c, "garp_master_delay 10: not mapped"));
   EXPECT_TRUE(has(c, "use_vmac: not mapped"));
   EXPECT_TRUE(has(c, "mcast_dst_ip 224.0.0.19: failoverd multicasts to 224.0.0.18 only"));
-  EXPECT_TRUE(has(c, "10.0.0.5/24 dev eth9: failoverd adds virtual IPs to [instance] interface "
-                     "eth0 only"));
+  EXPECT_TRUE(has(c, ": virtual IP 10.0.0.5/24 is on eth9 in keepalived; failoverd adds "
+                     "virtual IPs to interface eth0 only"));
   EXPECT_TRUE(has(c, "options not mapped (failoverd adds a plain address): scope global label"));
   EXPECT_TRUE(has(c, "address = 10.0.0.5/24\n"));
   EXPECT_TRUE(has(c, "fe80::5/64: not an IPv4 address"));
-  EXPECT_TRUE(has(c, "virtual_routes: not mapped"));
-  EXPECT_TRUE(has(c, "track_interface = eth1\n"));
-  EXPECT_TRUE(has(c, "eth1 weight -10: the weight is not mapped"));
+  EXPECT_TRUE(has(c, ": virtual_routes: failoverd does not add routes"));
+  EXPECT_FALSE(has(c, "track_interface = eth1\n"));
+  EXPECT_TRUE(has(c, ": track_interface eth1 weight -10: failoverd puts the instance in FAULT"));
   // A hook with arguments: failoverd would run the program without them.
   EXPECT_FALSE(has(c, "master ="));
   EXPECT_TRUE(has(c, "notify_master passes the arguments --reserved-ip 203.0.113.10"));
@@ -362,7 +366,7 @@ TEST(ImportKeepalived, UnmappedOptionsBecomeComments) {
   EXPECT_TRUE(has(c, "smtp_alert: not mapped"));
   const std::string w = joined(r.warnings);
   EXPECT_TRUE(has(w, "notify_master has arguments that failoverd cannot pass"));
-  EXPECT_TRUE(has(w, "virtual IP 10.0.0.5/24 was on eth9; failoverd adds it to eth0"));
+  EXPECT_TRUE(has(w, "FIXME: virtual IP 10.0.0.5/24 is on eth9 in keepalived"));
   EXPECT_TRUE(has(w, "use_vmac is not mapped"));
   // Every comment line stays within 100 columns.
   std::istringstream lines(c);
@@ -678,6 +682,82 @@ void expect_total(std::string_view text) {
   }
 }
 
+// Found by translating keepalived's own doc/samples (tests/data/keepalived-samples): options
+// that validated as comments but leave the host different from what keepalived made of it.
+TEST(ImportNeverGuesses, WhatKeepalivedDoesBeyondTheElectionIsAFixme) {
+  // A virtual IP on another device than `interface`: failoverd would put it on the wrong link.
+  expect_refused_at(import_ok(instance_with("  virtual_ipaddress {\n    10.0.0.5/24 dev eth1\n"
+                                            "  }\n")),
+                    7);
+  // The same device as `interface` is what failoverd does.
+  expect_valid(import_ok(instance_with("  virtual_ipaddress {\n    10.0.0.5/24 dev eth0\n  }\n")));
+  // Routes and rules keepalived adds on MASTER.
+  expect_refused_at(import_ok(instance_with("  virtual_routes {\n    10.9.0.0/16 via 10.0.0.1\n"
+                                            "  }\n")),
+                    6);
+  expect_refused_at(import_ok(instance_with("  virtual_rules {\n    from 10.0.0.5 table 7\n"
+                                            "  }\n")),
+                    6);
+  // A weighted tracked interface changes the priority in keepalived, FAULTs in failoverd.
+  const ImportResult weighted = import_ok(instance_with("  track_interface {\n    eth1\n"
+                                                        "    eth2 weight 20\n  }\n"));
+  expect_refused_at(weighted, 8);
+  EXPECT_TRUE(has(weighted.config, "track_interface = eth1\n"));
+  EXPECT_FALSE(has(weighted.config, "track_interface = eth2"));
+  // "weight 0" is FAULT in both.
+  expect_valid(import_ok(instance_with("  track_interface {\n    eth2 weight 0\n  }\n")));
+  // Addresses, routes and the namespace keepalived sets up at start, whatever its state.
+  expect_refused_at(import_ok(instance_with("", "static_routes {\n  10.8.0.0/16 dev eth3\n}\n")),
+                    1);
+  expect_refused_at(
+      import_ok(instance_with("", "static_ipaddress {\n  192.168.1.1/24 dev eth0\n}\n")), 1);
+  expect_refused_at(import_ok(instance_with("", "net_namespace blue\n")), 1);
+  expect_refused_at(import_ok(instance_with("", "global_defs {\n  net_namespace blue\n}\n")), 2);
+  // Load balancing and the IPVS sync daemon stay keepalived's.
+  expect_refused_at(
+      import_ok(instance_with("") + "virtual_server 10.0.0.5 80 {\n  lb_algo rr\n}\n"), 7);
+  expect_refused_at(import_ok(instance_with("  lvs_sync_daemon_interface eth1\n")), 6);
+}
+
+// The keywords of keepalived's vrrp_parser.c that would otherwise validate as comments while
+// keepalived did something failoverd will not (docs/migrating-from-keepalived.md, refused).
+TEST(ImportNeverGuesses, KeywordsWithoutAnEquivalentAreFixmes) {
+  for (const char* body : {"  track_file f weight 10\n", "  track_process p\n",
+                           "  track_bfd b\n", "  dont_track_primary\n", "  vrf blue\n",
+                           "  native_ipv6\n", "  no_accept\n", "  strict_mode\n",
+                           "  down_timer_adverts 5\n", "  notify /etc/keepalived/n.sh\n",
+                           "  notify_deleted /etc/keepalived/d.sh\n",
+                           "  notify_master_rx_lower_pri /etc/keepalived/l.sh\n",
+                           "  virtual_ipaddress {\n    2001:db8::5/64\n  }\n"}) {
+    SCOPED_TRACE(body);
+    const ImportResult r = import_ok(instance_with(body));
+    expect_refused_at(r, std::string(body).find('{') == std::string::npos ? 6 : 7);
+  }
+  // down_timer_adverts 3 is failoverd's (and keepalived's default) wait.
+  expect_valid(import_ok(instance_with("  down_timer_adverts 3\n")));
+  // global_defs: strict mode, the notify FIFO; a multicast group other than 224.0.0.18 matters
+  // only without unicast peers.
+  expect_refused_at(import_ok(instance_with("", "global_defs {\n  vrrp_strict\n}\n")), 2);
+  expect_refused_at(
+      import_ok(instance_with("", "global_defs {\n  notify_fifo /run/ka.fifo\n}\n")), 2);
+  expect_refused_at(import_ok(instance_with(
+                        "", "global_defs {\n  vrrp_notify_fifo_script /usr/local/bin/r\n}\n")),
+                    2);
+  for (const char* line : {"vrrp_down_timer_adverts 4", "startup_script /usr/local/bin/up",
+                           "shutdown_script /usr/local/bin/down", "vrrp_startup_delay 30",
+                           "vrrp_delay_after_boot 60"}) {
+    SCOPED_TRACE(line);
+    expect_refused_at(
+        import_ok(instance_with("", "global_defs {\n  " + std::string(line) + "\n}\n")), 2);
+  }
+  expect_valid(import_ok(instance_with("", "global_defs {\n  vrrp_down_timer_adverts 3\n}\n")));
+  const std::string group = "global_defs {\n  vrrp_mcast_group4 224.0.0.19\n}\n";
+  expect_refused_at(import_ok(instance_with("", group)), 2);
+  expect_valid(import_ok(instance_with("  unicast_peer {\n    10.0.0.2\n  }\n", group)));
+  expect_valid(import_ok(
+      instance_with("", "global_defs {\n  vrrp_mcast_group4 224.0.0.18\n}\n")));
+}
+
 TEST(ImportFuzz, RandomAndMutatedInputsNeverCrash) {
   const auto start = std::chrono::steady_clock::now();
   Fuzzer f(20240515);
@@ -732,7 +812,7 @@ class ImportCommand : public ::testing::Test {
     std::istringstream in(stdin_text);
     out_.str("");
     err_.str("");
-    return run_import_keepalived(path, instance, in, out_, err_);
+    return run_import_keepalived(path, instance, std::nullopt, in, out_, err_);
   }
   std::filesystem::path dir_;
   std::ostringstream out_;
@@ -744,8 +824,9 @@ TEST_F(ImportCommand, PrintsTheConfigAndWarningsSeparately) {
   EXPECT_EQ(run(path), kExitOk);
   EXPECT_TRUE(has(out_.str(), "# From: " + path + ", vrrp_instance VI_51."));
   EXPECT_TRUE(has(out_.str(), "virtual_router_id = 51\n"));
-  EXPECT_EQ(err_.str(), "failoverctl: warning: line 21: the generic notify script is not mapped: "
-                        "set [notify] master/backup/fault/stop\n");
+  EXPECT_EQ(err_.str(), "failoverctl: warning: line 21: FIXME: the generic notify script would "
+                        "not run: set [notify] master, backup, fault and stop (to a wrapper "
+                        "that passes keepalived's arguments)\n");
 }
 
 TEST_F(ImportCommand, ReadsStdinForDash) {
@@ -769,7 +850,7 @@ TEST_F(ImportCommand, ParseErrorsExitOneWithTheLine) {
                             ": line 1: the block of \"vrrp_instance A\" is not closed (missing "
                             "'}')\n");
   EXPECT_EQ(run((dir_ / "missing.conf").string()), kExitDaemonError);
-  EXPECT_TRUE(has(err_.str(), "missing.conf: cannot be read"));
+  EXPECT_TRUE(has(err_.str(), "missing.conf: No such file or directory"));
 }
 
 }  // namespace

@@ -114,11 +114,14 @@ TEST_F(KeepalivedImportConfig, TypicalPairMeansTheSameToFailoverd) {
 }
 
 TEST_F(KeepalivedImportConfig, LabPeerConfigParses) {
-  const config::Config cfg = translate_and_load(control::samples::kLab);
+  // Without its generic notify line, which is a FIXME (a hook that would not run): what a
+  // user has after deciding to drop it.
+  const config::Config cfg = translate_and_load(
+      replace_all(control::samples::kLab, "  notify /tmp/ka1/notify.sh\n", ""));
   EXPECT_EQ(cfg.instance.name, "VI_51");
   EXPECT_EQ(cfg.vrrp.source->to_string(), "10.200.0.1");
   EXPECT_EQ(cfg.virtual_ip.addresses.size(), 1u);
-  EXPECT_EQ(cfg.notify.master, "");  // keepalived's generic notify is not mapped
+  EXPECT_EQ(cfg.notify.master, "");
 }
 
 TEST_F(KeepalivedImportConfig, MulticastFractionalConfigParses) {

@@ -4,7 +4,8 @@
 // Contract: never throws. An error has a reason (and a line within the input, or 0). An
 // accepted import gives an INI text ending in a newline that
 // config::parse_config accepts, or that carries a FIXME line telling the user what to set;
-// every warning is a non-empty line. Importing one of the other instances by name works too.
+// every warning is a non-empty line. Importing one of the other instances by name works too,
+// and so does importing for a named host (conditional lines resolved).
 // parse_keepalived's tree has non-empty words and line numbers within the input.
 #include <algorithm>
 #include <string>
@@ -60,6 +61,18 @@ void run(std::string_view text) {
     FUZZ_CHECK(tree.error().line <= lines, tree.error().to_string());
   }
 
+  // With a host named (failoverctl's default is the hostname), "@ID" lines reach the
+  // translator instead of being refused.
+  control::ImportOptions for_host;
+  for_host.host = "lb1";
+  const auto h = control::import_keepalived(text, for_host);
+  if (h) {
+    check_result(text, *h);
+  } else {
+    FUZZ_CHECK(!h.error().message.empty(), "empty import error (--host lb1)");
+    FUZZ_CHECK(h.error().line <= lines, h.error().to_string());
+  }
+
   const auto r = control::import_keepalived(text);
   if (!r) {
     FUZZ_CHECK(!r.error().message.empty(), "empty import error");
@@ -69,9 +82,11 @@ void run(std::string_view text) {
   }
   FUZZ_CHECK(tree.has_value(), "imported what parse_keepalived refuses");
   check_result(text, *r);
-  // Not checked (finding, tests/fuzz/README.md): with two vrrp_instance blocks of the same
-  // name, the translated name is also listed among the others, and importing it "by name"
-  // translates the first block again.
+  // A block with the name of an earlier one is skipped, as keepalived does, so every name
+  // listed is a distinct instance (finding duplicate-instance-name, tests/fuzz/README.md).
+  FUZZ_CHECK(std::find(r->other_instances.begin(), r->other_instances.end(), r->instance) ==
+                 r->other_instances.end(),
+             "the translated instance " + r->instance + " is also listed as not translated");
   if (!r->other_instances.empty()) {
     control::ImportOptions options;
     options.vrrp_instance = r->other_instances.front();

@@ -56,11 +56,19 @@ std::string format_status_table(const Status& status);
 int run_ctl(const CtlInvocation& invocation, std::ostream& out, std::ostream& err,
             const std::filesystem::path& run_dir = kDefaultRunDir);
 
-// `failoverctl import-keepalived [--vrrp-instance NAME] FILE|-`: translates a keepalived.conf
-// (see keepalived_import.h) without talking to any daemon. Reads FILE, or `in` for "-"; prints
-// the failoverd config to `out` and the warnings to `err`. Returns kExitOk, or
-// kExitDaemonError (1) when the file cannot be read or translated.
+// `failoverctl import-keepalived [--vrrp-instance NAME] [--host NAME] FILE|-`: translates a
+// keepalived.conf (see keepalived_import.h) without talking to any daemon. Reads FILE, or `in`
+// for "-"; `host` is keepalived's config id for "@ID" lines (nullopt: such lines are refused).
+// Prints the failoverd config to `out` and the warnings to `err`. Returns kExitOk, or
+// kExitDaemonError (1) with one line on `err` naming the path and nothing on `out` when the
+// file cannot be read (missing, a directory, a read error, over kMaxKeepalivedBytes) or
+// translated, or `out` cannot be written.
 int run_import_keepalived(const std::string& path, const std::optional<std::string>& vrrp_instance,
-                          std::istream& in, std::ostream& out, std::ostream& err);
+                          const std::optional<std::string>& host, std::istream& in,
+                          std::ostream& out, std::ostream& err);
+
+// keepalived's default config id: this host's name up to the first '.' (keepalived's main.c
+// takes uname's nodename); nullopt when there is none.
+std::optional<std::string> local_config_id();
 
 }  // namespace failoverd::control
