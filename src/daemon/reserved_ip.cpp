@@ -168,7 +168,7 @@ void ReservedIpKeeper::on_claim(const cloud::ClaimReport& report, const std::str
     last_failure_ = report.detail;
     log_->error("reserved IP {} ({}): claim failed after {} ms: {}", address_, provider_name_,
                 report.latency.count(), report.detail);
-    if (report.permanent_failure()) {
+    if (report.permanent_failure() && on_permanent_failure_) {
       on_permanent_failure_("reserved IP " + address_ + ": " + report.detail);
     }
   }

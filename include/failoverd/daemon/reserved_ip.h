@@ -56,7 +56,7 @@ class ReservedIpKeeper {
  public:
   using MakeProvider = std::function<std::unique_ptr<cloud::ReservedAddressProvider>()>;
   // Called on the loop thread when a claim fails in a way retrying cannot fix (a wrong
-  // token): the daemon puts the node in FAULT.
+  // token); may be empty (the daemon reads permanent_failure() from the report instead).
   using OnPermanentFailure = std::function<void(const std::string& why)>;
   // Called on the loop thread with every claim report (the master hook waits for the first).
   using OnClaimReport = std::function<void(const cloud::ClaimReport& report)>;
