@@ -118,35 +118,39 @@ void Daemon::setup_reserved_ip() {
   auto make = cloud::provider_maker(cfg().reserved_ip, cfg().instance.name,
                                     [log](const std::string& line) { log->debug("{}", line); });
   if (!make) throw std::runtime_error(make.error().message);
-  reserved_ip_ = std::make_unique<ReservedIpKeeper>(
-      io_, cfg().reserved_ip.address->to_string(), config::to_string(cfg().reserved_ip.provider),
-      std::chrono::duration_cast<std::chrono::milliseconds>(cfg().reserved_ip.reconcile_interval),
-      std::move(*make), log_,
-      // No permanent-failure callback: the report says so, and the Node decides what it means.
-      nullptr,
-      [this](const cloud::ClaimReport& report) {
-        node::ClaimReport r;
-        switch (report.outcome) {
-          case cloud::ClaimOutcome::kAlreadyHeld:
-            r.outcome = node::ClaimReport::Outcome::kAlreadyHeld;
-            break;
-          case cloud::ClaimOutcome::kClaimed:
-            r.outcome = node::ClaimReport::Outcome::kClaimed;
-            break;
-          case cloud::ClaimOutcome::kFailed:
-            r.outcome = node::ClaimReport::Outcome::kFailed;
-            break;
-        }
-        r.latency = report.latency;
-        r.detail = report.detail;
-        r.permanent = report.permanent_failure();
-        // Posted: the keeper's report handler is still on the stack, and the effects may call
-        // the keeper (left_master); they run once it has returned.
-        asio::post(io_, [this, r = std::move(r)] {
-          if (!stopping_) run(node_.on_claim_report(now(), r));
-        });
-      });
+  provider_worker_ = std::make_unique<ProviderWorker>(io_, std::move(*make));
 }
+
+namespace {
+
+node::ClaimReport to_node(const cloud::ClaimReport& report) {
+  node::ClaimReport r;
+  using Outcome = node::ClaimReport::Outcome;
+  switch (report.outcome) {
+    case cloud::ClaimOutcome::kAlreadyHeld: r.outcome = Outcome::kAlreadyHeld; break;
+    case cloud::ClaimOutcome::kClaimed: r.outcome = Outcome::kClaimed; break;
+    case cloud::ClaimOutcome::kFailed: r.outcome = Outcome::kFailed; break;
+  }
+  r.attempts = report.attempts;
+  r.latency = report.latency;
+  r.detail = report.detail;
+  r.permanent = report.permanent_failure();
+  return r;
+}
+
+node::HolderReport to_node(const cloud::CloudResult<cloud::HolderStatus>& status) {
+  node::HolderReport r;
+  if (!status) {
+    r.error = status.error().message;
+    return r;
+  }
+  r.holder = status->holder;
+  r.ours = status->ours;
+  r.locked = status->locked;
+  return r;
+}
+
+}  // namespace
 
 node::Now Daemon::now() const {
   return {std::chrono::duration_cast<core::Time>(
@@ -166,15 +170,17 @@ void Daemon::run(const node::Effects& effects) {
       if (!vips_) continue;
       garp_timer_.cancel();
       log_vip_events(vips_->release());
-    } else if (const auto* tell = std::get_if<node::TellReservedIp>(&effect)) {
-      if (!reserved_ip_) continue;
-      switch (tell->signal) {
-        case node::ReservedIpSignal::kBecameMaster: reserved_ip_->became_master(); break;
-        case node::ReservedIpSignal::kLeftMaster: reserved_ip_->left_master(); break;
-        case node::ReservedIpSignal::kHeardLowerPriority:
-          reserved_ip_->heard_lower_priority_master();
-          break;
-      }
+    } else if (std::holds_alternative<node::StartClaim>(effect)) {
+      // The report is posted back to the loop: the Node gets it as an event of its own.
+      if (!provider_worker_) continue;
+      provider_worker_->claim([this](const cloud::ClaimReport& report) {
+        if (!stopping_) run(node_.on_claim_report(now(), to_node(report)));
+      });
+    } else if (std::holds_alternative<node::StartCheck>(effect)) {
+      if (!provider_worker_) continue;
+      provider_worker_->check([this](const cloud::CloudResult<cloud::HolderStatus>& status) {
+        if (!stopping_) run(node_.on_check_report(now(), to_node(status)));
+      });
     } else if (const auto* hook = std::get_if<node::RunHook>(&effect)) {
       run_hook(*hook);
     } else if (const auto* notify = std::get_if<node::NotifySystemd>(&effect)) {
@@ -471,7 +477,7 @@ void Daemon::shutdown() {
   link_retry_timer_.cancel();
   watchdog_timer_.cancel();
   link_readable_.cancel();
-  if (reserved_ip_) reserved_ip_->stop();
+  if (provider_worker_) provider_worker_->stop();
   if (checks_) checks_->stop();
   readable_.cancel();
   signals_.cancel();
@@ -570,8 +576,8 @@ control::Metrics Daemon::metrics() const {
   m.advert_send_errors = send_errors_;
   m.drops = s.drops;
   if (checks_) m.checks = checks_->metrics();
-  if (reserved_ip_) {
-    const auto& c = reserved_ip_->counters();
+  if (const auto* r = node_.reserved_ip()) {
+    const auto& c = r->counters();
     m.claim_attempts = c.claims;
     m.claim_successes = c.successes;
     m.claim_failures = c.failures;
@@ -596,7 +602,7 @@ control::Status Daemon::status() const {
   s.virtual_router_id = cfg().vrrp.virtual_router_id;
   if (auto m = node_.instance().master()) s.master = m->to_string();
   s.maintenance = node_.instance().maintenance();
-  if (reserved_ip_) s.reserved_ip = reserved_ip_->status();
+  if (const auto* r = node_.reserved_ip()) s.reserved_ip = r->status(now().steady);
   if (checks_) s.checks = checks_->statuses();
   s.transport = cfg().vrrp.transport == config::Transport::kUdp ? "udp" : "vrrp";
   s.interface = cfg().instance.interface;

@@ -35,6 +35,11 @@ Node::Node(config::Config cfg)
     : cfg_(std::move(cfg)),
       advert_addresses_(node::advert_addresses(cfg_, source_)),
       instance_(config::to_core_params(cfg_, source_)) {
+  if (has_reserved_ip()) {
+    reserved_ip_.emplace(cfg_.reserved_ip.address ? cfg_.reserved_ip.address->to_string() : "",
+                         config::to_string(cfg_.reserved_ip.provider),
+                         cfg_.reserved_ip.reconcile_interval);
+  }
   // The verdict of fresh trackers, as the check runner's before its first result.
   std::vector<health::Tracker> fresh;
   fresh.reserve(cfg_.checks.size());
@@ -65,9 +70,23 @@ bool Node::waiting_for_first_verdicts() const {
   return !joined_ && verdict_.settling && !link_problem_ && !claim_fault_;
 }
 
+std::optional<core::Time> Node::next_deadline() const {
+  auto at = instance_.next_deadline();
+  if (reserved_ip_) {
+    if (auto r = reserved_ip_->next_deadline(); r && (!at || *r < *at)) at = r;
+  }
+  return at;
+}
+
+Effects Node::finish(Effects out) const {
+  out.push_back(ArmTimer{next_deadline()});
+  return out;
+}
+
 Effects Node::start(Now now) {
   Effects out;
   started_ = true;
+  if (reserved_ip_) reserved_ip_->start(now.steady, out);
   if (waiting_for_first_verdicts()) {
     out.push_back(Log{LogLevel::kInfo,
                       "waiting for the first results of the health checks before joining the "
@@ -78,7 +97,7 @@ Effects Node::start(Now now) {
     join_election(now, out);
     out.push_back(NotifySystemd{"READY=1\n" + status_line(instance_.state())});
   }
-  return out;
+  return finish(std::move(out));
 }
 
 void Node::join_election(Now now, Effects& out) {
@@ -113,9 +132,10 @@ Effects Node::shutdown(Now now) {
   out.push_back(NotifySystemd{"STOPPING=1"});
   apply(instance_.shutdown(now.steady), now, out);
   stopping_ = true;
+  if (reserved_ip_) reserved_ip_->stop();
   // The stop hook runs after the priority-0 advert is out: the peer is already taking over.
   if (has_hooks()) out.push_back(RunHook{Hook::kStop, instance_.effective_priority(), {}});
-  return out;
+  return finish(std::move(out));
 }
 
 Effects Node::on_source(Now now, util::Ipv4 source) {
@@ -123,20 +143,21 @@ Effects Node::on_source(Now now, util::Ipv4 source) {
   source_ = source;
   advert_addresses_ = node::advert_addresses(cfg_, source_);
   apply(instance_.reconfigure(now.steady, config::to_core_params(cfg_, source_)), now, out);
-  return out;
+  return finish(std::move(out));
 }
 
 Effects Node::on_advert(Now now, const core::Advert& advert) {
   Effects out;
   ++adverts_received_;
   apply(instance_.on_advert(now.steady, advert), now, out);
-  return out;
+  return finish(std::move(out));
 }
 
 Effects Node::on_timer(Now now) {
   Effects out;
   apply(instance_.on_timer(now.steady), now, out);
-  return out;
+  if (reserved_ip_ && !stopping_) reserved_ip_->on_timer(now.steady, out);
+  return finish(std::move(out));
 }
 
 Effects Node::on_verdict(Now now, const health::Verdict& v) {
@@ -155,33 +176,40 @@ Effects Node::on_verdict(Now now, const health::Verdict& v) {
     if (waiting_for_first_verdicts()) return out;
     join_election(now, out);
     out.push_back(NotifySystemd{status_line(instance_.state())});
-    return out;
+    return finish(std::move(out));
   }
   apply(instance_.set_priority_delta(now.steady, v.priority_delta), now, out);
   update_fault(now, out);
-  return out;
+  return finish(std::move(out));
 }
 
 Effects Node::on_links(Now now, std::optional<std::string> problem) {
   Effects out;
   link_problem_ = std::move(problem);
   update_fault(now, out);
-  return out;
+  return finish(std::move(out));
 }
 
 Effects Node::on_claim_report(Now now, const ClaimReport& report) {
   Effects out;
-  // The outcome goes to the history and the master hook first, so the hook of the transition
-  // into MASTER runs before the FAULT a permanent failure causes, and learns why.
+  if (!reserved_ip_ || stopping_) return out;
+  reserved_ip_->on_claim(now, report, out);
+  // The outcome goes to the history and the master hook before the FAULT a permanent failure
+  // causes, so the hook of the transition into MASTER runs first and learns why.
   record_claim_in_history(report);
   run_pending_master_hook(report.ok() ? "ok" : "failed", report.detail, out);
   if (!report.ok() && report.permanent && !claim_fault_) {
-    claim_fault_ = "reserved IP " +
-                   (cfg_.reserved_ip.address ? cfg_.reserved_ip.address->to_string() : "") +
-                   ": " + report.detail;
+    claim_fault_ = "reserved IP " + reserved_ip_->address() + ": " + report.detail;
     update_fault(now, out);
   }
-  return out;
+  return finish(std::move(out));
+}
+
+Effects Node::on_check_report(Now now, const HolderReport& report) {
+  Effects out;
+  if (!reserved_ip_ || stopping_) return out;
+  reserved_ip_->on_check(now.steady, report, out);
+  return finish(std::move(out));
 }
 
 // The newest transition into MASTER still waiting for its claim gets the outcome; a claim
@@ -245,10 +273,9 @@ void Node::apply(const core::Actions& actions, Now now, Effects& out) {
                         "MASTER heard a lower-priority advert from " + low->source.to_string() +
                             " (priority " + std::to_string(low->priority) +
                             "): another node believed it was master; re-asserted"});
-      if (has_reserved_ip()) out.push_back(TellReservedIp{ReservedIpSignal::kHeardLowerPriority});
+      if (reserved_ip_) reserved_ip_->heard_lower_priority(now.steady, out);
     }
   }
-  out.push_back(ArmTimer{instance_.next_deadline()});
 }
 
 void Node::on_transition(const core::Transition& t, Now now, Effects& out) {
@@ -261,9 +288,9 @@ void Node::on_transition(const core::Transition& t, Now now, Effects& out) {
   out.push_back(Log{LogLevel::kInfo, std::string(core::to_string(t.from)) + " -> " +
                                          core::to_string(t.to) + ": " + t.reason});
   out.push_back(NotifySystemd{status_line(t.to)});
-  if (has_reserved_ip()) {
-    if (t.to == core::State::Master) out.push_back(TellReservedIp{ReservedIpSignal::kBecameMaster});
-    if (t.from == core::State::Master) out.push_back(TellReservedIp{ReservedIpSignal::kLeftMaster});
+  if (reserved_ip_) {
+    if (t.to == core::State::Master) reserved_ip_->became_master(now.steady, out);
+    if (t.from == core::State::Master) reserved_ip_->left_master(now.steady, out);
   }
   if (!cfg_.virtual_ip.addresses.empty()) {
     if (t.to == core::State::Master) {
@@ -287,6 +314,7 @@ std::optional<Node::Reply> Node::on_control(Now now, const control::Request& req
     }
     Effects out;
     apply(*instance_.resign(now.steady, kFailoverHold), now, out);
+    out = finish(std::move(out));
     const auto window =
         std::chrono::duration_cast<std::chrono::milliseconds>(instance_.failover_window());
     return Reply{
@@ -304,6 +332,7 @@ std::optional<Node::Reply> Node::on_control(Now now, const control::Request& req
     apply(instance_.set_maintenance(now.steady, on), now, out);
     out.push_back(Log{LogLevel::kInfo, on ? "maintenance on: staying BACKUP"
                                           : "maintenance off: rejoining the election"});
+    out = finish(std::move(out));
     return Reply{nlohmann::json{{"maintenance", on}, {"state", core::to_string(instance_.state())}},
                  std::move(out)};
   }
@@ -349,6 +378,7 @@ Node::Reloaded Node::reload(Now now, config::Config next) {
   cfg_ = std::move(next);
   advert_addresses_ = node::advert_addresses(cfg_, source_);
   apply(instance_.reconfigure(now.steady, config::to_core_params(cfg_, source_)), now, r.effects);
+  r.effects = finish(std::move(r.effects));
   r.message = "reloaded: priority " + std::to_string(cfg_.vrrp.priority) + ", advert_interval " +
               util::format_duration(cfg_.vrrp.advert_interval) + ", preempt " +
               (cfg_.vrrp.preempt ? "true" : "false");

@@ -100,9 +100,10 @@ std::vector<std::string> hooks(const Effects& effects) {
   return out;
 }
 
-std::vector<ReservedIpSignal> signals(const Effects& effects) {
-  std::vector<ReservedIpSignal> out;
-  for (const auto& t : only<TellReservedIp>(effects)) out.push_back(t.signal);
+// The claims asked for, by their reason.
+std::vector<std::string> claims(const Effects& effects) {
+  std::vector<std::string> out;
+  for (const auto& c : only<StartClaim>(effects)) out.push_back(c.why);
   return out;
 }
 
@@ -115,12 +116,18 @@ int index_of(const Effects& effects, Pred pred) {
   return -1;
 }
 
-// A Node with a fake clock; every effect it returns is kept.
+// A Node with a fake clock; every effect it returns is kept. The provider is faked the way
+// the daemon's worker runs it, one call at a time: a holder check is answered at once with
+// `holder`, a claim waits for the test's claim_report().
 class Driven {
  public:
   explicit Driven(config::Config cfg, bool with_source = true) : node_(std::move(cfg)) {
     if (with_source) keep(node_.on_source(now(), kMyAddr));
   }
+
+  HolderReport holder;  // what a check finds: nobody, by default
+  int checks = 0;
+  bool claim_out = false;
 
   Node& node() { return node_; }
   State state() const { return node_.instance().state(); }
@@ -130,6 +137,21 @@ class Driven {
 
   Effects keep(Effects e) {
     log_.insert(log_.end(), e.begin(), e.end());
+    bool check = false;
+    for (const auto& effect : e) {
+      if (std::holds_alternative<StartClaim>(effect)) {
+        EXPECT_FALSE(claim_out || check) << "two provider calls at once";
+        claim_out = true;
+      }
+      if (std::holds_alternative<StartCheck>(effect)) {
+        EXPECT_FALSE(claim_out || check) << "two provider calls at once";
+        check = true;
+      }
+    }
+    if (check) {
+      ++checks;
+      keep(node_.on_check_report(now(), holder));
+    }
     return e;
   }
 
@@ -137,7 +159,7 @@ class Driven {
   void advance(core::Duration d) {
     const core::Time t = now_ + d;
     for (int guard = 0; guard < 100'000; ++guard) {
-      const auto deadline = node_.instance().next_deadline();
+      const auto deadline = node_.next_deadline();
       if (!deadline || *deadline > t) break;
       now_ = *deadline;
       keep(node_.on_timer(now()));
@@ -155,7 +177,16 @@ class Driven {
   void advert_from(Ipv4 source, std::uint8_t priority) {
     keep(node_.on_advert(now(), core::Advert{source, priority, 100}));
   }
+  // Lets `d` pass while a MASTER at `source` advertises every second.
+  void advance_hearing(core::Duration d, Ipv4 source, std::uint8_t priority) {
+    for (core::Duration passed{0}; passed < d; passed += seconds(1)) {
+      advance(seconds(1));
+      advert_from(source, priority);
+    }
+  }
   void claim_report(ClaimReport::Outcome outcome, std::string detail, bool permanent = false) {
+    ASSERT_TRUE(claim_out) << "no claim was started";
+    claim_out = false;
     ClaimReport r;
     r.outcome = outcome;
     r.latency = milliseconds(80);
@@ -173,7 +204,7 @@ class Driven {
 TEST(Node, TheMasterHookWaitsForTheClaimReportAndLearnsItsOutcome) {
   Driven d(with_hooks(with_reserved_ip(base_config())));
   d.become_master();
-  EXPECT_EQ(signals(d.log()), std::vector<ReservedIpSignal>{ReservedIpSignal::kBecameMaster});
+  EXPECT_EQ(claims(d.log()), std::vector<std::string>{"became MASTER"});
   EXPECT_EQ(hooks(d.log()), std::vector<std::string>{"BACKUP"})
       << "no master hook before the claim";
   ASSERT_EQ(d.node().history().back().claim, std::optional<std::string>("pending"));
@@ -188,6 +219,7 @@ TEST(Node, TheMasterHookWaitsForTheClaimReportAndLearnsItsOutcome) {
 
   // A later claim (a re-claim while MASTER) runs no second master hook.
   d.clear();
+  d.advert_from(Ipv4::from_octets(10, 0, 0, 1), 50);  // rule 2: a lower-priority master claims
   d.claim_report(ClaimReport::Outcome::kAlreadyHeld, "already ours");
   EXPECT_TRUE(hooks(d.log()).empty());
   EXPECT_EQ(d.node().history().back().claim, std::optional<std::string>("claimed in 80 ms"));
@@ -197,7 +229,7 @@ TEST(Node, WithoutAReservedIpTheMasterHookRunsAtOnceWithClaimNone) {
   Driven d(with_hooks(base_config()));
   d.become_master();
   EXPECT_EQ(hooks(d.log()), (std::vector<std::string>{"BACKUP", "MASTER claim=none"}));
-  EXPECT_TRUE(signals(d.log()).empty());
+  EXPECT_TRUE(claims(d.log()).empty());
   EXPECT_EQ(d.node().history().back().claim, std::nullopt);
 }
 
@@ -233,7 +265,6 @@ TEST(Node, LeavingMasterBeforeTheClaimReportsRunsTheMasterHookFirst) {
   d.clear();
   d.advert_from(kHighAddr, 200);
   EXPECT_EQ(hooks(d.log()), (std::vector<std::string>{"MASTER claim=pending", "BACKUP"}));
-  EXPECT_EQ(signals(d.log()), std::vector<ReservedIpSignal>{ReservedIpSignal::kLeftMaster});
   // The late report finds no hook waiting.
   d.clear();
   d.claim_report(ClaimReport::Outcome::kClaimed, "assigned");
@@ -253,22 +284,22 @@ TEST(Node, APermanentClaimFailureGivesFaultOnceAndNoClaimAfterLeavingMaster) {
   EXPECT_EQ(transitions(d.log()), std::vector<std::string>{"MASTER -> FAULT"});
   // The master hook first, told the claim failed; then the fault hook.
   EXPECT_EQ(hooks(d.log()), (std::vector<std::string>{"MASTER claim=failed", "FAULT"}));
-  EXPECT_EQ(signals(d.log()), std::vector<ReservedIpSignal>{ReservedIpSignal::kLeftMaster});
+  EXPECT_TRUE(claims(d.log()).empty());
   EXPECT_EQ(d.node().fault_reason(),
             std::optional<std::string>("reserved IP 203.0.113.10: 401 Unauthorized"));
   EXPECT_EQ(d.node().history().back().to, State::Fault);
   EXPECT_EQ(d.node().history()[d.node().history().size() - 2].claim,
             std::optional<std::string>("failed: 401 Unauthorized"));
 
-  // A second report (a claim that was queued) and a long wait change nothing.
+  // A long wait, well past any retry and several holder checks, changes nothing.
   d.clear();
-  d.claim_report(ClaimReport::Outcome::kFailed, "401 Unauthorized", /*permanent=*/true);
-  d.advance(seconds(60));
+  d.advance(seconds(120));
   d.keep(d.node().on_links(d.now(), std::nullopt));
   d.keep(d.node().on_verdict(d.now(), healthy()));
   EXPECT_EQ(d.state(), State::Fault);
   EXPECT_TRUE(transitions(d.log()).empty());
-  EXPECT_TRUE(signals(d.log()).empty()) << "a claim was started after leaving MASTER";
+  EXPECT_TRUE(claims(d.log()).empty()) << "a claim was started after leaving MASTER";
+  EXPECT_GE(d.checks, 3) << "the holder is still checked as FAULT";
   EXPECT_TRUE(only<SendAdvert>(d.log()).empty());
   EXPECT_EQ(d.node().transitions_to().at("FAULT"), 1U);
 }
@@ -481,17 +512,115 @@ TEST(Node, VirtualIpsAreTakenWithTheirGarpRepeatsAndReleasedOnLeavingMaster) {
   EXPECT_TRUE(only<TakeVips>(d.log()).empty());
 }
 
-TEST(Node, EveryCallThatMovesTheInstanceEndsByArmingTheTimer) {
-  Driven d(base_config());
+TEST(Node, EveryCallEndsByArmingTheTimerForTheNextDeadline) {
+  Driven d(with_reserved_ip(base_config()));
   d.start();
   ASSERT_FALSE(d.log().empty());
-  const auto* arm = std::get_if<ArmTimer>(&d.log().end()[-2]);  // before READY
+  const auto* arm = std::get_if<ArmTimer>(&d.log().back());
   ASSERT_NE(arm, nullptr);
-  EXPECT_EQ(arm->at, d.node().instance().next_deadline());
+  EXPECT_EQ(arm->at, d.node().next_deadline());
+  ASSERT_TRUE(arm->at.has_value());
+  EXPECT_LE(*arm->at, *d.node().instance().next_deadline());
   const auto advert = d.node().on_advert(d.now(), core::Advert{kHighAddr, 200, 100});
   ASSERT_FALSE(advert.empty());
   ASSERT_TRUE(std::holds_alternative<ArmTimer>(advert.back()));
-  EXPECT_EQ(std::get<ArmTimer>(advert.back()).at, d.node().instance().next_deadline());
+  EXPECT_EQ(std::get<ArmTimer>(advert.back()).at, d.node().next_deadline());
+}
+
+// A claim waiting behind the one in flight (a lower-priority advert asked for it) is dropped
+// by a permanent failure: it could only fail the same way, and the node is leaving MASTER.
+TEST(Node, APermanentFailureDropsTheClaimWaitingBehindIt) {
+  Driven d(with_reserved_ip(base_config()));
+  d.become_master();
+  d.advert_from(Ipv4::from_octets(10, 0, 0, 1), 50);  // rule 2: claim again (queued)
+  d.clear();
+  d.claim_report(ClaimReport::Outcome::kFailed, "401 Unauthorized", /*permanent=*/true);
+  EXPECT_EQ(d.state(), State::Fault);
+  EXPECT_TRUE(claims(d.log()).empty());
+  EXPECT_FALSE(d.claim_out);
+}
+
+// The retry of a failed claim (ported from the keeper's asio tests, now on the fake clock):
+// backed off whatever the provider, and shown in status.
+TEST(ClaimBackoff, DoublesFromOneSecondToThirtyAndResetsOnSuccess) {
+  using namespace std::chrono_literals;
+  ClaimBackoff b;
+  EXPECT_EQ(b.on_failure(), 1000ms);
+  EXPECT_EQ(b.on_failure(), 2000ms);
+  EXPECT_EQ(b.on_failure(), 4000ms);
+  EXPECT_EQ(b.on_failure(), 8000ms);
+  EXPECT_EQ(b.on_failure(), 16000ms);
+  EXPECT_EQ(b.on_failure(), 30000ms);
+  EXPECT_EQ(b.on_failure(), 30000ms) << "capped";
+  EXPECT_EQ(b.failures(), 7);
+  b.on_success();
+  EXPECT_EQ(b.failures(), 0);
+  EXPECT_EQ(b.on_failure(), 1000ms) << "a success starts over";
+}
+
+// Before the backoff a failed claim was retried at once, in a loop (~40 requests/s against a
+// rate-limited API).
+TEST(Node, AFailedClaimIsRetriedOnlyAfterTheBackoff) {
+  Driven d(with_reserved_ip(base_config()));
+  d.become_master();
+  d.clear();
+  d.claim_report(ClaimReport::Outcome::kFailed, "HTTP 429 rate_limit_exceeded");
+  d.advance(milliseconds(500));
+  EXPECT_TRUE(claims(d.log()).empty()) << "claimed again before the 1 s backoff";
+  const auto s = d.node().reserved_ip()->status(d.now().steady);
+  ASSERT_TRUE(s.last_claim.has_value());
+  EXPECT_EQ(*s.last_claim, "failed: HTTP 429 rate_limit_exceeded; next attempt in 1s");
+  EXPECT_EQ(s.address, "203.0.113.10");
+  EXPECT_EQ(s.provider, "digitalocean");
+  EXPECT_EQ(d.node().reserved_ip()->counters().failures, 1U);
+}
+
+TEST(Node, TheRetryComesAfterTheBackoffAndASuccessClearsTheFailure) {
+  Driven d(with_reserved_ip(base_config()));
+  d.become_master();
+  d.claim_report(ClaimReport::Outcome::kFailed, "HTTP 429 rate_limit_exceeded");
+  d.clear();
+  d.advance(milliseconds(1000));
+  EXPECT_EQ(claims(d.log()),
+            std::vector<std::string>{"retrying after a failed claim (1 in a row)"});
+  d.claim_report(ClaimReport::Outcome::kClaimed, "claimed");
+  const auto s = d.node().reserved_ip()->status(d.now().steady);
+  ASSERT_TRUE(s.last_claim.has_value());
+  EXPECT_EQ(s.last_claim->find("failed"), std::string::npos) << *s.last_claim;
+  EXPECT_EQ(s.holder, "this node");
+  EXPECT_EQ(d.node().reserved_ip()->counters().claims, 2U);
+}
+
+// Leaving MASTER drops the pending retry: a BACKUP does not claim.
+TEST(Node, LeavingMasterCancelsTheRetry) {
+  Driven d(with_reserved_ip(base_config()));
+  d.become_master();
+  d.claim_report(ClaimReport::Outcome::kFailed, "HTTP 429 rate_limit_exceeded");
+  d.advert_from(kHighAddr, 200);
+  ASSERT_EQ(d.state(), State::Backup);
+  d.clear();
+  d.advance_hearing(seconds(5), kHighAddr, 200);
+  ASSERT_EQ(d.state(), State::Backup);
+  EXPECT_TRUE(claims(d.log()).empty());
+  const auto s = d.node().reserved_ip()->status(d.now().steady);
+  ASSERT_TRUE(s.last_claim.has_value());
+  EXPECT_EQ(*s.last_claim, "failed: HTTP 429 rate_limit_exceeded") << "no attempt is due";
+}
+
+// As BACKUP the holder is checked every reconcile_interval (status shows it), never claimed.
+TEST(Node, ABackupChecksTheHolderAndNeverClaims) {
+  config::Config c = with_reserved_ip(base_config());
+  c.reserved_ip.reconcile_interval = seconds(10);
+  Driven d(c);
+  d.holder.holder = "droplet 42";
+  d.start();
+  d.advert_from(kHighAddr, 200);
+  d.advance_hearing(seconds(35), kHighAddr, 200);
+  ASSERT_EQ(d.state(), State::Backup);
+  EXPECT_EQ(d.checks, 4) << "at start, then every 10 s";
+  EXPECT_TRUE(claims(d.log()).empty());
+  EXPECT_EQ(d.node().reserved_ip()->status(d.now().steady).holder,
+            std::optional<std::string>("droplet 42"));
 }
 
 }  // namespace

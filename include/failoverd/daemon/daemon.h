@@ -1,7 +1,7 @@
 // The daemon: the adapters around node::Node on one Boost.Asio event loop. It turns sockets,
 // timers, signals, link events, check verdicts, claim reports and control requests into the
 // Node's events, and carries out the effects the Node returns (adverts, VIPs and GARP, the
-// reserved-IP keeper, hooks, sd_notify, log lines, the timer). Everything here runs on the
+// reserved-address provider's calls, hooks, sd_notify, log lines, the timer). Everything here runs on the
 // loop's thread; nothing else touches the Node.
 #pragma once
 
@@ -25,7 +25,7 @@
 #include "failoverd/daemon/drop_log.h"
 #include "failoverd/daemon/hook_runner.h"
 #include "failoverd/daemon/metrics_server.h"
-#include "failoverd/daemon/reserved_ip.h"
+#include "failoverd/daemon/provider_worker.h"
 #include "failoverd/daemon/virtual_ips.h"
 #include "failoverd/net/address_manager.h"
 #include "failoverd/net/link_monitor.h"
@@ -114,7 +114,7 @@ class Daemon {
   boost::asio::posix::stream_descriptor link_readable_;
   boost::asio::steady_timer link_retry_timer_;
   boost::asio::steady_timer watchdog_timer_;
-  std::unique_ptr<ReservedIpKeeper> reserved_ip_;  // only with [reserved_ip]
+  std::unique_ptr<ProviderWorker> provider_worker_;  // only with [reserved_ip]
   std::unique_ptr<CheckRunner> checks_;             // only with [check.NAME] sections
   std::unique_ptr<HookRunner> hooks_;               // only with [notify] hooks
   std::unique_ptr<MetricsServer> metrics_server_;   // only with [metrics] listen

@@ -1,18 +1,21 @@
 // node::Node: the rules of one failoverd node around core::Instance, as a pure object. It owns
-// the Instance, the fault computed from its sources (links, health checks, a claim that failed
-// for good), the wait in INIT for the checks' first verdicts, the advert's address list, the
-// order of the hooks (the master hook after the claim of the reserved IP reports), the
-// transition history and counters, the reload diff and the control commands that change state.
+// the Instance, the reserved IP's claim rules (node::ReservedIp: core::ClaimPolicy, one provider
+// call at a time, the retry backoff), the fault computed from its sources (links, health checks,
+// a claim that failed for good), the wait in INIT for the checks' first verdicts, the advert's
+// address list, the order of the hooks (the master hook after the claim of the reserved IP
+// reports), the transition history and counters, the reload diff and the control commands that
+// change state.
 //
 // Events come in with the time they happened; effects come out as an ordered list that the
 // caller carries out after the call returns. No sockets, clocks, threads or logging inside (log
-// lines are effects), so no adapter is ever called back while the Node is mid-change: a claim
-// report that puts the node in FAULT returns "tell the keeper we left MASTER" instead of calling
-// it while the keeper's own report handler is still on the stack.
+// lines are effects), so nothing is ever called back while the Node is mid-change: a claim
+// report that puts the node in FAULT leaves MASTER (dropping a queued claim and the retry) in
+// the same call, and a provider call is only ever started as an effect.
 //
 // Driving contract (as core::Instance's): call the event functions from one thread, in time
 // order; carry out every returned effect in order; arm one timer for the last ArmTimer effect
-// and call on_timer() when it expires. Events before start() only update the sources.
+// and call on_timer() when it expires (early or late is harmless). Events before start() only
+// update the sources.
 #pragma once
 
 #include <chrono>
@@ -21,80 +24,18 @@
 #include <map>
 #include <optional>
 #include <string>
-#include <variant>
 #include <vector>
 
 #include "failoverd/config/config.h"
 #include "failoverd/control/control_protocol.h"
 #include "failoverd/core/instance.h"
 #include "failoverd/health/tracker.h"
-#include "failoverd/proto/advertisement.h"
+#include "failoverd/node/effects.h"
+#include "failoverd/node/reserved_ip.h"
 #include "failoverd/util/expected.h"
 #include "failoverd/util/ipv4.h"
 
 namespace failoverd::node {
-
-// Both clocks of one event: `steady` drives the Instance, `wall` stamps the history.
-struct Now {
-  core::Time steady{0};
-  std::chrono::system_clock::time_point wall;
-};
-
-// ---- effects ----
-
-// Send this advertisement (VRID, priority, interval and the address list filled in).
-struct SendAdvert {
-  proto::Advertisement advert;
-};
-// Add the [virtual_ip] addresses and announce each with a gratuitous ARP; then repeat the
-// announcement `repeats` more times, every `interval`, while the node stays MASTER.
-struct TakeVips {
-  int repeats = 0;
-  core::Duration interval{0};
-};
-// Stop the announcements and remove the addresses that TakeVips added.
-struct ReleaseVips {};
-// Tell the reserved-IP keeper (which runs the claim policy and the provider calls).
-enum class ReservedIpSignal : std::uint8_t { kBecameMaster, kLeftMaster, kHeardLowerPriority };
-struct TellReservedIp {
-  ReservedIpSignal signal;
-};
-// Run the [notify] hook of `hook` with argv PRIORITY `priority` and these extra variables.
-enum class Hook : std::uint8_t { kMaster, kBackup, kFault, kStop };
-struct RunHook {
-  Hook hook;
-  int priority = 0;
-  std::map<std::string, std::string> env;
-};
-// sd_notify(3) text, e.g. "STATUS=MASTER".
-struct NotifySystemd {
-  std::string text;
-};
-enum class LogLevel : std::uint8_t { kDebug, kInfo, kWarn, kError };
-struct Log {
-  LogLevel level;
-  std::string line;
-};
-// The Instance's next deadline: arm the one timer for `at` (nullopt: cancel it).
-struct ArmTimer {
-  std::optional<core::Time> at;
-};
-
-using Effect = std::variant<SendAdvert, TakeVips, ReleaseVips, TellReservedIp, RunHook,
-                            NotifySystemd, Log, ArmTimer>;
-using Effects = std::vector<Effect>;
-
-// ---- events that need their own type ----
-
-// A claim of the reserved IP finished (the keeper's report, provider-neutral).
-struct ClaimReport {
-  enum class Outcome : std::uint8_t { kAlreadyHeld, kClaimed, kFailed };
-  Outcome outcome = Outcome::kFailed;
-  std::chrono::milliseconds latency{0};
-  std::string detail;
-  bool permanent = false;  // a failure retrying cannot fix (a wrong token)
-  bool ok() const { return outcome != Outcome::kFailed; }
-};
 
 // One entry of the transition history (failoverctl history, status "since").
 struct HistoryEntry {
@@ -140,7 +81,9 @@ class Node {
   // The links' first problem in watch order (the heartbeat interface first), nullopt when all
   // are fine.
   Effects on_links(Now now, std::optional<std::string> problem);
+  // The reports of the provider calls that StartClaim and StartCheck asked for.
   Effects on_claim_report(Now now, const ClaimReport& report);
+  Effects on_check_report(Now now, const HolderReport& report);
 
   // The control commands that act on the Node: failover, maintenance, history. nullopt for
   // the others (status, checks, reload), which need the adapters' data.
@@ -160,7 +103,11 @@ class Node {
   };
   Reloaded reload(Now now, config::Config next);
 
+  // The earliest of the Instance's deadline and the reserved IP's (retry, holder check).
+  std::optional<core::Time> next_deadline() const;
   const core::Instance& instance() const { return instance_; }
+  // nullptr without [reserved_ip].
+  const ReservedIp* reserved_ip() const { return reserved_ip_ ? &*reserved_ip_ : nullptr; }
   const config::Config& config() const { return cfg_; }
   const std::deque<HistoryEntry>& history() const { return history_; }
   std::uint64_t transitions() const { return transitions_; }
@@ -176,6 +123,8 @@ class Node {
   void join_election(Now now, Effects& out);
   void update_fault(Now now, Effects& out);
   void apply(const core::Actions& actions, Now now, Effects& out);
+  // Ends a call's effects with the timer for next_deadline().
+  Effects finish(Effects out) const;
   void on_transition(const core::Transition& t, Now now, Effects& out);
   void run_hooks_for(const core::Transition& t, Effects& out);
   void run_pending_master_hook(const std::string& claim, const std::string& detail, Effects& out);
@@ -187,6 +136,7 @@ class Node {
   util::Ipv4 source_;  // 0.0.0.0 until on_source()
   std::vector<util::Ipv4> advert_addresses_;
   core::Instance instance_;
+  std::optional<ReservedIp> reserved_ip_;  // with [reserved_ip]
   health::Verdict verdict_;  // of the checks, as last reported
   std::optional<std::string> link_problem_;
   std::optional<std::string> claim_fault_;  // a claim failed for good (e.g. bad token)
