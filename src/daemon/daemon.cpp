@@ -59,7 +59,6 @@ Daemon::Daemon(asio::io_context& io, Options options, config::Config initial)
       readable_(io),
       timer_(io),
       signals_(io, SIGTERM, SIGINT, SIGHUP),
-      garp_timer_(io),
       link_readable_(io),
       link_retry_timer_(io),
       watchdog_timer_(io),
@@ -162,14 +161,12 @@ void Daemon::run(const node::Effects& effects) {
   for (const node::Effect& effect : effects) {
     if (const auto* send = std::get_if<node::SendAdvert>(&effect)) {
       send_advert(send->advert);
-    } else if (const auto* take = std::get_if<node::TakeVips>(&effect)) {
-      if (!vips_) continue;
-      log_vip_events(vips_->take());
-      repeat_garp(take->repeats, take->interval);
+    } else if (std::holds_alternative<node::TakeVips>(effect)) {
+      if (vips_) log_vip_events(vips_->take());
+    } else if (std::holds_alternative<node::AnnounceVips>(effect)) {
+      if (vips_) log_vip_events(vips_->announce());
     } else if (std::holds_alternative<node::ReleaseVips>(effect)) {
-      if (!vips_) continue;
-      garp_timer_.cancel();
-      log_vip_events(vips_->release());
+      if (vips_) log_vip_events(vips_->release());
     } else if (std::holds_alternative<node::StartClaim>(effect)) {
       // The report is posted back to the loop: the Node gets it as an event of its own.
       if (!provider_worker_) continue;
@@ -383,16 +380,6 @@ void Daemon::log_vip_events(const std::vector<VipEvent>& events) {
   }
 }
 
-void Daemon::repeat_garp(int remaining, core::Duration interval) {
-  if (remaining <= 0) return;
-  garp_timer_.expires_after(interval);
-  garp_timer_.async_wait([this, remaining, interval](const boost::system::error_code& ec) {
-    if (ec || stopping_ || node_.instance().state() != core::State::Master) return;
-    log_vip_events(vips_->announce());
-    repeat_garp(remaining - 1, interval);
-  });
-}
-
 void Daemon::wait_link_events() {
   link_readable_.async_wait(asio::posix::stream_descriptor::wait_read,
                             [this](const boost::system::error_code& ec) {
@@ -473,7 +460,6 @@ void Daemon::shutdown() {
   }
   stopping_ = true;
   timer_.cancel();
-  garp_timer_.cancel();
   link_retry_timer_.cancel();
   watchdog_timer_.cancel();
   link_readable_.cancel();

@@ -72,6 +72,7 @@ bool Node::waiting_for_first_verdicts() const {
 
 std::optional<core::Time> Node::next_deadline() const {
   auto at = instance_.next_deadline();
+  if (garp_at_ && (!at || *garp_at_ < *at)) at = garp_at_;
   if (reserved_ip_) {
     if (auto r = reserved_ip_->next_deadline(); r && (!at || *r < *at)) at = r;
   }
@@ -156,6 +157,11 @@ Effects Node::on_advert(Now now, const core::Advert& advert) {
 Effects Node::on_timer(Now now) {
   Effects out;
   apply(instance_.on_timer(now.steady), now, out);
+  if (garp_at_ && now.steady >= *garp_at_ && instance_.state() == core::State::Master) {
+    out.push_back(AnnounceVips{});
+    garp_at_.reset();
+    if (--garp_left_ > 0) garp_at_ = now.steady + cfg_.virtual_ip.garp_interval;
+  }
   if (reserved_ip_ && !stopping_) reserved_ip_->on_timer(now.steady, out);
   return finish(std::move(out));
 }
@@ -294,8 +300,11 @@ void Node::on_transition(const core::Transition& t, Now now, Effects& out) {
   }
   if (!cfg_.virtual_ip.addresses.empty()) {
     if (t.to == core::State::Master) {
-      out.push_back(TakeVips{cfg_.virtual_ip.garp_count - 1, cfg_.virtual_ip.garp_interval});
+      out.push_back(TakeVips{});
+      garp_left_ = cfg_.virtual_ip.garp_count - 1;
+      if (garp_left_ > 0) garp_at_ = now.steady + cfg_.virtual_ip.garp_interval;
     } else if (t.from == core::State::Master) {
+      garp_at_.reset();
       out.push_back(ReleaseVips{});
     }
   }

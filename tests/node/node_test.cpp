@@ -501,15 +501,30 @@ TEST(Node, VirtualIpsAreTakenWithTheirGarpRepeatsAndReleasedOnLeavingMaster) {
   c.virtual_ip.garp_count = 3;
   Driven d(c);
   d.become_master();
-  const auto take = only<TakeVips>(d.log());
-  ASSERT_EQ(take.size(), 1U);
-  EXPECT_EQ(take[0].repeats, 2);
+  ASSERT_EQ(only<TakeVips>(d.log()).size(), 1U);
   EXPECT_EQ(only<SendAdvert>(d.log()).back().advert.addresses,
             std::vector<Ipv4>{Ipv4::from_octets(10, 0, 0, 100)});
+  // garp_count 3: two more announcements, then no more.
+  d.advance(seconds(10));
+  EXPECT_EQ(only<AnnounceVips>(d.log()).size(), 2U);
+  const int take = index_of<TakeVips>(d.log(), [](auto&) { return true; });
+  const int first = index_of<AnnounceVips>(d.log(), [](auto&) { return true; });
+  EXPECT_GT(first, take);
   d.clear();
   d.advert_from(kHighAddr, 200);
   EXPECT_EQ(only<ReleaseVips>(d.log()).size(), 1U);
   EXPECT_TRUE(only<TakeVips>(d.log()).empty());
+
+  // Leaving MASTER before a repeat is due cancels it.
+  c.virtual_ip.garp_interval = seconds(10);
+  Driven quit(c);
+  quit.become_master();
+  ASSERT_TRUE(only<AnnounceVips>(quit.log()).empty());
+  quit.advert_from(kHighAddr, 200);
+  quit.clear();
+  quit.advance_hearing(seconds(30), kHighAddr, 200);
+  ASSERT_EQ(quit.state(), State::Backup);
+  EXPECT_TRUE(only<AnnounceVips>(quit.log()).empty());
 }
 
 TEST(Node, EveryCallEndsByArmingTheTimerForTheNextDeadline) {

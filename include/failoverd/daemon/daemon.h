@@ -87,7 +87,6 @@ class Daemon {
   // Re-reads the config file; returns what changed, or why nothing did.
   util::Expected<std::string, std::string> reload();
   void log_vip_events(const std::vector<VipEvent>& events);
-  void repeat_garp(int remaining, core::Duration interval);
   // Pings systemd's watchdog from the loop, so a loop that stops turning gets restarted.
   void ping_watchdog(std::chrono::microseconds every);
   void wait_link_events();
@@ -109,7 +108,6 @@ class Daemon {
   std::unique_ptr<control::ControlServer> control_;
   std::unique_ptr<net::AddressManager> address_manager_;  // only with [virtual_ip]
   std::optional<VirtualIps> vips_;
-  boost::asio::steady_timer garp_timer_;
   std::unique_ptr<net::LinkMonitor> links_;
   boost::asio::posix::stream_descriptor link_readable_;
   boost::asio::steady_timer link_retry_timer_;

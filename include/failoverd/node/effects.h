@@ -26,13 +26,12 @@ struct Now {
 struct SendAdvert {
   proto::Advertisement advert;
 };
-// Add the [virtual_ip] addresses and announce each with a gratuitous ARP; then repeat the
-// announcement `repeats` more times, every `interval`, while the node stays MASTER.
-struct TakeVips {
-  int repeats = 0;
-  core::Duration interval{0};
-};
-// Stop the announcements and remove the addresses that TakeVips added.
+// Add the [virtual_ip] addresses and announce each with a gratuitous ARP.
+struct TakeVips {};
+// Announce the addresses held again (switches forget; one ARP may be lost): garp_count - 1
+// times after TakeVips, garp_interval apart, while the node stays MASTER.
+struct AnnounceVips {};
+// Remove the addresses that TakeVips added.
 struct ReleaseVips {};
 // Claim the reserved IP (the provider's claim, idempotent); report with on_claim_report().
 struct StartClaim {
@@ -56,14 +55,15 @@ struct Log {
   LogLevel level;
   std::string line;
 };
-// The Node's next deadline (the Instance's, a claim retry, a holder check): arm the one
+// The Node's next deadline (the Instance's, a GARP repeat, a claim retry, a holder check): arm
+// the one
 // timer for `at` (nullopt: cancel it). Every call ends with one.
 struct ArmTimer {
   std::optional<core::Time> at;
 };
 
-using Effect = std::variant<SendAdvert, TakeVips, ReleaseVips, StartClaim, StartCheck, RunHook,
-                            NotifySystemd, Log, ArmTimer>;
+using Effect = std::variant<SendAdvert, TakeVips, AnnounceVips, ReleaseVips, StartClaim,
+                            StartCheck, RunHook, NotifySystemd, Log, ArmTimer>;
 using Effects = std::vector<Effect>;
 
 }  // namespace failoverd::node

@@ -103,7 +103,8 @@ class Node {
   };
   Reloaded reload(Now now, config::Config next);
 
-  // The earliest of the Instance's deadline and the reserved IP's (retry, holder check).
+  // The earliest of the Instance's deadline, a GARP repeat and the reserved IP's (retry,
+  // holder check).
   std::optional<core::Time> next_deadline() const;
   const core::Instance& instance() const { return instance_; }
   // nullptr without [reserved_ip].
@@ -137,6 +138,8 @@ class Node {
   std::vector<util::Ipv4> advert_addresses_;
   core::Instance instance_;
   std::optional<ReservedIp> reserved_ip_;  // with [reserved_ip]
+  std::optional<core::Time> garp_at_;  // the next repeated gratuitous ARP, while MASTER
+  int garp_left_ = 0;
   health::Verdict verdict_;  // of the checks, as last reported
   std::optional<std::string> link_problem_;
   std::optional<std::string> claim_fault_;  // a claim failed for good (e.g. bad token)
