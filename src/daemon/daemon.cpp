@@ -29,23 +29,7 @@ namespace asio = boost::asio;
 
 namespace {
 
-constexpr std::size_t kHistorySize = 100;
-// After `failoverctl failover`, the node does not preempt back for this long, so a planned
-// switchover to a lower-priority peer holds long enough to be tested. For longer, use
-// maintenance.
-constexpr core::Duration kFailoverHold = std::chrono::seconds(60);
 constexpr int kMaxDatagramsPerWakeup = 64;  // then yield to timers and signals
-
-std::vector<util::Ipv4> advert_addresses(const config::Config& cfg, util::Ipv4 source) {
-  // keepalived compares the address list of an advert with its own virtual addresses, so
-  // carry the same list it is configured with: the virtual IPs, else the reserved IP, else
-  // our own address (the count must not be 0).
-  std::vector<util::Ipv4> out;
-  for (const auto& vip : cfg.virtual_ip.addresses) out.push_back(vip.address);
-  if (out.empty() && cfg.reserved_ip.address) out.push_back(*cfg.reserved_ip.address);
-  if (out.empty()) out.push_back(source);
-  return out;
-}
 
 // asio descriptors own and close what they watch, while the sockets belong to the transport
 // and the link monitor: let asio watch a duplicate.
@@ -68,138 +52,160 @@ bool interface_exists(const std::string& name) { return ::if_nametoindex(name.c_
 
 }  // namespace
 
-Daemon::Daemon(asio::io_context& io, Options options, config::Config cfg)
+Daemon::Daemon(asio::io_context& io, Options options, config::Config initial)
     : io_(io),
       options_(std::move(options)),
-      cfg_(std::move(cfg)),
-      log_(make_logger(cfg_.instance.name)),
-      advert_addresses_(advert_addresses(cfg_, source_)),
+      node_(std::move(initial)),
+      log_(make_logger(cfg().instance.name)),
       readable_(io),
       timer_(io),
       signals_(io, SIGTERM, SIGINT, SIGHUP),
-      garp_timer_(io),
       link_readable_(io),
       link_retry_timer_(io),
       watchdog_timer_(io),
-      instance_(config::to_core_params(cfg_, source_)),
       started_at_(std::chrono::steady_clock::now()) {
   bring_up_transport();
   setup_virtual_ips();
   setup_link_monitor();
   setup_checks();
   setup_reserved_ip();
-  const auto& n = cfg_.notify;
+  const auto& n = cfg().notify;
   if (!n.master.empty() || !n.backup.empty() || !n.fault.empty() || !n.stop.empty()) {
-    hooks_ = std::make_unique<HookRunner>(io_, cfg_.notify, cfg_.instance.name, log_);
+    hooks_ = std::make_unique<HookRunner>(io_, n, cfg().instance.name, log_);
   }
-  if (cfg_.metrics.listen) {
+  if (cfg().metrics.listen) {
     metrics_server_ = std::make_unique<MetricsServer>(
-        io_, *cfg_.metrics.listen, [this] { return control::format_metrics(metrics()); });
+        io_, *cfg().metrics.listen, [this] { return control::format_metrics(metrics()); });
   }
   control_ = std::make_unique<control::ControlServer>(
-      io_, cfg_.control.socket,
+      io_, cfg().control.socket,
       [this](const control::Request& r) { return handle_control(r); });
 }
 
 Daemon::~Daemon() = default;
 
 void Daemon::setup_virtual_ips() {
-  if (cfg_.virtual_ip.addresses.empty()) return;
+  if (cfg().virtual_ip.addresses.empty()) return;
   address_manager_ = net::make_netlink_address_manager();
   std::vector<net::InterfaceAddress> vips;
-  for (const auto& c : cfg_.virtual_ip.addresses) vips.push_back({c.address, c.prefix_len});
+  for (const auto& c : cfg().virtual_ip.addresses) vips.push_back({c.address, c.prefix_len});
   // The ledger sits beside the control socket, in the runtime directory: it lives as long
   // as the boot does, like the addresses it records.
-  vips_.emplace(*address_manager_, cfg_.instance.interface, std::move(vips),
-                cfg_.control.socket + ".vips");
+  vips_.emplace(*address_manager_, cfg().instance.interface, std::move(vips),
+                cfg().control.socket + ".vips");
   log_vip_events(vips_->clean_up_previous_run());
 }
 
 void Daemon::setup_link_monitor() {
   // The heartbeat interface first: its losing every IPv4 address is a fault too.
-  std::vector<std::string> watched{cfg_.instance.interface};
-  for (const auto& t : cfg_.instance.track_interfaces) watched.push_back(t);
+  std::vector<std::string> watched{cfg().instance.interface};
+  for (const auto& t : cfg().instance.track_interfaces) watched.push_back(t);
   links_ = std::make_unique<net::LinkMonitor>(watched);
   link_readable_.assign(dup_for_asio(links_->fd()));
 }
 
 void Daemon::setup_checks() {
-  if (cfg_.checks.empty()) return;
-  checks_ = std::make_unique<CheckRunner>(io_, cfg_.checks, log_,
-                                          [this](const health::Verdict& v) { on_verdict(v); });
-  // Until a check has risen it counts as failing: a fresh node with a broken service must
-  // never become MASTER.
-  verdict_ = checks_->verdict();
+  if (cfg().checks.empty()) return;
+  checks_ = std::make_unique<CheckRunner>(
+      io_, cfg().checks, log_,
+      [this](const health::Verdict& v) { run(node_.on_verdict(now(), v)); });
 }
 
 void Daemon::setup_reserved_ip() {
-  if (cfg_.reserved_ip.provider == config::Provider::kNone) return;
+  if (cfg().reserved_ip.provider == config::Provider::kNone) return;
   // Read the token now, on the loop thread: a bad token file is a start-up error.
   auto log = log_;
-  auto make = cloud::provider_maker(cfg_.reserved_ip, cfg_.instance.name,
+  auto make = cloud::provider_maker(cfg().reserved_ip, cfg().instance.name,
                                     [log](const std::string& line) { log->debug("{}", line); });
   if (!make) throw std::runtime_error(make.error().message);
-  reserved_ip_ = std::make_unique<ReservedIpKeeper>(
-      io_, cfg_.reserved_ip.address->to_string(), config::to_string(cfg_.reserved_ip.provider),
-      std::chrono::duration_cast<std::chrono::milliseconds>(cfg_.reserved_ip.reconcile_interval),
-      std::move(*make), log_,
-      [this](const std::string& why) {
-        claim_fault_ = why;
-        update_fault();
-      },
-      [this](const cloud::ClaimReport& report) {
-        record_claim_in_history(report);
-        run_pending_master_hook(report.ok() ? "ok" : "failed", report.detail);
+  provider_worker_ = std::make_unique<ProviderWorker>(io_, std::move(*make));
+}
+
+namespace {
+
+node::ClaimReport to_node(const cloud::ClaimReport& report) {
+  node::ClaimReport r;
+  using Outcome = node::ClaimReport::Outcome;
+  switch (report.outcome) {
+    case cloud::ClaimOutcome::kAlreadyHeld: r.outcome = Outcome::kAlreadyHeld; break;
+    case cloud::ClaimOutcome::kClaimed: r.outcome = Outcome::kClaimed; break;
+    case cloud::ClaimOutcome::kFailed: r.outcome = Outcome::kFailed; break;
+  }
+  r.attempts = report.attempts;
+  r.latency = report.latency;
+  r.detail = report.detail;
+  r.permanent = report.permanent_failure();
+  return r;
+}
+
+node::HolderReport to_node(const cloud::CloudResult<cloud::HolderStatus>& status) {
+  node::HolderReport r;
+  if (!status) {
+    r.error = status.error().message;
+    return r;
+  }
+  r.holder = status->holder;
+  r.ours = status->ours;
+  r.locked = status->locked;
+  return r;
+}
+
+}  // namespace
+
+node::Now Daemon::now() const {
+  return {std::chrono::duration_cast<core::Time>(
+              std::chrono::steady_clock::now().time_since_epoch()),
+          std::chrono::system_clock::now()};
+}
+
+void Daemon::run(const node::Effects& effects) {
+  for (const node::Effect& effect : effects) {
+    if (const auto* send = std::get_if<node::SendAdvert>(&effect)) {
+      send_advert(send->advert);
+    } else if (std::holds_alternative<node::TakeVips>(effect)) {
+      if (vips_) log_vip_events(vips_->take());
+    } else if (std::holds_alternative<node::AnnounceVips>(effect)) {
+      if (vips_) log_vip_events(vips_->announce());
+    } else if (std::holds_alternative<node::ReleaseVips>(effect)) {
+      if (vips_) log_vip_events(vips_->release());
+    } else if (std::holds_alternative<node::StartClaim>(effect)) {
+      // The report is posted back to the loop: the Node gets it as an event of its own.
+      if (!provider_worker_) continue;
+      provider_worker_->claim([this](const cloud::ClaimReport& report) {
+        if (!stopping_) run(node_.on_claim_report(now(), to_node(report)));
       });
-}
-
-// The newest transition into MASTER still waiting for its claim gets the outcome; a claim
-// made later (a re-claim while MASTER) finds none pending and is in status and the log only.
-void Daemon::record_claim_in_history(const cloud::ClaimReport& report) {
-  for (auto it = history_.rbegin(); it != history_.rend(); ++it) {
-    if (it->to != core::State::Master) continue;
-    if (it->claim && *it->claim == "pending") {
-      switch (report.outcome) {
-        case cloud::ClaimOutcome::kAlreadyHeld: it->claim = "already held"; break;
-        case cloud::ClaimOutcome::kClaimed:
-          it->claim = "claimed in " + std::to_string(report.latency.count()) + " ms";
-          break;
-        case cloud::ClaimOutcome::kFailed: it->claim = "failed: " + report.detail; break;
+    } else if (std::holds_alternative<node::StartCheck>(effect)) {
+      if (!provider_worker_) continue;
+      provider_worker_->check([this](const cloud::CloudResult<cloud::HolderStatus>& status) {
+        if (!stopping_) run(node_.on_check_report(now(), to_node(status)));
+      });
+    } else if (const auto* hook = std::get_if<node::RunHook>(&effect)) {
+      run_hook(*hook);
+    } else if (const auto* notify = std::get_if<node::NotifySystemd>(&effect)) {
+      sd_notify(notify->text);
+    } else if (const auto* line = std::get_if<node::Log>(&effect)) {
+      switch (line->level) {
+        case node::LogLevel::kDebug: log_->debug("{}", line->line); break;
+        case node::LogLevel::kInfo: log_->info("{}", line->line); break;
+        case node::LogLevel::kWarn: log_->warn("{}", line->line); break;
+        case node::LogLevel::kError: log_->error("{}", line->line); break;
       }
+    } else if (const auto* arm = std::get_if<node::ArmTimer>(&effect)) {
+      arm_timer(arm->at);
     }
-    return;
   }
 }
 
-void Daemon::run_pending_master_hook(const std::string& claim, const std::string& detail) {
-  if (!master_hook_pending_ || !hooks_) return;
-  hooks_->notify(HookEvent::kMaster, *master_hook_pending_,
-                 {{"FAILOVERD_CLAIM", claim}, {"FAILOVERD_CLAIM_DETAIL", detail}});
-  master_hook_pending_.reset();
-}
-
-// Hooks run in the order of the transitions. The master hook runs once the address is ours
-// (the VIPs are added before this; the reserved IP is claimed on a worker, so its hook waits
-// for the report), and learns the outcome from FAILOVERD_CLAIM: ok, failed, or none.
-void Daemon::run_hooks_for(const core::Transition& t) {
+void Daemon::run_hook(const node::RunHook& hook) {
   if (!hooks_) return;
-  if (t.to == core::State::Master) {
-    if (reserved_ip_) {
-      master_hook_pending_ = instance_.effective_priority();
-    } else {
-      hooks_->notify(HookEvent::kMaster, instance_.effective_priority(),
-                     {{"FAILOVERD_CLAIM", "none"}});
-    }
-    return;
+  HookEvent event = HookEvent::kMaster;
+  switch (hook.hook) {
+    case node::Hook::kMaster: event = HookEvent::kMaster; break;
+    case node::Hook::kBackup: event = HookEvent::kBackup; break;
+    case node::Hook::kFault: event = HookEvent::kFault; break;
+    case node::Hook::kStop: event = HookEvent::kStop; break;
   }
-  // Leaving MASTER before the claim reported: its hook still runs first, to keep the order.
-  run_pending_master_hook("pending", "left MASTER before the claim finished");
-  if (auto event = hook_event(t.to)) hooks_->notify(*event, instance_.effective_priority());
-}
-
-core::Time Daemon::now() const {
-  return std::chrono::duration_cast<core::Time>(
-      std::chrono::steady_clock::now().time_since_epoch());
+  hooks_->notify(event, hook.priority, hook.env);
 }
 
 std::unique_ptr<net::Transport> Daemon::make_transport(const config::Config& cfg) const {
@@ -225,14 +231,14 @@ std::unique_ptr<net::Transport> Daemon::make_transport(const config::Config& cfg
 // monitor reports on its own ("does not exist", "no IPv4 address"), and tries again on every
 // link event. Any other failure (a bad key file, a port in use) is an error at start as before.
 bool Daemon::bring_up_transport() {
-  auto source = find_source(cfg_);
+  auto source = find_source(cfg());
   std::string why;
   if (source) {
     source_ = *source;
     try {
-      install_transport(make_transport(cfg_));
+      install_transport(make_transport(cfg()));
     } catch (const std::exception& e) {
-      if (interface_exists(cfg_.instance.interface)) throw;
+      if (interface_exists(cfg().instance.interface)) throw;
       why = e.what();  // it vanished between the two steps
     }
   } else {
@@ -241,16 +247,14 @@ bool Daemon::bring_up_transport() {
   if (!why.empty()) {
     if (!waiting_for_interface_) {
       log_->warn("waiting for interface {}: {}; in FAULT until it is there",
-                 cfg_.instance.interface, why);
+                 cfg().instance.interface, why);
     }
     waiting_for_interface_ = why;
     return false;
   }
-  // The source is our tie-break and, without VIPs or a reserved IP, the advertised address.
-  advert_addresses_ = advert_addresses(cfg_, source_);
-  apply(instance_.reconfigure(now(), config::to_core_params(cfg_, source_)));
+  run(node_.on_source(now(), source_));
   if (waiting_for_interface_) {
-    log_->info("interface {} is there: heartbeats from {}", cfg_.instance.interface,
+    log_->info("interface {} is there: heartbeats from {}", cfg().instance.interface,
                source_.to_string());
     waiting_for_interface_.reset();
     wait_readable();
@@ -278,27 +282,21 @@ void Daemon::install_transport(std::unique_ptr<net::Transport> transport) {
 }
 
 void Daemon::start() {
+  const auto& c = cfg();
   log_->info("starting: VRID {}, priority {}, advert_interval {}, transport {} on {} from {}, "
              "{}",
-             cfg_.vrrp.virtual_router_id, cfg_.vrrp.priority,
-             util::format_duration(cfg_.vrrp.advert_interval),
-             cfg_.vrrp.transport == config::Transport::kUdp ? "udp" : "vrrp",
-             cfg_.instance.interface,
+             c.vrrp.virtual_router_id, c.vrrp.priority,
+             util::format_duration(c.vrrp.advert_interval),
+             c.vrrp.transport == config::Transport::kUdp ? "udp" : "vrrp", c.instance.interface,
              waiting_for_interface_ ? std::string("(no address yet)") : source_.to_string(),
-             cfg_.vrrp.peers.empty() ? std::string("multicast 224.0.0.18")
-                                     : std::to_string(cfg_.vrrp.peers.size()) + " unicast peer(s)");
+             c.vrrp.peers.empty() ? std::string("multicast 224.0.0.18")
+                                  : std::to_string(c.vrrp.peers.size()) + " unicast peer(s)");
   wait_signal();
   if (transport_) wait_readable();
   wait_link_events();
   if (checks_) checks_->start();
-  if (waiting_for_first_verdicts()) {
-    log_->info("waiting for the first results of the health checks before joining the "
-               "election ({})", verdict_.fault_reason);
-    sd_notify("READY=1\nSTATUS=INIT: waiting for the first health check results");
-  } else {
-    join_election();
-    sd_notify(std::string("READY=1\nSTATUS=") + core::to_string(instance_.state()));
-  }
+  run(node_.on_links(now(), links_->problem()));  // not started yet: only noted
+  run(node_.start(now()));
   if (const auto interval = watchdog_interval()) {
     // Half the interval, as sd_watchdog_enabled(3) advises: one late wake-up is not a kill.
     log_->info("systemd watchdog: {} ms, pinging every {} ms",
@@ -306,21 +304,6 @@ void Daemon::start() {
                std::chrono::duration_cast<std::chrono::milliseconds>(*interval / 2).count());
     ping_watchdog(*interval / 2);
   }
-}
-
-// "Check not run yet" is no fault: a node with checks stays in INIT (silent, never MASTER)
-// until each of them has risen or failed, so a normal start does not pass through FAULT and
-// trip an alert on transitions into it. A link fault or a failed claim is one at once.
-bool Daemon::waiting_for_first_verdicts() const {
-  return !joined_ && verdict_.settling && !links_->problem() && !claim_fault_;
-}
-
-void Daemon::join_election() {
-  joined_ = true;
-  const auto reason = fault_reason();
-  faulted_ = reason.has_value();
-  apply(instance_.set_priority_delta(now(), verdict_.priority_delta));
-  apply(instance_.start(now(), faulted_, reason.value_or("")));
 }
 
 void Daemon::ping_watchdog(std::chrono::microseconds every) {
@@ -360,12 +343,11 @@ void Daemon::on_readable() {
       }
       continue;
     }
-    ++adverts_received_;
     const net::Received& r = got->value();
     log_->trace("advert from {}: priority {}, interval {}cs", r.source.to_string(),
                 r.advert.priority, r.advert.max_adver_interval_cs);
-    apply(instance_.on_advert(now(), core::Advert{r.source, r.advert.priority,
-                                                  r.advert.max_adver_interval_cs}));
+    run(node_.on_advert(now(), core::Advert{r.source, r.advert.priority,
+                                            r.advert.max_adver_interval_cs}));
   }
   asio::post(io_, [this, generation = transport_generation_] {
     // A reload may have replaced the transport meanwhile; its own wait is already armed.
@@ -373,12 +355,7 @@ void Daemon::on_readable() {
   });
 }
 
-void Daemon::send_advert(const core::SendAdvert& send) {
-  proto::Advertisement ad;
-  ad.virtual_router_id = cfg_.vrrp.virtual_router_id;
-  ad.priority = send.priority;
-  ad.max_adver_interval_cs = send.max_adver_interval_cs;
-  ad.addresses = advert_addresses_;
+void Daemon::send_advert(const proto::Advertisement& ad) {
   if (!transport_) {
     ++send_errors_;
     log_->error("advert not sent: no heartbeat transport");
@@ -391,48 +368,7 @@ void Daemon::send_advert(const core::SendAdvert& send) {
     return;
   }
   ++adverts_sent_;
-  log_->trace("advert sent: priority {}", send.priority);
-}
-
-void Daemon::apply(const core::Actions& actions) {
-  for (const core::Action& action : actions) {
-    if (const auto* send = std::get_if<core::SendAdvert>(&action)) {
-      send_advert(*send);
-    } else if (const auto* t = std::get_if<core::Transition>(&action)) {
-      on_transition(*t);
-    } else if (const auto* low = std::get_if<core::LowerPriorityAdvert>(&action)) {
-      log_->warn("MASTER heard a lower-priority advert from {} (priority {}): another node "
-                 "believed it was master; re-asserted",
-                 low->source.to_string(), low->priority);
-      if (reserved_ip_) reserved_ip_->heard_lower_priority_master();
-    }
-  }
-  rearm_timer();
-}
-
-void Daemon::on_transition(const core::Transition& t) {
-  ++transitions_;
-  ++transitions_to_[core::to_string(t.to)];
-  std::optional<std::string> claim;
-  if (reserved_ip_ && t.to == core::State::Master) claim = "pending";
-  history_.push_back({std::chrono::system_clock::now(), t.from, t.to, t.reason, claim});
-  if (history_.size() > kHistorySize) history_.pop_front();
-  log_->info("{} -> {}: {}", core::to_string(t.from), core::to_string(t.to), t.reason);
-  sd_notify(std::string("STATUS=") + core::to_string(t.to));
-  if (reserved_ip_) {
-    if (t.to == core::State::Master) reserved_ip_->became_master();
-    if (t.from == core::State::Master) reserved_ip_->left_master();
-  }
-  if (vips_) {
-    if (t.to == core::State::Master) {
-      log_vip_events(vips_->take());
-      repeat_garp(cfg_.virtual_ip.garp_count - 1);
-    } else if (t.from == core::State::Master) {
-      garp_timer_.cancel();
-      log_vip_events(vips_->release());
-    }
-  }
-  run_hooks_for(t);
+  log_->trace("advert sent: priority {}", ad.priority);
 }
 
 void Daemon::log_vip_events(const std::vector<VipEvent>& events) {
@@ -443,16 +379,6 @@ void Daemon::log_vip_events(const std::vector<VipEvent>& events) {
       log_->error("{}", e.message);
     }
   }
-}
-
-void Daemon::repeat_garp(int remaining) {
-  if (remaining <= 0) return;
-  garp_timer_.expires_after(cfg_.virtual_ip.garp_interval);
-  garp_timer_.async_wait([this, remaining](const boost::system::error_code& ec) {
-    if (ec || stopping_ || instance_.state() != core::State::Master) return;
-    log_vip_events(vips_->announce());
-    repeat_garp(remaining - 1);
-  });
 }
 
 void Daemon::wait_link_events() {
@@ -478,7 +404,7 @@ void Daemon::on_link_events() {
     } catch (const std::exception& e) {
       // The interface is there but the socket cannot be made: no event may come to retry.
       log_->critical("cannot open the heartbeat transport on {}: {}; exiting",
-                     cfg_.instance.interface, e.what());
+                     cfg().instance.interface, e.what());
       failed_ = true;
       shutdown();
       return;
@@ -491,51 +417,10 @@ void Daemon::on_link_events() {
       if (!ec && !stopping_) on_link_events();
     });
   }
-  update_fault();
+  run(node_.on_links(now(), links_->problem()));
 }
 
-void Daemon::on_verdict(const health::Verdict& v) {
-  if (v.priority_delta != verdict_.priority_delta) {
-    log_->info("checks: priority {} -> {} (delta {:+d})",
-               instance_.effective_priority(),
-               std::clamp(int{cfg_.vrrp.priority} + v.priority_delta, 1, 254), v.priority_delta);
-  }
-  verdict_ = v;
-  if (!joined_ && !stopping_) {
-    if (waiting_for_first_verdicts()) return;
-    join_election();
-    sd_notify(std::string("STATUS=") + core::to_string(instance_.state()));
-    return;
-  }
-  apply(instance_.set_priority_delta(now(), v.priority_delta));
-  update_fault();
-}
-
-std::optional<std::string> Daemon::fault_reason() const {
-  if (auto p = links_->problem()) return *p;
-  if (verdict_.fault) return verdict_.fault_reason;
-  if (claim_fault_) return *claim_fault_;
-  return std::nullopt;
-}
-
-void Daemon::update_fault() {
-  if (!joined_) {
-    // A link fault while waiting for the checks' first results is a fault now.
-    if (!stopping_ && !waiting_for_first_verdicts()) {
-      join_election();
-      sd_notify(std::string("STATUS=") + core::to_string(instance_.state()));
-    }
-    return;
-  }
-  const auto reason = fault_reason();
-  const bool faulted = reason.has_value();
-  if (faulted == faulted_) return;
-  faulted_ = faulted;
-  apply(instance_.set_fault(now(), faulted, faulted ? *reason : std::string("no fault left")));
-}
-
-void Daemon::rearm_timer() {
-  const auto deadline = instance_.next_deadline();
+void Daemon::arm_timer(std::optional<core::Time> deadline) {
   if (!deadline) {
     timer_.cancel();
     return;
@@ -544,7 +429,7 @@ void Daemon::rearm_timer() {
       std::chrono::duration_cast<std::chrono::steady_clock::duration>(*deadline)));
   timer_.async_wait([this](const boost::system::error_code& ec) {
     if (ec || stopping_) return;  // cancelled or re-armed
-    apply(instance_.on_timer(now()));
+    run(node_.on_timer(now()));
   });
 }
 
@@ -567,23 +452,19 @@ void Daemon::on_signal(int signo) {
 
 void Daemon::shutdown() {
   if (stopping_) return;
-  sd_notify("STOPPING=1");
-  apply(instance_.shutdown(now()));
+  run(node_.shutdown(now()));  // the stop hook is queued last
   if (hooks_) {
-    // The stop hook runs after the priority-0 advert is out: the peer is already taking over.
-    hooks_->notify(HookEvent::kStop, instance_.effective_priority());
-    if (!hooks_->drain(std::chrono::duration_cast<std::chrono::milliseconds>(cfg_.notify.timeout) +
+    if (!hooks_->drain(std::chrono::duration_cast<std::chrono::milliseconds>(cfg().notify.timeout) +
                        std::chrono::seconds(1))) {
       log_->warn("hooks still running at exit; killed");
     }
   }
   stopping_ = true;
   timer_.cancel();
-  garp_timer_.cancel();
   link_retry_timer_.cancel();
   watchdog_timer_.cancel();
   link_readable_.cancel();
-  if (reserved_ip_) reserved_ip_->stop();
+  if (provider_worker_) provider_worker_->stop();
   if (checks_) checks_->stop();
   readable_.cancel();
   signals_.cancel();
@@ -611,25 +492,12 @@ util::Expected<std::string, std::string> Daemon::reload() {
     return util::unexpected("reload refused, the running configuration is kept: " + all);
   }
   config::Config next = std::move(*loaded);
-  if (next.instance.name != cfg_.instance.name || next.instance.interface != cfg_.instance.interface ||
-      next.vrrp.virtual_router_id != cfg_.vrrp.virtual_router_id ||
-      next.control.socket != cfg_.control.socket || next.vrrp.source != cfg_.vrrp.source ||
-      next.virtual_ip.addresses != cfg_.virtual_ip.addresses ||
-      next.instance.track_interfaces != cfg_.instance.track_interfaces ||
-      !(next.reserved_ip == cfg_.reserved_ip) || !(next.checks == cfg_.checks) ||
-      !(next.notify == cfg_.notify) || next.metrics.listen != cfg_.metrics.listen) {
-    const std::string why =
-        "name, interface, track_interface, source, virtual_router_id, virtual_ip, reserved_ip, "
-        "checks, notify, metrics and control socket cannot change without a restart";
-    log_->error("reload refused: {}; keeping the running configuration", why);
-    return util::unexpected("reload refused, the running configuration is kept: " + why);
+  const auto plan = node_.plan_reload(next);
+  if (!plan) {
+    log_->error("reload refused: {}; keeping the running configuration", plan.error());
+    return util::unexpected("reload refused, the running configuration is kept: " + plan.error());
   }
-  // The key file is compared by name only: to roll a key, change the file name (or restart).
-  const bool transport_changed =
-      next.vrrp.transport != cfg_.vrrp.transport || next.vrrp.peers != cfg_.vrrp.peers ||
-      next.vrrp.port != cfg_.vrrp.port || next.vrrp.auth_key_file != cfg_.vrrp.auth_key_file ||
-      next.vrrp.checksum_pseudo_header != cfg_.vrrp.checksum_pseudo_header;
-  if (transport_changed && transport_) {
+  if (plan->transport_changed && transport_) {
     // (While waiting for the interface there is none: it is made from the new config later.)
     // Build the new transport before giving up the old one, so that when it cannot be made
     // the node keeps running exactly as before. A udp transport on the same port cannot bind
@@ -645,7 +513,7 @@ util::Expected<std::string, std::string> Daemon::reload() {
         log_->error("reload refused: {}; keeping the running configuration", e.what());
         const std::string why = e.what();
         try {
-          install_transport(make_transport(cfg_));
+          install_transport(make_transport(cfg()));
           wait_readable();
         } catch (const std::exception& again) {
           // Neither works: stop rather than run deaf and mute while looking healthy.
@@ -659,53 +527,17 @@ util::Expected<std::string, std::string> Daemon::reload() {
     install_transport(std::move(fresh));
     wait_readable();
   }
-  cfg_ = std::move(next);
-  if (!waiting_for_interface_) advert_addresses_ = advert_addresses(cfg_, source_);
-  apply(instance_.reconfigure(now(), config::to_core_params(cfg_, source_)));
-  const std::string done = fmt::format("reloaded: priority {}, advert_interval {}, preempt {}",
-                                       cfg_.vrrp.priority,
-                                       util::format_duration(cfg_.vrrp.advert_interval),
-                                       cfg_.vrrp.preempt);
-  log_->info("{}", done);
-  return done;
+  auto reloaded = node_.reload(now(), std::move(next));
+  run(reloaded.effects);
+  log_->info("{}", reloaded.message);
+  return reloaded.message;
 }
 
 control::Outcome Daemon::handle_control(const control::Request& request) {
   if (request.command == "status") return control::to_json(status());
-  if (request.command == "failover") {
-    if (instance_.state() != core::State::Master) {
-      const auto m = instance_.master();
-      return util::unexpected(std::string("this node is ") + core::to_string(instance_.state()) +
-                              ", not MASTER: run failover on the master" +
-                              (m ? " (" + m->to_string() + ")" : std::string()));
-    }
-    apply(*instance_.resign(now(), kFailoverHold));
-    const auto window = std::chrono::duration_cast<std::chrono::milliseconds>(
-        instance_.failover_window());
-    return nlohmann::json{
-        {"message", "resigned: priority 0 sent, a backup takes over after its Skew_Time; if "
-                    "none has within " + std::to_string(window.count()) +
-                    " ms, this node takes the address back. It will not preempt back for " +
-                    util::format_duration(kFailoverHold)},
-        {"window_ms", window.count()}};
-  }
-  if (request.command == "maintenance") {
-    const bool on = request.args.at("enabled").get<bool>();
-    apply(instance_.set_maintenance(now(), on));
-    log_->info("maintenance {}", on ? "on: staying BACKUP" : "off: rejoining the election");
-    return nlohmann::json{{"maintenance", on},
-                          {"state", core::to_string(instance_.state())}};
-  }
-  if (request.command == "history") {
-    nlohmann::json entries = nlohmann::json::array();
-    for (const auto& h : history_) {
-      entries.push_back({{"at", util::iso8601(h.at, /*millis=*/true)},
-                         {"from", core::to_string(h.from)},
-                         {"to", core::to_string(h.to)},
-                         {"reason", h.reason},
-                         {"claim", h.claim ? nlohmann::json(*h.claim) : nlohmann::json()}});
-    }
-    return nlohmann::json{{"history", entries}};
+  if (auto reply = node_.on_control(now(), request)) {
+    run(reply->effects);
+    return std::move(reply->outcome);
   }
   if (request.command == "checks") return nlohmann::json{{"checks", control::to_json(status())["checks"]}};
   if (request.command == "reload") {
@@ -724,15 +556,15 @@ control::Metrics Daemon::metrics() const {
   m.priority = s.priority;
   m.effective_priority = s.effective_priority;
   m.maintenance = s.maintenance;
-  m.transitions = transitions_;
-  m.transitions_to = transitions_to_;
+  m.transitions = node_.transitions();
+  m.transitions_to = node_.transitions_to();
   m.adverts_sent = adverts_sent_;
-  m.adverts_received = adverts_received_;
+  m.adverts_received = node_.adverts_received();
   m.advert_send_errors = send_errors_;
   m.drops = s.drops;
   if (checks_) m.checks = checks_->metrics();
-  if (reserved_ip_) {
-    const auto& c = reserved_ip_->counters();
+  if (const auto* r = node_.reserved_ip()) {
+    const auto& c = r->counters();
     m.claim_attempts = c.claims;
     m.claim_successes = c.successes;
     m.claim_failures = c.failures;
@@ -752,29 +584,30 @@ control::Metrics Daemon::metrics() const {
 
 control::Status Daemon::status() const {
   control::Status s;
-  s.name = cfg_.instance.name;
-  s.state = core::to_string(instance_.state());
-  s.priority = cfg_.vrrp.priority;
-  s.effective_priority = instance_.effective_priority();
-  s.virtual_router_id = cfg_.vrrp.virtual_router_id;
-  if (auto m = instance_.master()) s.master = m->to_string();
-  s.maintenance = instance_.maintenance();
-  if (reserved_ip_) s.reserved_ip = reserved_ip_->status();
+  s.name = cfg().instance.name;
+  s.state = core::to_string(node_.instance().state());
+  s.priority = cfg().vrrp.priority;
+  s.effective_priority = node_.instance().effective_priority();
+  s.virtual_router_id = cfg().vrrp.virtual_router_id;
+  if (auto m = node_.instance().master()) s.master = m->to_string();
+  s.maintenance = node_.instance().maintenance();
+  if (const auto* r = node_.reserved_ip()) s.reserved_ip = r->status(now().steady);
   if (checks_) s.checks = checks_->statuses();
-  s.transport = cfg_.vrrp.transport == config::Transport::kUdp ? "udp" : "vrrp";
-  s.interface = cfg_.instance.interface;
-  s.advert_interval = util::format_duration(cfg_.vrrp.advert_interval);
+  s.transport = cfg().vrrp.transport == config::Transport::kUdp ? "udp" : "vrrp";
+  s.interface = cfg().instance.interface;
+  s.advert_interval = util::format_duration(cfg().vrrp.advert_interval);
   s.master_down_interval_ms =
-      static_cast<double>(instance_.master_down_interval().count()) / 1000.0;
-  s.skew_time_ms = static_cast<double>(instance_.skew_time().count()) / 1000.0;
+      static_cast<double>(node_.instance().master_down_interval().count()) / 1000.0;
+  s.skew_time_ms = static_cast<double>(node_.instance().skew_time().count()) / 1000.0;
   s.adverts_sent = adverts_sent_;
-  s.adverts_received = adverts_received_;
+  s.adverts_received = node_.adverts_received();
   for (std::size_t i = 0; i < proto::kDropReasonCount; ++i) {
     const auto live = transport_ ? transport_->drops()[i] : 0;
     s.drops[proto::to_string(static_cast<proto::DropReason>(i))] = retired_drops_[i] + live;
   }
-  if (!history_.empty()) s.since = util::iso8601(history_.back().at, /*millis=*/true);
-  s.transitions = transitions_;
+  const auto& history = node_.history();
+  if (!history.empty()) s.since = util::iso8601(history.back().at, /*millis=*/true);
+  s.transitions = node_.transitions();
   s.uptime_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_at_).count();
   s.pid = static_cast<int>(::getpid());
   return s;

@@ -1,7 +1,7 @@
 // core::ClaimPolicy: when a node claims its reserved address (a cloud IP that only one host can
 // hold at a time), as a pure state machine. Events come in with the time they happened; a
 // decision comes out, and next_check() says when the holder should be looked at again. No I/O:
-// the daemon's ReservedIpKeeper and the simulator's cloud witness drive it the same way.
+// the daemon's node::ReservedIp and the simulator's cloud witness drive it the same way.
 //
 // The provider's assignment is the witness of a split (docs/split-brain.md):
 //   1. every transition to MASTER claims (idempotent when the address is already ours);

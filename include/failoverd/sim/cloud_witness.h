@@ -1,5 +1,5 @@
 // sim::CloudWitness: a cloud reserved address (one holder at a time) beside the simulated
-// network, with every node's core::ClaimPolicy driving it the way ReservedIpKeeper does: one
+// network, with every node's core::ClaimPolicy driving it the way node::ReservedIp does: one
 // API call at a time per node (a claim replaces a queued check), checks every interval, claims
 // on the policy's word. The API answers after a random latency; an assign locks the address
 // while its action runs and moves it when the action completes; a POST that finds the address
