@@ -678,14 +678,22 @@ control::Outcome Daemon::handle_control(const control::Request& request) {
                               ", not MASTER: run failover on the master" +
                               (m ? " (" + m->to_string() + ")" : std::string()));
     }
-    apply(*instance_.resign(now(), kFailoverHold));
+    // failoverctl failover --hold: the protocol checked hold_ms (0..kMaxFailoverHoldMs).
+    const core::Duration hold =
+        request.args.contains("hold_ms")
+            ? core::Duration(std::chrono::milliseconds(request.args["hold_ms"].get<std::int64_t>()))
+            : kFailoverHold;
+    apply(*instance_.resign(now(), hold));
     const auto window = std::chrono::duration_cast<std::chrono::milliseconds>(
         instance_.failover_window());
     return nlohmann::json{
-        {"message", "resigned: priority 0 sent, a backup takes over after its Skew_Time; if "
-                    "none has within " + std::to_string(window.count()) +
-                    " ms, this node takes the address back. It will not preempt back for " +
-                    util::format_duration(kFailoverHold)},
+        {"message", std::string("resigned: priority 0 sent, ") +
+                        (instance_.instant_handover_peer()
+                             ? "the peer takes over at once"
+                             : "a backup takes over after its Skew_Time") +
+                        "; if none has within " + std::to_string(window.count()) +
+                        " ms, this node takes the address back. It will not preempt back for " +
+                        util::format_duration(hold)},
         {"window_ms", window.count()}};
   }
   if (request.command == "maintenance") {
