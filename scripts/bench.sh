@@ -4,10 +4,12 @@
 #   bash scripts/bench.sh [TRIALS] [all|new]
 #
 # all (the default) runs everything: failover (failoverd and keepalived, same namespaces, same
-# measurement), health checks, and the benchmarks of issues 4 and 5 (reserved-IP failover end to
-# end, failoverctl failover, daemon start-up). new runs only the last three and rewrites only
-# their sections, keeping the rest of docs/benchmarks.md as it is.
-# Run time on 2 cores with TRIALS=10: about 16 minutes for all, 8 for new.
+# measurement), health checks, and the benchmarks of issues 4, 5 and 11 (reserved-IP failover end
+# to end, planned switchover: instant handover, the RFC wait and keepalived, daemon start-up).
+# new runs only the last three and rewrites only their sections, keeping the rest of
+# docs/benchmarks.md as it is.
+# Run time on 2 cores with TRIALS=10: about 21 minutes for all, 13 for new (the switchover
+# benchmark alone: 7).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -66,7 +68,8 @@ advert (kernel receive time), so both implementations are measured at the protoc
 - **crash: kill -> first advert of backup** is what a client sees; its floor depends on where
   in the advert cycle the kill lands (kills are placed at random).
 - **SIGTERM -> first advert of backup** is a planned switchover: the master sends priority 0
-  and the backup takes over after its Skew_Time.
+  and the backup takes over: keepalived after its Skew_Time, failoverd (one peer: instant
+  handover) at once. The planned switchover section below has both failoverd modes.
 
 HEADER
     cat "$work/table"
@@ -112,27 +115,25 @@ SECTION
   cat "$work/reserved_ip"
   echo
   cat <<SECTION
-## Planned switchover: failoverctl failover
+## Planned switchover: instant handover, the RFC wait and keepalived
 
 Produced by \`switchover_bench --trials $trials\` (as root, run by \`bash scripts/bench.sh
 $trials $set_name\`).
 
-Two failoverd nodes as in the failover benchmark above (master 150, backup 100, unicast, one
-virtual IP), at advert_interval 1s and 100ms. Each trial, at a random point of the advert
-cycle, the benchmark runs \`failoverctl --socket S failover\` against the master (t0 = just
-before its posix_spawn) and the sniffer on the backup's link gives the master's priority-0
-advert and the backup's first advert (the peer is MASTER), measured as failover_bench measures
-SIGTERM. The floor is the backup's Skew_Time after the priority-0 advert; the excess is
-peer MASTER - t0 - Skew_Time; it includes starting failoverctl, whose floor (\`failoverctl
---version\`) is given below the table. The resigned master is restarted between trials (it
-would not preempt back for 60 s).
-
-Every other trial the benchmark sends the same request itself over the control socket (t0 =
-just before connect): that row is the two daemons' share of the excess (read the request,
-send priority 0, the backup's Skew_Time timer, its first advert), without a process start.
-The target is judged on the median and the 90th percentile of the failoverctl rows, and the
-trials over it are counted: on this 2-vCPU VM even a trivial static program's start has
-outliers of several milliseconds (the \`--version\` line), which no code path can remove.
+Two nodes as in the failover benchmark above (master 150, backup 100, unicast, one virtual
+IP), at advert_interval 1s and 100ms, in one run: failoverd as installed (one peer, so instant
+handover: the backup takes over as soon as the priority-0 advert arrives), failoverd with
+\`instant_handover = no\` (RFC 5798 §6.4.2: the backup waits its Skew_Time first), and
+keepalived. Each trial, at a random point of the advert cycle, the benchmark asks the master to
+hand over and the sniffer on the backup's link gives the master's priority-0 advert and the
+backup's first advert (the peer is MASTER), measured as failover_bench measures SIGTERM. The
+ways of asking: \`failoverctl --socket S failover\` (t0 = just before its posix_spawn, so a
+process start is included; its floor, \`failoverctl --version\`, is given below the table), the
+same request sent by the benchmark itself over the control socket (t0 = just before connect:
+the daemons' share), and SIGTERM of the master (what \`systemctl stop\` does, and keepalived's
+only planned switchover). The master is restarted between trials (a resigned node would not
+preempt back for 60 s). The last column divides each median by keepalived's SIGTERM median at
+the same interval.
 
 SECTION
   cat "$work/switchover"

@@ -7,7 +7,7 @@
 #   1. election        node-a (priority 150) becomes MASTER and claims the IP for droplet 1
 #   2. crash           kill -9 node-a: node-b takes over after Master_Down_Interval, droplet 2
 #   3. restart         node-a comes back, preempts and claims the IP back
-#   4. test failover   `failoverctl failover` on node-a: node-b takes over after Skew_Time
+#   4. test failover   `failoverctl failover` on node-a: node-b, its one peer, takes over at once
 #   5. planned stop    SIGTERM node-b: it sends priority 0, node-a takes over
 #
 # Prints a timeline (state changes and the API's assignments) and a summary. Needs root;
@@ -271,7 +271,8 @@ sort -n "$events" | awk -v vip="$vip" -v rip="$rip" -v holder="$holder" -v rc="$
     printf "  %-44s %7.0f ms %11.0f ms\n", "preempt (restart node-a -> node-a)", master["preempt"], api["preempt"]
     printf "  %-44s %7.0f ms %11.0f ms\n", "test failover (failoverctl -> node-b)", master["failover"], api["failover"]
     printf "  %-44s %7.0f ms %11.0f ms\n", "planned stop (SIGTERM node-b -> node-a)", master["stop"], api["stop"]
-    print  "  (Master_Down_Interval of node-b: 722 ms after the last advert; Skew_Time 122 ms;"
+    print  "  (Master_Down_Interval of node-b: 722 ms after the last advert; a priority-0 advert"
+    print  "   from its one peer: at once, not after Skew_Time (122 ms; instant_handover);"
     print  "   each claim is one or two API round trips of 50 ms each)"
     printf "  node-b exit status after SIGTERM: %d\n", rc
     printf "  %s (reserved IP) is assigned to droplet %s (node-a); %s (virtual IP) is on %s\n", rip, droplet, vip, holder

@@ -43,6 +43,15 @@ const char* to_string(Transport t) {
   return "?";
 }
 
+const char* to_string(InstantHandover h) {
+  switch (h) {
+    case InstantHandover::kAuto: return "auto";
+    case InstantHandover::kYes: return "yes";
+    case InstantHandover::kNo: return "no";
+  }
+  return "?";
+}
+
 const char* to_string(CheckType t) {
   switch (t) {
     case CheckType::kDocker: return "docker";
@@ -72,6 +81,10 @@ core::Params to_core_params(const Config& cfg, util::Ipv4 primary_address) {
   p.preempt = cfg.vrrp.preempt;
   p.preempt_delay = cfg.vrrp.preempt_delay;
   p.primary_address = primary_address;
+  // core applies instant handover only with exactly one peer besides primary_address, which is
+  // what auto means; yes is that too (the parser refused it without exactly one peer).
+  p.peers = cfg.vrrp.peers;
+  p.instant_handover = cfg.vrrp.instant_handover != InstantHandover::kNo;
   return p;
 }
 
@@ -95,7 +108,8 @@ constexpr KeySpec kInstanceKeys[] = {{"name"},
 constexpr KeySpec kVrrpKeys[] = {
     {"virtual_router_id"}, {"priority"}, {"advert_interval"}, {"preempt"},
     {"preempt_delay"},     {"transport"}, {"peer", true},     {"source"},
-    {"port"},              {"auth_key_file"}, {"checksum_pseudo_header"}};
+    {"port"},              {"auth_key_file"}, {"checksum_pseudo_header"},
+    {"instant_handover"}};
 constexpr KeySpec kCheckKeys[] = {
     {"type"},     {"interval"},    {"timeout"},       {"rise"},        {"fall"},
     {"weight"},   {"socket"},      {"min_running"},   {"label", true}, {"name"},
@@ -643,6 +657,34 @@ void read_instance(Reader r, InstanceConfig& out) {
   r.read_bool("lock_memory", out.lock_memory);
 }
 
+// auto, or a boolean (yes/no and its spellings). REQUIRES: out.peers read already.
+void read_instant_handover(Reader& r, VrrpConfig& out) {
+  auto v = r.get("instant_handover");
+  if (!v) return;
+  if (*v == "auto") {
+    out.instant_handover = InstantHandover::kAuto;
+    return;
+  }
+  auto b = parse_bool(*v);
+  if (!b) {
+    r.problem("instant_handover", quoted(*v) + " is not auto, yes or no");
+    return;
+  }
+  out.instant_handover = *b ? InstantHandover::kYes : InstantHandover::kNo;
+  // yes promises a handover without Skew_Time: refuse a config where it would not apply
+  // rather than run with the RFC wait the operator thinks is off.
+  if (!*b || out.peers.size() == 1) return;
+  if (out.peers.empty()) {
+    r.problem("instant_handover",
+              *v + " needs exactly one peer; without peer (multicast) any number of backups "
+                   "may listen, and Skew_Time orders them (use auto or no)");
+  } else {
+    r.problem("instant_handover",
+              *v + " needs exactly one peer, " + std::to_string(out.peers.size()) +
+                  " are listed; with several backups Skew_Time orders them (use auto or no)");
+  }
+}
+
 void read_vrrp(Reader r, VrrpConfig& out) {
   if (auto v = r.required("virtual_router_id")) {
     r.store_int("virtual_router_id", *v, out.virtual_router_id, 1, 255);
@@ -699,6 +741,7 @@ void read_vrrp(Reader r, VrrpConfig& out) {
   r.read_int("port", out.port, 1, 65535);
   r.read_secret_path("auth_key_file", out.auth_key_file);
   r.read_bool("checksum_pseudo_header", out.checksum_pseudo_header);
+  read_instant_handover(r, out);
 
   if (!transport_known) return;
   if (out.transport == Transport::kUdp) {

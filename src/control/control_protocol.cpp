@@ -67,6 +67,10 @@ std::string known_commands_text() {
   return out;
 }
 
+bool is_hold_ms(const json& v) {
+  return (v.is_number_unsigned() || v.is_number_integer()) && v >= 0 && v <= kMaxFailoverHoldMs;
+}
+
 // Each command's arguments; an unknown argument is an error so that a newer client talking
 // to an older daemon hears about it instead of being silently ignored.
 std::optional<std::string> check_args(const std::string& command, const json& args) {
@@ -76,6 +80,17 @@ std::optional<std::string> check_args(const std::string& command, const json& ar
       return "maintenance needs args {\"enabled\": true|false}";
     for (const auto& [key, value] : args.items())
       if (key != "enabled") return "maintenance: unknown argument " + quote_short(key);
+    return std::nullopt;
+  }
+  if (command == "failover") {
+    // Optional: how long the resigned node does not preempt back (the daemon's default: 60 s).
+    for (const auto& [key, value] : args.items()) {
+      if (key != "hold_ms") return "failover: unknown argument " + quote_short(key);
+      if (!is_hold_ms(value)) {
+        return "failover: \"hold_ms\" must be an integer of milliseconds, 0.." +
+               std::to_string(kMaxFailoverHoldMs);
+      }
+    }
     return std::nullopt;
   }
   if (!args.empty())

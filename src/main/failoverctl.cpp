@@ -23,7 +23,8 @@ constexpr const char* kUsage =
     "\n"
     "Commands:\n"
     "  status [--json]                 state, priorities, master, counters and checks\n"
-    "  failover                        this MASTER resigns now (planned switchover)\n"
+    "  failover [--hold 60s]           this MASTER resigns now (planned switchover) and does\n"
+    "                                  not preempt back for the hold (0s..24h)\n"
     "  maintenance on|off              stay BACKUP / rejoin the election\n"
     "  reload                          re-read the configuration\n"
     "  checks                          health check results\n"
@@ -95,6 +96,9 @@ control::CtlInvocation parse_command(const std::string& command,
   std::string timeout_text = "300s";
   if (command == "wait-healthy")
     desc.add_options()("timeout", po::value<std::string>(&timeout_text), "give up after this");
+  std::string hold_text;
+  if (command == "failover")
+    desc.add_options()("hold", po::value<std::string>(&hold_text), "do not preempt back for this");
   po::variables_map vm;
   const std::vector<std::string> operands = parse_with_operands(rest, desc, vm);
   inv.json = vm.count("json") > 0;
@@ -113,6 +117,15 @@ control::CtlInvocation parse_command(const std::string& command,
     if (!timeout) throw UsageError{"--timeout: " + timeout.error()};
     inv.wait_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(*timeout);
     return inv;
+  }
+  if (command == "failover" && vm.count("hold")) {
+    auto hold = failoverd::util::parse_duration(hold_text);
+    if (!hold) throw UsageError{"--hold: " + hold.error()};
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(*hold).count();
+    if (ms < 0 || ms > control::kMaxFailoverHoldMs)
+      throw UsageError{"--hold: " + hold_text + " is out of range 0s..24h (for longer, use "
+                       "maintenance on)"};
+    inv.args = {{"hold_ms", ms}};
   }
   return inv;
 }

@@ -321,17 +321,25 @@ std::optional<Node::Reply> Node::on_control(Now now, const control::Request& req
                                     (m ? " (" + m->to_string() + ")" : std::string())),
                    {}};
     }
+    // failoverctl failover --hold: the protocol checked hold_ms (0..kMaxFailoverHoldMs).
+    const core::Duration hold =
+        request.args.contains("hold_ms")
+            ? core::Duration(std::chrono::milliseconds(request.args["hold_ms"].get<std::int64_t>()))
+            : kFailoverHold;
     Effects out;
-    apply(*instance_.resign(now.steady, kFailoverHold), now, out);
+    apply(*instance_.resign(now.steady, hold), now, out);
     out = finish(std::move(out));
     const auto window =
         std::chrono::duration_cast<std::chrono::milliseconds>(instance_.failover_window());
     return Reply{
         nlohmann::json{
-            {"message", "resigned: priority 0 sent, a backup takes over after its Skew_Time; if "
-                        "none has within " + std::to_string(window.count()) +
-                        " ms, this node takes the address back. It will not preempt back for " +
-                        util::format_duration(kFailoverHold)},
+            {"message", std::string("resigned: priority 0 sent, ") +
+                            (instance_.instant_handover_peer()
+                                 ? "the peer takes over at once"
+                                 : "a backup takes over after its Skew_Time") +
+                            "; if none has within " + std::to_string(window.count()) +
+                            " ms, this node takes the address back. It will not preempt back for " +
+                            util::format_duration(hold)},
             {"window_ms", window.count()}},
         std::move(out)};
   }

@@ -7,7 +7,8 @@
 //   crash detection = first advert of the backup - last advert of the killed master
 //                     (protocol floor: the backup's Master_Down_Interval)
 //   switchover      = first advert of the backup - the moment SIGTERM was sent
-//                     (protocol floor: the backup's Skew_Time)
+//                     (protocol floor: the backup's Skew_Time; failoverd with one peer has
+//                     none, instant handover)
 // Also: idle resident memory of each daemon.
 //
 // Usage (root): failover_bench [--trials N] [--out docs/benchmarks.md]
@@ -181,7 +182,12 @@ int main(int argc, char** argv) {
       std::snprintf(floor, sizeof floor, "%.1f..%.1f", mdi - static_cast<double>(ival.count()), mdi);
       rows.push_back({impl, interval, "crash: kill -> first advert of backup", fb::stats(kill_to),
                       floor, ""});
-      std::snprintf(floor, sizeof floor, "%.1f (Skew_Time)", skew);
+      // failoverd's default with its one peer is instant handover: no timer after priority 0.
+      if (impl == "failoverd") {
+        std::snprintf(floor, sizeof floor, "none (instant handover; RFC wait: %.1f)", skew);
+      } else {
+        std::snprintf(floor, sizeof floor, "%.1f (Skew_Time)", skew);
+      }
       rows.push_back(
           {impl, interval, "SIGTERM -> first advert of backup", fb::stats(term), floor, ""});
     }

@@ -5,6 +5,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "failoverd/core/instance.h"
 #include "test_util.h"
 
 namespace failoverd::config {
@@ -659,6 +660,77 @@ TEST(ConfigTest, ToCoreParams) {
   EXPECT_FALSE(p.preempt);
   EXPECT_EQ(p.preempt_delay, 30s);
   EXPECT_EQ(p.primary_address, ip("10.0.0.4"));
+}
+
+TEST(ConfigTest, InstantHandoverDefaultsToAutoAndReachesCore) {
+  // The default: core gets the peers and decides (on exactly when there is one peer).
+  const Config one = parse_ok(minimal_plus("peer = 10.0.0.2\n"));
+  EXPECT_EQ(one.vrrp.instant_handover, InstantHandover::kAuto);
+  const core::Params p = to_core_params(one, ip("10.0.0.4"));
+  EXPECT_THAT(p.peers, ElementsAre(ip("10.0.0.2")));
+  EXPECT_TRUE(p.instant_handover);
+  EXPECT_EQ(core::Instance(p).instant_handover_peer(), ip("10.0.0.2"));
+
+  // auto with multicast or two peers: core keeps the RFC wait.
+  const core::Params multicast = to_core_params(parse_ok(kMinimal), ip("10.0.0.4"));
+  EXPECT_TRUE(multicast.peers.empty());
+  EXPECT_EQ(core::Instance(multicast).instant_handover_peer(), std::nullopt);
+  const core::Params two =
+      to_core_params(parse_ok(minimal_plus("peer = 10.0.0.2\npeer = 10.0.0.3\n")), ip("10.0.0.4"));
+  EXPECT_EQ(core::Instance(two).instant_handover_peer(), std::nullopt);
+  // A list shared by both hosts (no source given) names this host too: still one peer.
+  const core::Params shared = to_core_params(
+      parse_ok(minimal_plus("peer = 10.0.0.2\npeer = 10.0.0.4\ninstant_handover = auto\n")),
+      ip("10.0.0.4"));
+  EXPECT_EQ(core::Instance(shared).instant_handover_peer(), ip("10.0.0.2"));
+}
+
+TEST(ConfigTest, InstantHandoverNoKeepsTheRfcWait) {
+  for (const char* no : {"no", "false", "off", "0"}) {
+    const Config c =
+        parse_ok(minimal_plus("peer = 10.0.0.2\ninstant_handover = " + std::string(no) + "\n"));
+    EXPECT_EQ(c.vrrp.instant_handover, InstantHandover::kNo) << no;
+    const core::Params p = to_core_params(c, ip("10.0.0.4"));
+    EXPECT_FALSE(p.instant_handover) << no;
+    EXPECT_EQ(core::Instance(p).instant_handover_peer(), std::nullopt) << no;
+  }
+  // no is fine with any peers.
+  EXPECT_EQ(parse_ok(minimal_plus("instant_handover = no\n")).vrrp.instant_handover,
+            InstantHandover::kNo);
+}
+
+TEST(ConfigTest, InstantHandoverYesNeedsExactlyOnePeer) {
+  for (const char* yes : {"yes", "true", "on", "1"}) {
+    const Config c =
+        parse_ok(minimal_plus("peer = 10.0.0.2\ninstant_handover = " + std::string(yes) + "\n"));
+    EXPECT_EQ(c.vrrp.instant_handover, InstantHandover::kYes) << yes;
+    EXPECT_EQ(core::Instance(to_core_params(c, ip("10.0.0.4"))).instant_handover_peer(),
+              ip("10.0.0.2"));
+  }
+  EXPECT_THAT(problems(minimal_plus("instant_handover = yes\n")),
+              ElementsAre("[vrrp] instant_handover: yes needs exactly one peer; without peer "
+                          "(multicast) any number of backups may listen, and Skew_Time orders "
+                          "them (use auto or no)"));
+  EXPECT_THAT(problems(minimal_plus("peer = 10.0.0.2\npeer = 10.0.0.3\ninstant_handover = on\n")),
+              ElementsAre("[vrrp] instant_handover: on needs exactly one peer, 2 are listed; "
+                          "with several backups Skew_Time orders them (use auto or no)"));
+  EXPECT_THAT(problems(minimal_plus("instant_handover = maybe\n")),
+              ElementsAre("[vrrp] instant_handover: \"maybe\" is not auto, yes or no"));
+  EXPECT_THAT(problems(minimal_plus("instant_handover = AUTO\n")),
+              ElementsAre("[vrrp] instant_handover: \"AUTO\" is not auto, yes or no"));
+}
+
+TEST(ConfigTest, InstantHandoverOverride) {
+  // The --set path: replaces the file's value, and is validated like it.
+  const std::string text = minimal_plus("peer = 10.0.0.2\ninstant_handover = yes\n");
+  EXPECT_EQ(parse_ok(text, {"vrrp.instant_handover=no"}).vrrp.instant_handover,
+            InstantHandover::kNo);
+  EXPECT_EQ(parse_ok(minimal_plus("peer = 10.0.0.2\n"), {"vrrp.instant_handover=yes"})
+                .vrrp.instant_handover,
+            InstantHandover::kYes);
+  EXPECT_THAT(problems(text, {"vrrp.peer=10.0.0.3"}),
+              ElementsAre("[vrrp] instant_handover: yes needs exactly one peer, 2 are listed; "
+                          "with several backups Skew_Time orders them (use auto or no)"));
 }
 
 // Boost parses what the first pass keeps; if the two ever disagreed about a line, the config

@@ -134,7 +134,7 @@ TEST(ExampleConfigTest, EveryKeyIsDocumented) {
   const std::vector<std::string> keys = {
       "name", "interface", "track_interface", "virtual_router_id", "priority",
       "advert_interval", "preempt", "preempt_delay", "transport", "peer", "source", "port",
-      "auth_key_file", "checksum_pseudo_header", "type", "interval", "timeout", "rise", "fall",
+      "auth_key_file", "checksum_pseudo_header", "instant_handover", "type", "interval", "timeout", "rise", "fall",
       "weight", "socket", "min_running", "label", "url", "expect_status", "expect_body",
       "tls_verify", "address", "command", "user", "provider", "token_file", "droplet_id",
       "server_id", "zone_id", "record", "api_url", "metadata_url", "reconcile_interval",

@@ -66,6 +66,27 @@ TEST(ParseRequest, ErrorTexts) {
             "maintenance needs args {\"enabled\": true|false}");
   EXPECT_EQ(parse_error(R"({"version":1,"command":"maintenance","args":{"enabled":true,"x":1}})"),
             "maintenance: unknown argument \"x\"");
+  // failover's optional hold.
+  EXPECT_EQ(parse_error(R"({"version":1,"command":"failover","args":{"hold":5}})"),
+            "failover: unknown argument \"hold\"");
+  for (const char* bad : {"-1", "1.5", "\"5s\"", "86400001", "true", "null"}) {
+    EXPECT_EQ(parse_error(R"({"version":1,"command":"failover","args":{"hold_ms":)" +
+                          std::string(bad) + "}}"),
+              "failover: \"hold_ms\" must be an integer of milliseconds, 0..86400000")
+        << bad;
+  }
+}
+
+TEST(ParseRequest, FailoverTakesAnOptionalHold) {
+  for (const char* ok : {"0", "1500", "86400000"}) {
+    auto r = parse_request(R"({"version":1,"command":"failover","args":{"hold_ms":)" +
+                           std::string(ok) + "}}");
+    ASSERT_TRUE(r.has_value()) << ok;
+    EXPECT_EQ(r->args["hold_ms"].get<std::int64_t>(), std::stoll(ok));
+  }
+  auto none = parse_request(R"({"version":1,"command":"failover"})");
+  ASSERT_TRUE(none.has_value());
+  EXPECT_TRUE(none->args.empty());
 }
 
 TEST(ParseRequest, MalformedJsonSaysWhere) {

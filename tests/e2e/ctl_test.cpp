@@ -61,8 +61,8 @@ TEST_F(CtlOnHosts, StatusJsonIsOneLine) {
 }
 
 TEST_F(CtlOnHosts, FailoverCommandHandsOverFast) {
-  // 1 s adverts: a resignation (priority 0, Skew_Time 609 ms) is clearly faster than waiting
-  // for Master_Down_Interval (3609 ms).
+  // 1 s adverts: a resignation (priority 0) to the one peer hands over at once (instant
+  // handover), clearly faster than Skew_Time (609 ms) or Master_Down_Interval (3609 ms).
   start_pair("1s");
   if (HasFatalFailure()) return;
   const auto t0 = Clock::now();
@@ -72,9 +72,34 @@ TEST_F(CtlOnHosts, FailoverCommandHandsOverFast) {
   // failoverctl waits for the outcome and names the new master.
   EXPECT_NE(r.output.find("10.99.0.2 is MASTER after "), std::string::npos) << r.output;
   ASSERT_TRUE(b_->wait_state("MASTER", 5s)) << "node-b did not take over";
-  EXPECT_LT(seconds(Clock::now() - t0), 2.0);
+  EXPECT_LT(seconds(Clock::now() - t0), 0.5) << "Skew_Time (609 ms) is not needed: one peer";
   EXPECT_TRUE(a_->running()) << "failover must not stop the daemon";
   EXPECT_GE(a_->transitions_from("MASTER"), 1u);
+}
+
+// --hold sets how long the resigned node stays BACKUP before its higher priority preempts
+// again (default 60 s).
+TEST_F(CtlOnHosts, FailoverHoldIsHowLongTheResignedNodeStaysBackup) {
+  start_pair("100ms");
+  if (HasFatalFailure()) return;
+  for (const char* bad : {"soon", "25h"}) {
+    const CommandResult r = a_->ctl({"failover", "--hold", bad});
+    EXPECT_EQ(r.exit_code, 2) << bad << ": " << r.output;
+    EXPECT_NE(r.output.find("failoverctl: --hold: "), std::string::npos) << r.output;
+  }
+  ASSERT_EQ(a_->state(), "MASTER") << "a refused --hold must not resign";
+
+  const auto t0 = Clock::now();
+  const CommandResult r = a_->ctl({"failover", "--hold", "3s"});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("It will not preempt back for 3s"), std::string::npos) << r.output;
+  ASSERT_TRUE(b_->wait_state("MASTER", 5s));
+  std::this_thread::sleep_for(1s);  // well inside the hold
+  EXPECT_EQ(a_->state(), "BACKUP") << "node-a preempted back during its hold";
+  // After the hold node-a (150) preempts node-b (100) on the next advert; never before it.
+  ASSERT_TRUE(a_->wait_state("MASTER", 10s)) << "node-a did not preempt back after the hold";
+  EXPECT_GE(seconds(Clock::now() - t0), 3.0) << "preempted back before the 3 s hold ended";
+  EXPECT_TRUE(b_->wait_state("BACKUP", 3s));
 }
 
 // Nobody to hand over to (the peer is not running, and VRRP backups are silent anyway): the

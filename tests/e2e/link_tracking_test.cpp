@@ -1,6 +1,6 @@
 // Link tracking end to end: a tracked interface going down puts the MASTER in FAULT (it
-// resigns with priority 0, so the peer takes over after Skew_Time); coming back up, it
-// rejoins as BACKUP and, having the higher priority, preempts.
+// resigns with priority 0, so its one peer takes over at once: instant handover); coming back
+// up, it rejoins as BACKUP and, having the higher priority, preempts.
 #include <gtest/gtest.h>
 
 #include "harness/harness.h"

@@ -395,6 +395,22 @@ TEST(Node, AControlCommandInTheWrongStateIsRefusedWithoutEffect) {
   EXPECT_FALSE(m.node().on_control(m.now(), status).has_value());
 }
 
+TEST(Node, FailoverHoldsForTheRequestedTimeOrAMinute) {
+  for (const auto& [args, said] : std::vector<std::pair<nlohmann::json, std::string>>{
+           {nlohmann::json::object(), "not preempt back for 1m"},
+           {{{"hold_ms", 3000}}, "not preempt back for 3s"}}) {
+    Driven m(base_config());
+    m.become_master();
+    control::Request failover;
+    failover.command = "failover";
+    failover.args = args;
+    const auto reply = m.node().on_control(m.now(), failover);
+    ASSERT_TRUE(reply.has_value() && reply->outcome.has_value());
+    const std::string message = (*reply->outcome)["message"].get<std::string>();
+    EXPECT_NE(message.find(said), std::string::npos) << message;
+  }
+}
+
 TEST(Node, MaintenanceKeepsAMasterOutOfTheElection) {
   Driven d(base_config());
   d.become_master();

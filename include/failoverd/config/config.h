@@ -58,6 +58,16 @@ const char* to_string(Transport t);  // "vrrp", "udp"
 
 inline constexpr std::uint16_t kDefaultUdpPort = 5798;
 
+// Key "instant_handover": whether a BACKUP whose only peer resigns (priority 0) takes over at
+// once instead of after Skew_Time (core::Params::instant_handover; a deviation from RFC 5798
+// §6.4.2, whose wait only orders several backups).
+enum class InstantHandover : std::uint8_t {
+  kAuto,  // on exactly when one unicast peer is configured (the default)
+  kYes,   // the same, and a config without exactly one peer is refused
+  kNo,    // never: the RFC's Skew_Time wait always
+};
+const char* to_string(InstantHandover h);  // "auto", "yes", "no"
+
 struct VrrpConfig {
   std::uint8_t virtual_router_id = 0;  // 1..255, required
   std::uint8_t priority = 100;         // 1..254; 255 = address owner
@@ -70,6 +80,7 @@ struct VrrpConfig {
   std::uint16_t port = kDefaultUdpPort;  // udp transport only
   std::string auth_key_file;             // udp transport only (and required there)
   bool checksum_pseudo_header = true;    // true = keepalived/FRR, false = RFC 9568
+  InstantHandover instant_handover = InstantHandover::kAuto;
 
   bool operator==(const VrrpConfig&) const = default;
 };

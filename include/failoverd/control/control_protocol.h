@@ -24,6 +24,10 @@ inline constexpr std::size_t kMaxRequestBytes = 64 * 1024;
 // The longest answer line the client reads (a status with many checks stays far below).
 inline constexpr std::size_t kMaxAnswerBytes = 4 * 1024 * 1024;
 
+// `failover` takes an optional {"hold_ms": N}: the resigned node does not preempt back for N
+// ms (default 60 s), at most a day (for longer, maintenance).
+inline constexpr std::int64_t kMaxFailoverHoldMs = 24LL * 3600 * 1000;
+
 // The commands the daemon understands. `wait-healthy` is not one: failoverctl polls `status`.
 inline constexpr std::array<std::string_view, 6> kCommands = {"status", "failover", "maintenance",
                                                               "reload", "checks",   "history"};
