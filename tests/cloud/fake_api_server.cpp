@@ -1,24 +1,18 @@
 #include "fake_api_server.h"
 
-// Boost 1.74 awaitable.hpp uses std::exchange without including <utility> (fixed upstream):
-// include it first.
-// clang-format off
-#include <utility>
-// clang-format on
 #include <algorithm>
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
 #include <cstdio>
 #include <ctime>
 #include <stdexcept>
+#include <memory>
+#include <optional>
 #include <thread>
+#include <utility>
 
 namespace failoverd::cloud::testing {
 
@@ -256,45 +250,79 @@ struct FakeApiServer::Impl {
     return a;
   }
 
-  net::awaitable<void> session(tcp::socket socket) {
-    boost::beast::flat_buffer buffer;
-    try {
-      for (;;) {
-        http::request_parser<http::string_body> parser;
-        parser.body_limit(1024 * 1024);
-        co_await http::async_read(socket, buffer, parser, net::use_awaitable);
-        http::request<http::string_body> req = parser.release();
-        Answer a = handle(req);
-        if (a.delay.count() > 0) {
-          net::steady_timer timer(socket.get_executor(), a.delay);
-          co_await timer.async_wait(net::use_awaitable);
-        }
-        if (a.drop) break;
-        a.response.keep_alive(req.keep_alive());
-        a.response.prepare_payload();
-        co_await http::async_write(socket, a.response, net::use_awaitable);
-        if (!req.keep_alive()) break;
-      }
-    } catch (const std::exception&) {
-      // The peer went away, sent garbage, or the server is stopping: end this connection.
-    }
-    boost::system::error_code ec;
-    socket.shutdown(tcp::socket::shutdown_both, ec);
-    socket.close(ec);
-  }
+  // One connection: read a request, answer it (after the injected delay, or not at all for a
+  // drop), repeat while the client keeps the connection alive. Completion handlers rather than
+  // coroutines: Boost 1.74's asio only enables co_await with GCC or with libc++, so clang with
+  // libstdc++ (Debian's clang 14) would not build this file. A Session lives as long as a
+  // handler holds it; io.stop() and the io_context's destruction end them all.
+  class Session : public std::enable_shared_from_this<Session> {
+   public:
+    Session(Impl& server, tcp::socket socket)
+        : server_(server), socket_(std::move(socket)), timer_(socket_.get_executor()) {}
 
-  net::awaitable<void> accept_loop() {
-    for (;;) {
+    void read() {
+      parser_.emplace();
+      parser_->body_limit(1024 * 1024);
+      http::async_read(socket_, buffer_, *parser_,
+                       [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
+                         self->on_read(ec);
+                       });
+    }
+
+   private:
+    void on_read(boost::system::error_code ec) {
+      // The peer went away, sent garbage, or the server is stopping: end this connection.
+      if (ec) return close();
+      request_ = parser_->release();
+      try {
+        answer_ = server_.handle(request_);
+      } catch (const std::exception&) {
+        return close();  // a hook refused the request (bad JSON and the like): as before, drop it
+      }
+      if (answer_.delay.count() <= 0) return respond();
+      timer_.expires_after(answer_.delay);
+      timer_.async_wait([self = shared_from_this()](boost::system::error_code wait_ec) {
+        if (wait_ec) return self->close();
+        self->respond();
+      });
+    }
+
+    void respond() {
+      if (answer_.drop) return close();
+      answer_.response.keep_alive(request_.keep_alive());
+      answer_.response.prepare_payload();
+      http::async_write(socket_, answer_.response,
+                        [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
+                          if (ec || !self->request_.keep_alive()) return self->close();
+                          self->read();
+                        });
+    }
+
+    void close() {
       boost::system::error_code ec;
-      tcp::socket socket =
-          co_await acceptor.async_accept(net::redirect_error(net::use_awaitable, ec));
+      socket_.shutdown(tcp::socket::shutdown_both, ec);
+      socket_.close(ec);
+    }
+
+    Impl& server_;
+    tcp::socket socket_;
+    net::steady_timer timer_;
+    boost::beast::flat_buffer buffer_;
+    std::optional<http::request_parser<http::string_body>> parser_;
+    http::request<http::string_body> request_;
+    Answer answer_;
+  };
+
+  void accept() {
+    acceptor.async_accept([this](boost::system::error_code ec, tcp::socket socket) {
       if (ec) {
-        if (ec == net::error::operation_aborted || !acceptor.is_open()) co_return;
-        continue;  // EMFILE and friends: keep serving the connections we have
+        if (ec == net::error::operation_aborted || !acceptor.is_open()) return;
+        return accept();  // EMFILE and friends: keep serving the connections we have
       }
       socket.set_option(tcp::no_delay(true), ec);
-      net::co_spawn(io, session(std::move(socket)), net::detached);
-    }
+      std::make_shared<Session>(*this, std::move(socket))->read();
+      accept();
+    });
   }
 };
 
@@ -314,7 +342,7 @@ FakeApiServer::FakeApiServer(Options options, FakeApiHooks hooks)
   if (!ec) impl_->acceptor.listen(net::socket_base::max_listen_connections, ec);
   if (ec) throw std::runtime_error(name + ": cannot listen: " + ec.message());
   impl_->port = impl_->acceptor.local_endpoint().port();
-  net::co_spawn(impl_->io, impl_->accept_loop(), net::detached);
+  impl_->accept();
   impl_->thread = std::thread([this] { impl_->io.run(); });
 }
 
