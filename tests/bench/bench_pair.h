@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <stdexcept>
 #include <string>
 
 #include "bench_common.h"
@@ -54,6 +55,30 @@ inline e2e::NodeConfig pair_node_config(const e2e::NetnsPair& net, const std::fi
   c.source = e2e::NetnsPair::address(host);
   c.virtual_ips = {kVip};
   c.socket = (dir / (c.name + ".sock")).string();
+  return c;
+}
+
+// The keepalived config of host `host` of the same pair: ka-master or ka-backup, unicast to the
+// other host, advert_int in keepalived's seconds ("1s" -> "1", "100ms" -> "0.1", "10ms" ->
+// "0.01").
+inline e2e::KeepalivedConfig pair_keepalived_config(const e2e::NetnsPair& net, int host,
+                                                    const std::string& interval) {
+  e2e::KeepalivedConfig c;
+  c.name = host == 0 ? "ka-master" : "ka-backup";
+  c.netns = net.ns(host);
+  c.priority = host == 0 ? kMasterPriority : kBackupPriority;
+  if (interval == "1s") {
+    c.advert_int = "1";
+  } else if (interval == "100ms") {
+    c.advert_int = "0.1";
+  } else if (interval == "10ms") {
+    c.advert_int = "0.01";
+  } else {
+    throw std::invalid_argument("advert interval " + interval);
+  }
+  c.unicast_src_ip = e2e::NetnsPair::address(host);
+  c.unicast_peers = {e2e::NetnsPair::address(1 - host)};
+  c.virtual_ips = {kVip};
   return c;
 }
 

@@ -73,14 +73,7 @@ struct FailoverdPair : PairOf<fe::Node> {
 struct KeepalivedPair : PairOf<fe::Keepalived> {
   KeepalivedPair(fe::NetnsPair& net, const std::filesystem::path& dir, const std::string& interval) {
     for (int host = 0; host < 2; ++host) {
-      fe::KeepalivedConfig c;
-      c.name = host == 0 ? "ka-master" : "ka-backup";
-      c.netns = net.ns(host);
-      c.priority = host == 0 ? fb::kMasterPriority : fb::kBackupPriority;
-      c.advert_int = interval == "1s" ? "1" : "0.1";
-      c.unicast_src_ip = fe::NetnsPair::address(host);
-      c.unicast_peers = {fe::NetnsPair::address(1 - host)};
-      c.virtual_ips = {fb::kVip};
+      const fe::KeepalivedConfig c = fb::pair_keepalived_config(net, host, interval);
       std::filesystem::create_directories(dir / c.name);
       d[host] = std::make_unique<fe::Keepalived>(c, dir / c.name);
     }

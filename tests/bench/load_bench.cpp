@@ -30,14 +30,6 @@ std::vector<std::string> split_commas(const std::string& s) {
   return out;
 }
 
-// "10ms" -> "0.01" for keepalived's advert_int.
-std::string keepalived_advert_int(const std::string& interval) {
-  if (interval == "1s") return "1";
-  if (interval == "100ms") return "0.1";
-  if (interval == "10ms") return "0.01";
-  throw std::invalid_argument("interval " + interval);
-}
-
 // One pair under test, and how to count its transitions so far.
 struct Pair {
   virtual ~Pair() = default;
@@ -91,14 +83,7 @@ struct KeepalivedPair : Pair {
   KeepalivedPair(fe::NetnsPair& net, const std::filesystem::path& dir, const std::string& interval,
                  bool tuned) {
     for (int host = 0; host < 2; ++host) {
-      fe::KeepalivedConfig c;
-      c.name = host == 0 ? "ka-master" : "ka-backup";
-      c.netns = net.ns(host);
-      c.priority = host == 0 ? fb::kMasterPriority : fb::kBackupPriority;
-      c.advert_int = keepalived_advert_int(interval);
-      c.unicast_src_ip = fe::NetnsPair::address(host);
-      c.unicast_peers = {fe::NetnsPair::address(1 - host)};
-      c.virtual_ips = {fb::kVip};
+      fe::KeepalivedConfig c = fb::pair_keepalived_config(net, host, interval);
       if (tuned) c.global_defs = {"vrrp_rt_priority 10", "vrrp_no_swap"};
       std::filesystem::create_directories(dir / c.name);
       d[host] = std::make_unique<fe::Keepalived>(c, dir / c.name);
