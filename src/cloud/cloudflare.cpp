@@ -1,4 +1,5 @@
 #include "failoverd/cloud/cloudflare.h"
+#include "failoverd/util/text.h"
 #include "failoverd/util/untrusted_json.h"
 
 #include <algorithm>
@@ -113,7 +114,7 @@ bool is_cloudflare_auth_error(const HttpError& e) {
 
 std::string normalize_dns_name(std::string_view name) {
   while (!name.empty() && name.back() == '.') name.remove_suffix(1);
-  return detail::lower(name);
+  return util::lower(name);
 }
 
 // ---- options ----

@@ -1,4 +1,5 @@
 #include "failoverd/cloud/digitalocean.h"
+#include "failoverd/util/text.h"
 
 #include <algorithm>
 #include <nlohmann/json.hpp>
@@ -70,7 +71,7 @@ util::Expected<std::uint64_t, std::string> parse_droplet_id(std::string_view bod
 bool is_pending_event(const HttpError& e) {
   if (e.kind != HttpErrorKind::kHttpStatus || e.status != 422) return false;
   if (!e.api_id.empty() && e.api_id != "unprocessable_entity") return false;
-  const std::string m = detail::lower(e.api_message);
+  const std::string m = util::lower(e.api_message);
   return m.find("pending event") != std::string::npos || m.find("locked") != std::string::npos;
 }
 

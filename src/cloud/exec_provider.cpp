@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <utility>
 
+#include "failoverd/util/text.h"
 #include "provider_util.h"
 
 namespace failoverd::cloud {
@@ -11,12 +12,6 @@ namespace failoverd::cloud {
 namespace {
 
 using detail::ms_text;
-
-std::string_view trim(std::string_view s) {
-  const auto first = s.find_first_not_of(" \t\r");
-  if (first == std::string_view::npos) return {};
-  return s.substr(first, s.find_last_not_of(" \t\r") - first + 1);
-}
 
 // Printable for a log line: control bytes become '?', and the text is cut to `max_bytes` at a
 // UTF-8 character boundary.
@@ -51,7 +46,7 @@ std::string last_line(std::string_view text, std::size_t max_bytes) {
     if (end == std::string_view::npos) return {};
     text = text.substr(0, end + 1);
     const auto nl = text.rfind('\n');
-    const std::string_view line = trim(nl == std::string_view::npos ? text : text.substr(nl + 1));
+    const std::string_view line = util::trim(nl == std::string_view::npos ? text : text.substr(nl + 1));
     if (!line.empty()) return printable(line, max_bytes);
     text = text.substr(0, nl);
   }
@@ -59,7 +54,7 @@ std::string last_line(std::string_view text, std::size_t max_bytes) {
 
 util::Expected<HolderStatus, std::string> parse_exec_status(std::string_view stdout_text,
                                                             const std::string& self) {
-  const std::string_view line = trim(stdout_text.substr(0, stdout_text.find('\n')));
+  const std::string_view line = util::trim(stdout_text.substr(0, stdout_text.find('\n')));
   HolderStatus s;
   if (line == "ours") {
     s.ours = true;
@@ -68,7 +63,7 @@ util::Expected<HolderStatus, std::string> parse_exec_status(std::string_view std
   }
   if (line == "none") return s;
   if (line.substr(0, 6) == "other " || line.substr(0, 6) == "other\t") {
-    const std::string_view holder = trim(line.substr(6));
+    const std::string_view holder = util::trim(line.substr(6));
     const bool clean = std::none_of(holder.begin(), holder.end(), [](char ch) {
       const auto c = static_cast<unsigned char>(ch);
       return c < 0x20 || c == 0x7f;
@@ -217,7 +212,7 @@ ClaimReport ExecProvider::claim() {
         run("claim", std::max(Millis(1), std::min(options_.call_timeout, left)));
     if (r.succeeded()) {
       const std::string_view out = r.output.text;
-      const bool held = trim(out.substr(0, out.find('\n'))) == "held";
+      const bool held = util::trim(out.substr(0, out.find('\n'))) == "held";
       if (held)
         return claim_run.finish(ClaimOutcome::kAlreadyHeld, "already held (the command said held)");
       return claim_run.finish(ClaimOutcome::kClaimed,

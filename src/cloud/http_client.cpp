@@ -1,4 +1,5 @@
 #include "failoverd/cloud/http_client.h"
+#include "failoverd/util/text.h"
 #include "failoverd/util/untrusted_json.h"
 
 #include <curl/curl.h>
@@ -26,21 +27,9 @@ void curl_global_once() {
   std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
 }
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
-}
-
 // Whole string of decimal digits (at most 18, so it fits an int64), else nullopt.
 std::optional<std::int64_t> parse_digits(std::string_view s) {
-  s = trim(s);
+  s = util::trim(s);
   if (s.empty() || s.size() > 18) return std::nullopt;
   std::int64_t v = 0;
   for (char c : s) {
@@ -86,7 +75,7 @@ Clock& system_clock() {
 // ---- value types ----
 
 std::optional<std::string> HttpResponse::header(std::string_view name) const {
-  const std::string key = lower(name);
+  const std::string key = util::lower(name);
   for (auto it = headers.rbegin(); it != headers.rend(); ++it) {
     if (it->first == key) return it->second;
   }
@@ -184,7 +173,7 @@ std::optional<Millis> server_retry_delay(const HttpResponse& response,
     if (auto secs = parse_digits(*ra)) {
       wait = from_secs(*secs);
     } else {
-      const std::string date(trim(*ra));
+      const std::string date(util::trim(*ra));
       const time_t when = curl_getdate(date.c_str(), nullptr);
       if (when > 0) wait = from_secs(static_cast<std::int64_t>(when) - now_epoch);
     }
@@ -308,8 +297,8 @@ std::size_t on_header(char* data, std::size_t size, std::size_t n, void* user) {
   }
   const std::size_t colon = line.find(':');
   if (colon == std::string_view::npos || colon == 0) return bytes;
-  a->headers.emplace_back(lower(trim(line.substr(0, colon))),
-                          std::string(trim(line.substr(colon + 1))));
+  a->headers.emplace_back(util::lower(util::trim(line.substr(0, colon))),
+                          std::string(util::trim(line.substr(colon + 1))));
   return bytes;
 }
 

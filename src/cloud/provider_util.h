@@ -14,6 +14,7 @@
 #include "failoverd/cloud/http_client.h"
 #include "failoverd/cloud/provider.h"
 #include "failoverd/config/config.h"
+#include "failoverd/util/text.h"
 #include "failoverd/util/untrusted_json.h"
 
 namespace failoverd::cloud::detail {
@@ -21,12 +22,6 @@ namespace failoverd::cloud::detail {
 inline std::string strip_trailing_slashes(std::string url) {
   while (!url.empty() && url.back() == '/') url.pop_back();
   return url;
-}
-
-inline std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
 }
 
 inline std::string ms_text(Millis d) {

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "config_internal.h"
+#include "failoverd/util/text.h"
 
 namespace failoverd::config {
 
@@ -187,13 +188,6 @@ std::string quoted(std::string_view s) {
   return "\"" + std::string(s) + "\"";
 }
 
-std::string trim(std::string_view s) {
-  const auto first = s.find_first_not_of(" \t\r\n");
-  if (first == std::string_view::npos) return {};
-  const auto last = s.find_last_not_of(" \t\r\n");
-  return std::string(s.substr(first, last - first + 1));
-}
-
 // ---------------------------------------------------------------------------------------------
 // Reading the text. The INI syntax is small (`[section]`, `key = value`, `#` comments and
 // `;` comment lines) and lexed here, line by line, because the contract is one problem per
@@ -244,7 +238,7 @@ Lexed lex(std::string_view text) {
     std::string_view content = line.substr(0, line.find('#'));
     // A line starting with ';' is a comment, as in most INI dialects.
     if (!content.empty() && content.front() == ';') content = {};
-    const std::string s = trim(content);
+    const std::string s(util::trim(content));
     if (s.empty()) {
       // nothing
     } else if (s.front() == '[' && s.back() == ']') {
@@ -262,7 +256,7 @@ Lexed lex(std::string_view text) {
         section_ok = true;
       }
     } else if (const auto eq = s.find('='); eq != std::string::npos) {
-      std::string key = trim(std::string_view(s).substr(0, eq));
+      std::string key(util::trim(std::string_view(s).substr(0, eq)));
       if (!in_section) {
         out.report({"", key.empty() ? where : key,
                                 "is outside any section (start one with e.g. [instance])"});
@@ -271,7 +265,8 @@ Lexed lex(std::string_view text) {
       } else if (key.empty()) {
         out.report({section, where, "has no key before \"=\""});
       } else {
-        out.entries.push_back({section, std::move(key), trim(std::string_view(s).substr(eq + 1))});
+        out.entries.push_back(
+            {section, std::move(key), std::string(util::trim(std::string_view(s).substr(eq + 1)))});
       }
     } else {
       out.report({in_section ? section : "", where,
@@ -315,7 +310,7 @@ class Sections {
 
   void add_override(const std::string& text) {
     const auto eq = text.find('=');
-    const std::string name = trim(std::string_view(text).substr(0, eq));
+    const std::string name(util::trim(std::string_view(text).substr(0, eq)));
     const auto dot = name.rfind('.');
     if (eq == std::string::npos || dot == std::string::npos || dot == 0 ||
         dot + 1 == name.size()) {
@@ -337,7 +332,7 @@ class Sections {
     }
     auto& values = raw->values[key];
     if (!spec->repeatable) values.clear();
-    values.push_back(trim(std::string_view(text).substr(eq + 1)));
+    values.emplace_back(util::trim(std::string_view(text).substr(eq + 1)));
   }
 
   const RawSection* find(std::string_view name) const {

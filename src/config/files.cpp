@@ -107,12 +107,12 @@ util::Expected<std::vector<std::uint8_t>, std::string> read_key_file(const std::
   auto secret = read_secret_file(path);
   if (!secret) return util::unexpected(secret.error());
   std::string& s = *secret;
-  if (s.size() < kMinKeyBytes) {
+  if (s.size() < proto::kMinKeySize) {
     const std::size_t n = s.size();
     explicit_bzero(s.data(), s.size());
     return util::unexpected(path + ": holds " + std::to_string(n) +
                             " bytes; a key needs at least " +
-                            std::to_string(kMinKeyBytes) + " (e.g. openssl rand -base64 32)");
+                            std::to_string(proto::kMinKeySize) + " (e.g. openssl rand -base64 32)");
   }
   std::vector<std::uint8_t> key(s.begin(), s.end());
   explicit_bzero(s.data(), s.size());

@@ -9,6 +9,7 @@
 
 #include "failoverd/util/duration.h"
 #include "failoverd/util/ipv4.h"
+#include "failoverd/util/text.h"
 
 namespace failoverd::control {
 
@@ -133,14 +134,6 @@ bool lex_line(std::string_view line, bool structural, std::vector<Token>& out) {
 // ---------------------------------------------------------------------------------------------
 // Output helpers.
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
-
 bool printable(char c) { return c >= 0x20 && c < 0x7f; }
 
 // Text for a comment: one line, printable ASCII, bounded.
@@ -264,7 +257,7 @@ std::optional<int> parse_int(std::string_view s, int min, int max) {
 }
 
 std::optional<bool> parse_bool(std::string_view s) {
-  const std::string l = lower(s);
+  const std::string l = util::lower(s);
   if (l == "on" || l == "true" || l == "yes") return true;
   if (l == "off" || l == "false" || l == "no") return false;
   return std::nullopt;
@@ -835,7 +828,7 @@ void Translator::check(const TrackedScript& t) {
       note(sec, *script, "words after the quoted script are ignored by keepalived and here: " +
                              show(*script));
     }
-    const std::string joined = lower(script->words[1]);
+    const std::string joined = util::lower(script->words[1]);
     if (joined.find("docker") != std::string::npos || joined.find("podman") != std::string::npos) {
       note(sec, *script, "failoverd also has a built-in container check (type = docker, "
                          "min_running, label) that needs no script; see failoverd.conf");
@@ -1114,7 +1107,7 @@ void Translator::instance(const KeepalivedNode& n) {
   } else {
     fixme(vrrp_, n, "vrrp_instance " + iname + " has no virtual_router_id: set it");
   }
-  const bool state_master = state && lower(*state) == "master";
+  const bool state_master = state && util::lower(*state) == "master";
   int prio = priority.value_or(100);
   if (!priority_given && state_master) {
     prio = 255;
@@ -1125,7 +1118,7 @@ void Translator::instance(const KeepalivedNode& n) {
   vrrp_.keys.push_back("advert_interval = " + util::format_duration(advert));
   if (state) {
     const Duration down = 3 * advert + (256 - prio) * advert / 256;
-    if (!state_master && lower(*state) != "backup") {
+    if (!state_master && util::lower(*state) != "backup") {
       note(vrrp_, *state_node, show(*state_node) + ": not MASTER or BACKUP; ignored");
     } else if (prio == 255) {
       note(vrrp_, *state_node, show(*state_node) + ": failoverd has no initial state; with "

@@ -1,4 +1,4 @@
-// Health-check benchmark (issue 3, "Speed"): what checks cost and whether they disturb adverts.
+// Health-check benchmark: what checks cost and whether they disturb adverts.
 //
 //  1. One docker check (health::make_check + run()) against a canned Docker Engine API served
 //     from a unix socket by a thread of this process, at 10, 100 and 1000 containers: CPU time

@@ -1,4 +1,4 @@
-// Reserved-IP failover end to end (issue 4): `kill -9` of the master until the DigitalOcean API
+// Reserved-IP failover end to end: `kill -9` of the master until the DigitalOcean API
 // has the reserved IP on the backup, for a failoverd backup and for the setup it replaces
 // (keepalived with a notify_master shell script that calls the API with curl), same run.
 //

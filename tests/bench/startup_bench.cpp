@@ -1,4 +1,4 @@
-// Daemon start-up (issue 5): from exec of failoverd until it tells systemd READY=1, the way
+// Daemon start-up: from exec of failoverd until it tells systemd READY=1, the way
 // systemd sees it (Type=notify): the benchmark binds a unix datagram socket, hands it to the
 // daemon as NOTIFY_SOCKET and timestamps the READY=1 datagram.
 //

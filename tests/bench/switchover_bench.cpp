@@ -1,4 +1,4 @@
-// Planned switchover (issues 5 and 11): from the request on the master until the peer's first
+// Planned switchover: from the request on the master until the peer's first
 // advert (it is MASTER: it sends one at once), for failoverd with instant handover (the
 // default with one peer), failoverd with the RFC wait (`instant_handover = no`), and keepalived,
 // in one run, measured as failover_bench measures SIGTERM, so the numbers compare.

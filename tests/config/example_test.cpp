@@ -74,7 +74,7 @@ TEST(ExampleConfigTest, DocumentedDefaultsAreTheDefaults) {
   }
   // The udp-only keys document valid values too.
   const Config udp = parse_ok(uncomment(text, "vrrp"), {"vrrp.transport=udp"});
-  EXPECT_EQ(udp.vrrp.port, kDefaultUdpPort);
+  EXPECT_EQ(udp.vrrp.port, proto::kDefaultUdpPort);
   EXPECT_EQ(udp.vrrp.peers.size(), 1u);
 }
 

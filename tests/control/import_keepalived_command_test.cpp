@@ -105,7 +105,7 @@ class ImportKeepalivedCommand : public ::testing::Test {
   fs::path dir_;
 };
 
-// The idiom of issue 12 §2: one file for both hosts, each picking its own priority.
+// A common keepalived idiom: one file for both hosts, each picking its own priority.
 constexpr const char* kPerHostPriority =
     "vrrp_instance VI_1 {\n"
     "  interface eth0\n"

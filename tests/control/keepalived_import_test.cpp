@@ -459,7 +459,7 @@ TEST(ImportKeepalived, SeveralInstancesTranslateTheFirstOrTheNamedOne) {
   EXPECT_FALSE(has(r.config, "10.0.0.1/24"));
 }
 
-// ---- issue 12 and the fuzz findings: keepalived's meaning, or a FIXME the parser refuses ----
+// ---- the known traps and the fuzz findings: keepalived's meaning, or a FIXME the parser refuses ----
 
 TEST(ImportNeverGuesses, FuzzFindingVirtualRouterIdNotANumber) {
   const ImportResult r =

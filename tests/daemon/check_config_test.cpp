@@ -1,6 +1,6 @@
 // `failoverd --check-config FILE` refuses what the daemon refuses at start (runtime_problems):
 // a config that validates but names an exec check program that is missing or not executable
-// must fail the check, as it would fail the start (issue 12 §11). Runs the built failoverd.
+// must fail the check, as it would fail the start. Runs the built failoverd.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <sys/wait.h>

@@ -16,6 +16,7 @@
 
 #include "failoverd/config/values.h"
 #include "failoverd/core/instance.h"
+#include "failoverd/proto/auth_envelope.h"
 #include "failoverd/util/duration.h"
 #include "failoverd/util/expected.h"
 #include "failoverd/util/ipv4.h"
@@ -56,8 +57,6 @@ struct InstanceConfig {
 enum class Transport : std::uint8_t { kVrrp, kUdp };
 const char* to_string(Transport t);  // "vrrp", "udp"
 
-inline constexpr std::uint16_t kDefaultUdpPort = 5798;
-
 // Key "instant_handover": whether a BACKUP whose only peer resigns (priority 0) takes over at
 // once instead of after Skew_Time (core::Params::instant_handover; a deviation from RFC 5798
 // §6.4.2, whose wait only orders several backups).
@@ -77,7 +76,7 @@ struct VrrpConfig {
   Transport transport = Transport::kVrrp;
   std::vector<util::Ipv4> peers;    // key "peer", repeatable; empty = multicast 224.0.0.18
   std::optional<util::Ipv4> source;  // unset: the first IPv4 address of instance.interface
-  std::uint16_t port = kDefaultUdpPort;  // udp transport only
+  std::uint16_t port = proto::kDefaultUdpPort;  // udp transport only
   std::string auth_key_file;             // udp transport only (and required there)
   bool checksum_pseudo_header = true;    // true = keepalived/FRR, false = RFC 9568
   InstantHandover instant_handover = InstantHandover::kAuto;
@@ -236,8 +235,7 @@ inline constexpr std::string_view kCredentialPrefix = "credential:";
 // names the spec and says what is missing.
 util::Expected<std::string, std::string> secret_path(const std::string& spec);
 
-// The udp transport's HMAC key: read_secret_file(), and at least 16 bytes.
-inline constexpr std::size_t kMinKeyBytes = 16;
+// The udp transport's HMAC key: read_secret_file(), and at least proto::kMinKeySize bytes.
 util::Expected<std::vector<std::uint8_t>, std::string> read_key_file(const std::string& path);
 
 // The state machine's parameters. `primary_address` is the address adverts are sent from

@@ -1,6 +1,7 @@
 // Heartbeat transports: how advertisements leave and reach this host. Two real ones (raw IP
 // protocol 112 as keepalived speaks it, and UDP with an HMAC envelope for networks that drop
-// protocol 112) behind one small interface, so tests and the simulator can use a fake.
+// protocol 112) behind one small interface: the daemon builds the one the config names and a
+// reload can swap it.
 //
 // The transports know nothing about event loops: the daemon watches fd() for readability and
 // then calls receive() until it returns nullopt.
@@ -13,13 +14,12 @@
 #include <vector>
 
 #include "failoverd/proto/advertisement.h"
+#include "failoverd/proto/auth_envelope.h"
 #include "failoverd/proto/drop_reason.h"
 #include "failoverd/util/expected.h"
 #include "failoverd/util/ipv4.h"
 
 namespace failoverd::net {
-
-inline constexpr std::uint16_t kDefaultUdpPort = 5798;
 
 struct TransportConfig {
   std::string interface;            // heartbeat interface (SO_BINDTODEVICE); required
@@ -27,7 +27,7 @@ struct TransportConfig {
   std::vector<util::Ipv4> peers;    // unicast targets; empty = multicast 224.0.0.18 (vrrp only)
   std::uint8_t virtual_router_id = 0;
   proto::ChecksumMode checksum_mode = proto::ChecksumMode::kPseudoHeader;
-  std::uint16_t port = kDefaultUdpPort;  // udp only
+  std::uint16_t port = proto::kDefaultUdpPort;  // udp only
   std::vector<std::uint8_t> auth_key;    // udp only; at least proto::kMinKeySize bytes
 };
 

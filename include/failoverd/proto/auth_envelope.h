@@ -21,6 +21,8 @@ namespace failoverd::proto {
 
 inline constexpr std::size_t kTrailerSize = 4 + 8 + 32;
 inline constexpr std::size_t kMinKeySize = 16;
+// The udp transport's port when the config names none (RFC 5798's number, as a UDP port).
+inline constexpr std::uint16_t kDefaultUdpPort = 5798;
 
 struct Opened {
   std::span<const std::uint8_t> vrrp;  // points into the input
