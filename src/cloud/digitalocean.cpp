@@ -49,17 +49,12 @@ util::Expected<ReservedIpInfo, std::string> parse_reserved_ip(std::string_view b
 }
 
 util::Expected<ActionInfo, std::string> parse_action(std::string_view body) {
-  const auto object = detail::json_member_object(body, "action");
-  if (!object) return util::unexpected(object.error());
-  const json& a = *object;
+  auto head = detail::parse_action_head(body);
+  if (!head) return util::unexpected(head.error());
+  const json& a = head->object;
   ActionInfo info;
-  const auto id = a.contains("id") ? positive_id(a["id"]) : std::nullopt;
-  if (!id) return util::unexpected(std::string("action.id is not a positive integer"));
-  info.id = *id;
-  if (!a.contains("status") || !a["status"].is_string()) {
-    return util::unexpected(std::string("action.status is not a string"));
-  }
-  info.status = a["status"].get<std::string>();
+  info.id = head->id;
+  info.status = std::move(head->status);
   if (a.contains("type") && a["type"].is_string()) info.type = a["type"].get<std::string>();
   return info;
 }

@@ -81,17 +81,12 @@ util::Expected<HetznerFloatingIp, std::string> parse_floating_ip(std::string_vie
 }
 
 util::Expected<HetznerAction, std::string> parse_hetzner_action(std::string_view body) {
-  const auto object = detail::json_member_object(body, "action");
-  if (!object) return util::unexpected(object.error());
-  const json& a = *object;
+  auto head = detail::parse_action_head(body);
+  if (!head) return util::unexpected(head.error());
+  const json& a = head->object;
   HetznerAction out;
-  const auto id = a.contains("id") ? positive_id(a["id"]) : std::nullopt;
-  if (!id) return util::unexpected(std::string("action.id is not a positive integer"));
-  out.id = *id;
-  if (!a.contains("status") || !a["status"].is_string()) {
-    return util::unexpected(std::string("action.status is not a string"));
-  }
-  out.status = a["status"].get<std::string>();
+  out.id = head->id;
+  out.status = std::move(head->status);
   if (a.contains("command") && a["command"].is_string()) {
     out.command = a["command"].get<std::string>();
   }

@@ -44,12 +44,7 @@ inline std::optional<std::uint64_t> positive_id(const nlohmann::json& j) {
 // `what` names it in errors ("server id").
 inline util::Expected<std::uint64_t, std::string> parse_decimal_id(std::string_view body,
                                                                    const std::string& what) {
-  while (!body.empty() && std::isspace(static_cast<unsigned char>(body.front()))) {
-    body.remove_prefix(1);
-  }
-  while (!body.empty() && std::isspace(static_cast<unsigned char>(body.back()))) {
-    body.remove_suffix(1);
-  }
+  body = util::trim(body);
   if (body.empty()) return util::unexpected("empty " + what);
   for (char c : body) {
     if (c < '0' || c > '9') return util::unexpected(what + " is not a number");
@@ -71,6 +66,28 @@ inline util::Expected<nlohmann::json, std::string> json_member_object(std::strin
     return util::unexpected("no \"" + key + "\" object");
   }
   return std::move(j[key]);
+}
+
+// What every provider's action object has: {"action": {"id": N, "status": "...", ...}}.
+struct ActionHead {
+  nlohmann::json object;  // the action, for the provider's own members
+  std::uint64_t id = 0;
+  std::string status;
+};
+inline util::Expected<ActionHead, std::string> parse_action_head(std::string_view body) {
+  auto object = json_member_object(body, "action");
+  if (!object) return util::unexpected(object.error());
+  ActionHead out;
+  out.object = std::move(*object);
+  const nlohmann::json& a = out.object;
+  const auto id = a.contains("id") ? positive_id(a["id"]) : std::nullopt;
+  if (!id) return util::unexpected(std::string("action.id is not a positive integer"));
+  out.id = *id;
+  if (!a.contains("status") || !a["status"].is_string()) {
+    return util::unexpected(std::string("action.status is not a string"));
+  }
+  out.status = a["status"].get<std::string>();
+  return out;
 }
 
 // The common mapping of an HTTP failure to a provider error: 401/403 auth, 404 not found, other
