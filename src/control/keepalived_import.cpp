@@ -750,6 +750,7 @@ void Translator::check(const TrackedScript& t) {
   int weight = 0;
   bool reverse = false;
   std::optional<std::string> user;
+  const KeepalivedNode* init_fail = nullptr;
   std::vector<std::string> unmapped;
   for (const auto& c : s.children) {
     const std::string& k = c.words[0];
@@ -772,6 +773,8 @@ void Translator::check(const TrackedScript& t) {
       if (auto v = parse_int(arg, -254, 254)) weight = *v;
       else unmapped.push_back(show(c) + " (invalid)");
       reverse = c.words.size() > 2 && c.words[2] == "reverse";
+    } else if (k == "init_fail") {
+      init_fail = &c;
     } else if (k == "user") {
       user = arg;
       if (c.words.size() > 2) unmapped.push_back("user group " + for_comment(c.words[2]));
@@ -791,6 +794,10 @@ void Translator::check(const TrackedScript& t) {
                                                                         "check names are 1..32 "
                                                                         "of A-Z a-z 0-9 _ -)"
                                                                       : ""));
+  if (init_fail != nullptr) {
+    note(sec, *init_fail, "init_fail: as failoverd, where a check fails until it has passed "
+                          "rise times");
+  }
   sec.keys.push_back("type = exec");
   if (script == nullptr || script->words.size() < 2 ||
       split_keepalived_command(script->words[1]).empty()) {
@@ -1058,6 +1065,20 @@ void Translator::instance(const KeepalivedNode& n) {
       } else {
         note(vrrp_, c, show(c) + ": 3 adverts, as failoverd");
       }
+    } else if (k == "unicast_ttl") {
+      // vrrp.c sends unicast adverts with this TTL; failoverd (RFC 5798 section 5.1.1.3) sends
+      // 255 and drops any other, so a peer a router away would never be heard.
+      if (arg == "255") {
+        note(vrrp_, c, show(c) + ": as failoverd");
+      } else {
+        fixme(vrrp_, c, "unicast_ttl " + for_comment(arg) + ": failoverd takes adverts with "
+                        "TTL 255 only: delete this line if the peers share a link, else use "
+                        "the udp transport between failoverd nodes");
+      }
+    } else if (k == "smtp_alert") {
+      // An operator who relied on the mail would lose it without a word.
+      note(notify_, c, show(c) + ": not mapped: failoverd sends no mail");
+      warn(c, "smtp_alert: failoverd sends no mail; a [notify] hook can send it");
     } else if (k == "lvs_sync_daemon_interface") {
       fixme(vrrp_, c, "lvs_sync_daemon_interface: keepalived runs the IPVS sync daemon on the "
                       "MASTER; failoverd does not: start it from [notify] hooks, then delete "

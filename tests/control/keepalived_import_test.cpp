@@ -396,7 +396,7 @@ TEST(ImportKeepalived, TrackScriptWeightOverridesAndReverseIsFlagged) {
                      "weights"));
   EXPECT_TRUE(has(c, "user = nobody\n"));
   EXPECT_TRUE(has(c, "user group nogroup: not mapped"));
-  EXPECT_TRUE(has(c, "init_fail: not mapped"));
+  EXPECT_TRUE(has(c, "init_fail: as failoverd"));
   EXPECT_TRUE(has(c, "track_script missing: no vrrp_script of that name"));
   const std::string w = joined(r.warnings);
   EXPECT_TRUE(has(w, "weight ... reverse: failoverd has no reverse weights"));
@@ -498,6 +498,32 @@ TEST(ImportNeverGuesses, RepeatedNotifyAndTrackInterfaceGiveValidOutput) {
   EXPECT_TRUE(has(r.config, "backup = /etc/keepalived/b1.sh\n"));  // keepalived keeps the first
   EXPECT_FALSE(has(r.config, "b2.sh\n"));
   EXPECT_TRUE(has(r.config, "track_interface = eth1\ntrack_interface = eth2\n"));
+  expect_valid(r);
+}
+
+TEST(ImportNeverGuesses, UnicastTtlBelow255IsRefusedAt255ItMaps) {
+  // failoverd drops adverts whose TTL is not 255: a keepalived pair a router apart would
+  // split if translated silently.
+  const ImportResult r = import_ok(instance_with("  unicast_ttl 64\n"));
+  expect_refused_at(r, 6);
+  EXPECT_TRUE(has(joined(r.warnings), "unicast_ttl 64: failoverd takes adverts with TTL 255 "
+                                      "only: delete this line if the peers share a link, else "
+                                      "use the udp transport"));
+  expect_valid(import_ok(instance_with("  unicast_ttl 255\n")));
+}
+
+TEST(ImportNeverGuesses, SmtpAlertWarnsThatNoMailIsSent) {
+  const ImportResult r = import_ok(instance_with("  smtp_alert\n"));
+  EXPECT_TRUE(has(joined(r.warnings), "line 6: smtp_alert: failoverd sends no mail"));
+  expect_valid(r);
+}
+
+TEST(ImportNeverGuesses, InitFailIsWhatFailoverdDoesAnyway) {
+  const ImportResult r = import_ok(
+      instance_with("  track_script {\n    c\n  }\n",
+                    "vrrp_script c {\n  script /usr/local/bin/c\n  init_fail\n}\n"));
+  EXPECT_TRUE(has(r.config, "init_fail: as failoverd"));
+  EXPECT_FALSE(has(r.config, "init_fail: not mapped"));
   expect_valid(r);
 }
 
