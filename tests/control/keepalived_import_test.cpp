@@ -818,6 +818,31 @@ TEST(ImportFuzz, PathologicalShapes) {
   EXPECT_EQ(import_keepalived(std::string(kMaxKeepalivedBytes + 1, ' ')).error().line, 0u);
 }
 
+// 10 MB (under the 16 MiB cap) in the shapes that could cost more than linear time: one long
+// line, a long block of repeated keywords, and many instances. Each must translate (or fail)
+// with its line; the ctest timeout is the bound.
+TEST(ImportFuzz, TenMegabytesInAnyShape) {
+  constexpr std::size_t kTen = 10'000'000;
+  expect_total("vrrp_instance A {\n  interface " + std::string(kTen, 'e') + "\n}\n");
+  std::string repeated = "vrrp_instance A {\n  interface eth0\n  virtual_router_id 9\n";
+  while (repeated.size() < kTen) repeated += "  garp_master_delay 1\n  track_interface eth1\n";
+  repeated += "}\n";
+  const auto r = import_keepalived(repeated);
+  ASSERT_TRUE(r) << r.error().to_string();
+  EXPECT_NE(r->config.find("track_interface = eth1\n"), std::string::npos);
+  std::string instances;
+  for (int i = 0; instances.size() < kTen; ++i) {
+    instances += "vrrp_instance VI_" + std::to_string(i) + " {\n  interface eth0\n}\n";
+  }
+  std::size_t count = 0;
+  for (std::size_t at = 0; (at = instances.find("vrrp_instance", at)) != std::string::npos; ++at)
+    ++count;
+  const auto many = import_keepalived(instances);  // the first is translated, the rest listed
+  ASSERT_TRUE(many) << many.error().to_string();
+  EXPECT_NE(many->config.find("interface = eth0\n"), std::string::npos);
+  EXPECT_EQ(many->other_instances.size(), count - 1);
+}
+
 // ---- the failoverctl command ----
 
 class ImportCommand : public ::testing::Test {
