@@ -290,6 +290,7 @@ json to_json(const Status& s) {
       // extras
       {"transport", s.transport},
       {"interface", s.interface},
+      {"instant_handover", s.instant_handover},
       {"advert_interval", s.advert_interval},
       {"master_down_interval_ms", s.master_down_interval_ms},
       {"skew_time_ms", s.skew_time_ms},
@@ -359,6 +360,7 @@ util::Expected<Status, std::string> status_from_json(const json& j) {
   }
   r.str("transport", s.transport);
   r.str("interface", s.interface);
+  r.boolean("instant_handover", s.instant_handover);
   r.str("advert_interval", s.advert_interval);
   r.number("master_down_interval_ms", s.master_down_interval_ms);
   r.number("skew_time_ms", s.skew_time_ms);

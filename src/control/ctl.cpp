@@ -347,6 +347,7 @@ std::string format_status_table(const Status& s) {
   std::string router = "VRID " + std::to_string(s.virtual_router_id);
   if (!s.transport.empty()) router += ", transport " + s.transport;
   if (!s.interface.empty()) router += " on " + s.interface;
+  if (s.instant_handover) router += ", instant handover";
   row("router", router);
   row("intervals", "advert " + (s.advert_interval.empty() ? "?" : s.advert_interval) +
                        ", master down " + format_ms(s.master_down_interval_ms) + ", skew " +

@@ -284,13 +284,14 @@ void Daemon::install_transport(std::unique_ptr<net::Transport> transport) {
 void Daemon::start() {
   const auto& c = cfg();
   log_->info("starting: VRID {}, priority {}, advert_interval {}, transport {} on {} from {}, "
-             "{}",
+             "{}{}",
              c.vrrp.virtual_router_id, c.vrrp.priority,
              util::format_duration(c.vrrp.advert_interval),
              c.vrrp.transport == config::Transport::kUdp ? "udp" : "vrrp", c.instance.interface,
              waiting_for_interface_ ? std::string("(no address yet)") : source_.to_string(),
              c.vrrp.peers.empty() ? std::string("multicast 224.0.0.18")
-                                  : std::to_string(c.vrrp.peers.size()) + " unicast peer(s)");
+                                  : std::to_string(c.vrrp.peers.size()) + " unicast peer(s)",
+             node_.instance().instant_handover_peer() ? ", instant handover" : "");
   wait_signal();
   if (transport_) wait_readable();
   wait_link_events();
@@ -595,6 +596,7 @@ control::Status Daemon::status() const {
   if (checks_) s.checks = checks_->statuses();
   s.transport = cfg().vrrp.transport == config::Transport::kUdp ? "udp" : "vrrp";
   s.interface = cfg().instance.interface;
+  s.instant_handover = node_.instance().instant_handover_peer().has_value();
   s.advert_interval = util::format_duration(cfg().vrrp.advert_interval);
   s.master_down_interval_ms =
       static_cast<double>(node_.instance().master_down_interval().count()) / 1000.0;

@@ -204,6 +204,7 @@ void expect_equal(const Status& a, const Status& b) {
   EXPECT_EQ(a.checks[1].ok, b.checks[1].ok);
   EXPECT_EQ(a.drops, b.drops);
   EXPECT_EQ(a.uptime_s, b.uptime_s);
+  EXPECT_EQ(a.instant_handover, b.instant_handover);
 }
 
 TEST(StatusJson, HasEveryDesignKeyWithNulls) {
@@ -220,7 +221,8 @@ TEST(StatusJson, HasEveryDesignKeyWithNulls) {
   EXPECT_EQ(j["maintenance"], false);
   EXPECT_EQ(j["state"], "BACKUP");
   for (const char* key :
-       {"transport", "interface", "advert_interval", "master_down_interval_ms", "skew_time_ms",
+       {"transport", "interface", "instant_handover", "advert_interval", "master_down_interval_ms",
+        "skew_time_ms",
         "adverts_sent", "adverts_received", "drops", "since", "transitions", "uptime_s", "pid"})
     EXPECT_TRUE(j.contains(key)) << key;
   EXPECT_TRUE(j["drops"].is_object());
@@ -251,6 +253,7 @@ TEST(StatusJson, ChecksAndReservedIpShapes) {
 TEST(StatusJson, RoundTripsThroughText) {
   for (bool with_ip : {false, true}) {
     Status s = sample_status();
+    s.instant_handover = with_ip;
     if (with_ip)
       s.reserved_ip = ReservedIpStatus{"203.0.113.10", "digitalocean", "me", std::nullopt};
     auto back = status_from_json(json::parse(to_json(s).dump()));
@@ -303,6 +306,7 @@ TEST(StatusJson, ExtrasAreOptionalForOlderDaemons) {
   EXPECT_EQ(s->state, "BACKUP");
   EXPECT_EQ(s->adverts_sent, 0u);
   EXPECT_TRUE(s->transport.empty());
+  EXPECT_FALSE(s->instant_handover);
 }
 
 }  // namespace

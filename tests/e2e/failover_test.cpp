@@ -185,12 +185,20 @@ TEST_P(FailoverdPair, ReloadTurnsInstantHandoverOnForFailoverctlFailover) {
   Node& b = start_node(cb);
   wait_backup_hears_master(b);
   if (HasFatalFailure()) return;
+  const auto before = b.status();
+  ASSERT_TRUE(before);
+  EXPECT_EQ((*before)["instant_handover"], false);
 
   b.config().extra = "[vrrp]\ninstant_handover = auto";
   b.write_config();
   const CommandResult reload = b.ctl({"reload"});
   ASSERT_EQ(reload.exit_code, 0) << reload.output;
   ASSERT_EQ(b.state(), "BACKUP");
+  const auto after = b.status();
+  ASSERT_TRUE(after);
+  EXPECT_EQ((*after)["instant_handover"], true) << "status must show the reloaded key";
+  EXPECT_NE(a.log().find(", instant handover"), std::string::npos)
+      << "the start line must say instant handover is on:\n" << a.log();
 
   const auto t0 = Clock::now();
   const CommandResult r = a.ctl({"failover"});

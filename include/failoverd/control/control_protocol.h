@@ -97,6 +97,9 @@ struct Status {
   bool maintenance = false;
   std::string transport;  // vrrp | udp
   std::string interface;
+  // With exactly one unicast peer (and [vrrp] instant_handover not "no"), a priority-0 advert
+  // is answered at once instead of after Skew_Time.
+  bool instant_handover = false;
   std::string advert_interval;  // "1s", as the config writes durations
   double master_down_interval_ms = 0;
   double skew_time_ms = 0;
