@@ -263,6 +263,7 @@ NodeVerdict check_node_run(const NodeSchedule& s, const NodeSim& sim) {
   // Invariant 2: the reserved IP on that MASTER from claim_settled_at on.
   if (masters.size() == 1 && sim.masters() == masters) {
     const int m = masters.front();
+    v.one_master = true;
     std::optional<int> holder;
     for (const auto& c : sim.holder_changes()) {
       if (c.at <= v.claim_settled_at) {

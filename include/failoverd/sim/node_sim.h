@@ -258,6 +258,7 @@ struct NodeVerdict {
   std::vector<std::string> violations;  // each names the seed and the time
   Time settled_at{0};
   Time claim_settled_at{0};
+  bool one_master = false;  // one MASTER settled: invariant 2 applied
   bool ok() const { return violations.empty(); }
 };
 
