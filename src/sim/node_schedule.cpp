@@ -45,7 +45,7 @@ Duration max_of(const NodeSchedule& s, Duration (*get)(const config::Config&)) {
 }  // namespace
 
 Time settled_at(const NodeSchedule& s) {
-  return s.quiet_from + s.first_verdict +
+  return s.quiet_from + s.first_verdict + kSimFailoverHold +
          max_of(s, [](const config::Config& c) { return c.vrrp.preempt_delay; }) + max_mdi(s) +
          2 * max_of(s, [](const config::Config& c) { return c.vrrp.advert_interval; }) +
          s.net.delay_max;
@@ -144,7 +144,7 @@ NodeSchedule random_node_schedule(std::uint64_t seed) {
   for (int f = 0; f < faults; ++f) {
     const int node = static_cast<int>(d.between(0, n - 1));
     const auto [from, to] = window(seconds(d.chance(50) ? 5 : 40));
-    switch (d.between(0, 9)) {
+    switch (d.between(0, 11)) {
       case 0: {
         NodeEvent p = event(from, K::Partition);
         for (int i = 0; i < n; ++i) p.groups.push_back(static_cast<int>(d.between(0, 1)));
@@ -196,6 +196,15 @@ NodeSchedule random_node_schedule(std::uint64_t seed) {
         if (d.chance(60)) s.events.push_back(event(to, K::Start, node));
         kinds += "T";
         break;
+      case 9:
+        s.events.push_back(event(from, K::Failover, node));
+        kinds += "O";
+        break;
+      case 10:
+        s.events.push_back(event(from, K::Maintenance, node, true));
+        s.events.push_back(event(to, K::Maintenance, node, false));
+        kinds += "M";
+        break;
       default:
         // A restart in place of a running node (a crash and a fresh Node at once).
         s.events.push_back(event(from, K::Start, node));
@@ -212,6 +221,7 @@ NodeSchedule random_node_schedule(std::uint64_t seed) {
     s.events.push_back(event(until, K::Health, i, false));
     s.events.push_back(event(until, K::Link, i, false));
     s.events.push_back(event(until, K::BadToken, i, false));
+    s.events.push_back(event(until, K::Maintenance, i, false));
   }
   std::stable_sort(s.events.begin(), s.events.end(),
                    [](const NodeEvent& a, const NodeEvent& b) { return a.at < b.at; });

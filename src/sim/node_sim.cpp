@@ -75,6 +75,8 @@ std::string NodeEvent::describe() const {
     case Kind::ApiDown: return t + (flag ? " API down" : " API up");
     case Kind::ApiFlaky: return t + " API flaky=" + std::to_string(value);
     case Kind::BadToken: return t + (flag ? " bad token" : " good token") + who;
+    case Kind::Failover: return t + " failover" + who;
+    case Kind::Maintenance: return t + (flag ? " maintenance on" : " maintenance off") + who;
   }
   return t + " ?";
 }
@@ -211,6 +213,31 @@ void NodeSim::run_script(const NodeEvent& ev) {
     case K::ApiDown: api_down_ = ev.flag; return;
     case K::ApiFlaky: api_flaky_ = ev.value; return;
     case K::BadToken: h.bad_token = ev.flag; return;
+    case K::Failover:
+    case K::Maintenance: {
+      if (!h.node) return;
+      control::Request req;
+      if (ev.kind == K::Failover) {
+        req.command = "failover";
+        req.args["hold_ms"] =
+            std::chrono::duration_cast<std::chrono::milliseconds>(kSimFailoverHold).count();
+      } else {
+        req.command = "maintenance";
+        req.args["enabled"] = ev.flag;
+      }
+      ++counters_.commands;
+      auto reply = h.node->on_control(now_for(), req);
+      if (!reply) {
+        violation(ev.node, req.command + ": not handled by the Node");
+        return;
+      }
+      if (!reply->outcome) {
+        ++counters_.refused;
+        if (!reply->effects.empty()) violation(ev.node, req.command + ": refused with effects");
+      }
+      carry_out(ev.node, std::move(reply->effects));
+      return;
+    }
   }
 }
 

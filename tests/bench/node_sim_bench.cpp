@@ -58,6 +58,8 @@ int main(int argc, char** argv) {
     total.checks += c.checks;
     total.hooks += c.hooks;
     total.holder_changes += c.holder_changes;
+    total.commands += c.commands;
+    total.refused += c.refused;
     sim_seconds += std::chrono::duration<double>(s.end).count();
     if (v.one_master) ++one_master;
     if (!v.ok()) {
@@ -73,7 +75,7 @@ int main(int argc, char** argv) {
   std::printf(
       "schedules %llu (seeds %llu..%llu, %llu settled on one MASTER), simulated %.0f s\n"
       "events %llu, adverts %llu, transitions %llu, claims %llu (%llu failed), holder checks "
-      "%llu, hooks %llu, reserved IP moves %llu\n"
+      "%llu, hooks %llu, reserved IP moves %llu, control commands %llu (%llu refused)\n"
       "violations %llu in %llu schedules\n"
       "time %.2f s (%.0f schedules/s, %.2f M events/s)\n",
       static_cast<unsigned long long>(schedules), static_cast<unsigned long long>(first),
@@ -86,6 +88,8 @@ int main(int argc, char** argv) {
       static_cast<unsigned long long>(total.claim_failures),
       static_cast<unsigned long long>(total.checks), static_cast<unsigned long long>(total.hooks),
       static_cast<unsigned long long>(total.holder_changes),
+      static_cast<unsigned long long>(total.commands),
+      static_cast<unsigned long long>(total.refused),
       static_cast<unsigned long long>(violations), static_cast<unsigned long long>(broken), secs,
       static_cast<double>(schedules) / secs, static_cast<double>(total.events) / secs / 1e6);
   return broken == 0 ? 0 : 1;

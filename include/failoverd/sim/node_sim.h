@@ -21,8 +21,8 @@
 //
 // Invariants (checked by check_node_run() after every run; violations name the seed and time):
 //  1. settle: once the quiet phase has begun (network healed and lossless, links up, checks
-//     passing, API up, every token good), from settled_at = quiet_from + first_verdict_max +
-//     preempt_delay + Master_Down_Interval (max over nodes) + 2 advert intervals + delay_max
+//     passing, API up, every token good, maintenance off), from settled_at = quiet_from +
+//     first_verdict + failover hold (5 s) + preempt_delay + Master_Down_Interval (max over nodes) + 2 advert intervals + delay_max
 //     on, no node changes state, at most one node is MASTER at any time, and exactly one is
 //     when some running node could serve (no fault reason; a node faulted for good by a claim
 //     refused with a bad token stays FAULT until restarted, as the real daemon does);
@@ -83,6 +83,8 @@ struct NodeEvent {
     ApiDown,    // `flag`: every request fails (503) while down
     ApiFlaky,   // `value`: the share of requests that fail (500) or, as often, time out
     BadToken,   // node's token: `flag` = refused (401, a permanent claim failure)
+    Failover,   // failoverctl failover --hold 5s on the node (refused unless MASTER)
+    Maintenance,  // failoverctl maintenance on|off (`flag`)
   };
   Time at{0};
   Kind kind = Kind::Start;
@@ -93,6 +95,9 @@ struct NodeEvent {
 
   std::string describe() const;
 };
+
+// The --hold of the scripted failovers: shorter than the default minute, so runs stay short.
+inline constexpr Duration kSimFailoverHold = std::chrono::seconds(5);
 
 // One hook run: what the hook log of a node holds.
 struct HookRun {
@@ -113,6 +118,8 @@ struct NodeSimCounters {
   std::uint64_t claim_failures = 0;
   std::uint64_t hooks = 0;
   std::uint64_t holder_changes = 0;
+  std::uint64_t commands = 0;  // failover and maintenance requests
+  std::uint64_t refused = 0;   // of those
 };
 
 class NodeSim {
