@@ -52,7 +52,8 @@ Time settled_at(const NodeSchedule& s) {
 }
 
 Time claim_settled_at(const NodeSchedule& s) {
-  const Duration r = max_of(s, [](const config::Config& c) { return c.reserved_ip.reconcile_interval; });
+  const Duration r =
+      max_of(s, [](const config::Config& c) { return c.reserved_ip.reconcile_interval; });
   const auto p = core::ClaimPolicyParams::for_check_interval(r);
   return settled_at(s) + r + p.max_hold_off + 2 * (kMaxClaimBackoff + s.api.max_call());
 }
@@ -154,7 +155,8 @@ NodeSchedule random_node_schedule(std::uint64_t seed) {
         break;
       }
       case 1:
-        s.events.push_back(event(from, K::SetLoss, 0, false, 0.05 * static_cast<double>(d.between(1, 10))));
+        s.events.push_back(
+            event(from, K::SetLoss, 0, false, 0.05 * static_cast<double>(d.between(1, 10))));
         s.events.push_back(event(to, K::SetLoss, 0, false, 0.0));
         kinds += "L";
         break;
@@ -184,7 +186,8 @@ NodeSchedule random_node_schedule(std::uint64_t seed) {
         kinds += "D";
         break;
       case 7:
-        s.events.push_back(event(from, K::ApiFlaky, 0, false, 0.1 * static_cast<double>(d.between(1, 8))));
+        s.events.push_back(
+            event(from, K::ApiFlaky, 0, false, 0.1 * static_cast<double>(d.between(1, 8))));
         s.events.push_back(event(to, K::ApiFlaky, 0, false, 0.0));
         kinds += "F";
         break;
@@ -256,8 +259,8 @@ NodeVerdict check_node_run(const NodeSchedule& s, const NodeSim& sim) {
     if (state[static_cast<std::size_t>(i)] == core::State::Master) masters.push_back(i);
   }
   if (masters.size() > 1) {
-    v.violations.push_back(who + format_time(v.settled_at) + ": " +
-                           std::to_string(masters.size()) + " MASTERs after the election settled");
+    v.violations.push_back(who + format_time(v.settled_at) + ": " + std::to_string(masters.size()) +
+                           " MASTERs after the election settled");
   }
   bool could_serve = false;
   for (int i = 0; i < sim.size(); ++i) {
@@ -281,8 +284,7 @@ NodeVerdict check_node_run(const NodeSchedule& s, const NodeSim& sim) {
       } else {
         v.violations.push_back(who + format_time(c.at) + ": the reserved IP moved to " +
                                (c.to ? "node" + std::to_string(*c.to) : "nobody") +
-                               " after the claims settled at " +
-                               format_time(v.claim_settled_at));
+                               " after the claims settled at " + format_time(v.claim_settled_at));
       }
     }
     if (holder != m) {

@@ -17,20 +17,28 @@ util::Ipv4 address_of(int i) {
 
 std::string name_of(node::Hook h) {
   switch (h) {
-    case node::Hook::kMaster: return "master";
-    case node::Hook::kBackup: return "backup";
-    case node::Hook::kFault: return "fault";
-    case node::Hook::kStop: return "stop";
+    case node::Hook::kMaster:
+      return "master";
+    case node::Hook::kBackup:
+      return "backup";
+    case node::Hook::kFault:
+      return "fault";
+    case node::Hook::kStop:
+      return "stop";
   }
   return "?";
 }
 
 std::optional<node::Hook> hook_for(core::State s) {
   switch (s) {
-    case core::State::Master: return node::Hook::kMaster;
-    case core::State::Backup: return node::Hook::kBackup;
-    case core::State::Fault: return node::Hook::kFault;
-    case core::State::Initialize: return std::nullopt;
+    case core::State::Master:
+      return node::Hook::kMaster;
+    case core::State::Backup:
+      return node::Hook::kBackup;
+    case core::State::Fault:
+      return node::Hook::kFault;
+    case core::State::Initialize:
+      return std::nullopt;
   }
   return std::nullopt;
 }
@@ -41,10 +49,10 @@ std::optional<core::State> status_state(const std::string& text) {
   const auto at = text.find("STATUS=");
   if (at == std::string::npos) return std::nullopt;
   const auto word_end = text.find_first_of(":\n", at + 7);
-  const std::string word = text.substr(at + 7, word_end == std::string::npos ? std::string::npos
-                                                                            : word_end - at - 7);
-  for (auto s : {core::State::Initialize, core::State::Backup, core::State::Master,
-                 core::State::Fault}) {
+  const std::string word =
+      text.substr(at + 7, word_end == std::string::npos ? std::string::npos : word_end - at - 7);
+  for (auto s :
+       {core::State::Initialize, core::State::Backup, core::State::Master, core::State::Fault}) {
     if (word == core::to_string(s)) return s;
   }
   return std::nullopt;
@@ -60,23 +68,35 @@ std::string NodeEvent::describe() const {
   const std::string who = " node" + std::to_string(node);
   const std::string t = format_time(at);
   switch (kind) {
-    case Kind::Start: return t + " start" + who;
-    case Kind::Crash: return t + " crash" + who;
-    case Kind::Shutdown: return t + " shutdown" + who;
+    case Kind::Start:
+      return t + " start" + who;
+    case Kind::Crash:
+      return t + " crash" + who;
+    case Kind::Shutdown:
+      return t + " shutdown" + who;
     case Kind::Partition: {
       std::string g;
       for (int x : groups) g += std::to_string(x);
       return t + " partition groups=" + g;
     }
-    case Kind::Heal: return t + " heal";
-    case Kind::SetLoss: return t + " loss=" + std::to_string(value);
-    case Kind::Health: return t + (flag ? " checks fail" : " checks pass") + who;
-    case Kind::Link: return t + (flag ? " link down" : " link up") + who;
-    case Kind::ApiDown: return t + (flag ? " API down" : " API up");
-    case Kind::ApiFlaky: return t + " API flaky=" + std::to_string(value);
-    case Kind::BadToken: return t + (flag ? " bad token" : " good token") + who;
-    case Kind::Failover: return t + " failover" + who;
-    case Kind::Maintenance: return t + (flag ? " maintenance on" : " maintenance off") + who;
+    case Kind::Heal:
+      return t + " heal";
+    case Kind::SetLoss:
+      return t + " loss=" + std::to_string(value);
+    case Kind::Health:
+      return t + (flag ? " checks fail" : " checks pass") + who;
+    case Kind::Link:
+      return t + (flag ? " link down" : " link up") + who;
+    case Kind::ApiDown:
+      return t + (flag ? " API down" : " API up");
+    case Kind::ApiFlaky:
+      return t + " API flaky=" + std::to_string(value);
+    case Kind::BadToken:
+      return t + (flag ? " bad token" : " good token") + who;
+    case Kind::Failover:
+      return t + " failover" + who;
+    case Kind::Maintenance:
+      return t + (flag ? " maintenance on" : " maintenance off") + who;
   }
   return t + " ?";
 }
@@ -110,10 +130,9 @@ void NodeSim::at(Time t, std::function<void()> fn) {
 }
 
 void NodeSim::schedule(NodeEvent ev) {
-  const bool per_node = ev.kind != NodeEvent::Kind::Partition &&
-                        ev.kind != NodeEvent::Kind::Heal && ev.kind != NodeEvent::Kind::SetLoss &&
-                        ev.kind != NodeEvent::Kind::ApiDown &&
-                        ev.kind != NodeEvent::Kind::ApiFlaky;
+  const bool per_node = ev.kind != NodeEvent::Kind::Partition && ev.kind != NodeEvent::Kind::Heal &&
+                        ev.kind != NodeEvent::Kind::SetLoss &&
+                        ev.kind != NodeEvent::Kind::ApiDown && ev.kind != NodeEvent::Kind::ApiFlaky;
   if (ev.at < now_ || (per_node && (ev.node < 0 || ev.node >= size())) ||
       (ev.kind == NodeEvent::Kind::Partition && ev.groups.size() != hosts_.size())) {
     violations_.push_back("bad scripted event: " + ev.describe());
@@ -199,9 +218,15 @@ void NodeSim::run_script(const NodeEvent& ev) {
       carry_out(ev.node, h.node->shutdown(now_for()));
       stop(ev.node, "shut down");
       return;
-    case K::Partition: groups_ = ev.groups; return;
-    case K::Heal: std::fill(groups_.begin(), groups_.end(), 0); return;
-    case K::SetLoss: net_.loss = ev.value; return;
+    case K::Partition:
+      groups_ = ev.groups;
+      return;
+    case K::Heal:
+      std::fill(groups_.begin(), groups_.end(), 0);
+      return;
+    case K::SetLoss:
+      net_.loss = ev.value;
+      return;
     case K::Health:
       h.health_failing = ev.flag;
       if (h.node) carry_out(ev.node, h.node->on_verdict(now_for(), verdict_of(ev.node)));
@@ -210,9 +235,15 @@ void NodeSim::run_script(const NodeEvent& ev) {
       h.link_down = ev.flag;
       if (h.node) carry_out(ev.node, h.node->on_links(now_for(), link_problem_of(ev.node)));
       return;
-    case K::ApiDown: api_down_ = ev.flag; return;
-    case K::ApiFlaky: api_flaky_ = ev.value; return;
-    case K::BadToken: h.bad_token = ev.flag; return;
+    case K::ApiDown:
+      api_down_ = ev.flag;
+      return;
+    case K::ApiFlaky:
+      api_flaky_ = ev.value;
+      return;
+    case K::BadToken:
+      h.bad_token = ev.flag;
+      return;
     case K::Failover:
     case K::Maintenance: {
       if (!h.node) return;
@@ -284,8 +315,9 @@ void NodeSim::end_incarnation(int i) {
   const bool waiting_for_claim =
       h.owed.size() == 1 && h.owed.front() == node::Hook::kMaster && has_reserved_ip(cfg);
   if (h.stopping) {
-    if (!h.owed.empty()) violation(i, "stopped with " + std::to_string(h.owed.size()) +
-                                          " hook(s) owed, first " + name_of(h.owed.front()));
+    if (!h.owed.empty())
+      violation(i, "stopped with " + std::to_string(h.owed.size()) + " hook(s) owed, first " +
+                       name_of(h.owed.front()));
     if (!h.stop_hook_ran) violation(i, "shut down without running the stop hook");
   } else if (!h.owed.empty() && !waiting_for_claim) {
     violation(i, "crashed with hook " + name_of(h.owed.front()) + " owed");
@@ -341,7 +373,8 @@ void NodeSim::carry_out(int i, node::Effects effects, Call call) {
     violation(i, "the Node made " + std::to_string(made) + " transition(s) but announced " +
                      std::to_string(counters_.transitions - transitions_before));
   }
-  if (h.node->instance().state() != h.state && !(h.stopping && h.state == core::State::Initialize)) {
+  if (h.node->instance().state() != h.state &&
+      !(h.stopping && h.state == core::State::Initialize)) {
     violation(i, std::string("announced ") + core::to_string(h.state) + " but is " +
                      core::to_string(h.node->instance().state()));
   }
@@ -426,8 +459,7 @@ void NodeSim::on_hook(int i, const node::RunHook& run, Call call) {
   }
   if (call != Call::kOther && h.claim_epoch != h.master_epoch) {
     violation(i, what + " reports a claim started in an earlier MASTER period (" +
-                     std::to_string(h.claim_epoch) + " of " + std::to_string(h.master_epoch) +
-                     ")");
+                     std::to_string(h.claim_epoch) + " of " + std::to_string(h.master_epoch) + ")");
   }
   if (call == Call::kOther && h.state == core::State::Master) {
     violation(i, what + " with FAILOVERD_CLAIM=pending while still MASTER");
@@ -440,7 +472,8 @@ void NodeSim::broadcast(int from, const proto::Advertisement& ad) {
   ++counters_.adverts_sent;
   const core::Advert advert{address_of(from), ad.priority, ad.max_adver_interval_cs};
   for (int to = 0; to < size(); ++to) {
-    if (to == from || groups_[static_cast<std::size_t>(from)] != groups_[static_cast<std::size_t>(to)]) {
+    if (to == from ||
+        groups_[static_cast<std::size_t>(from)] != groups_[static_cast<std::size_t>(to)]) {
       continue;
     }
     // Draw the delay even for a lost advert so that loss does not shift later draws.
@@ -456,7 +489,8 @@ void NodeSim::broadcast(int from, const proto::Advertisement& ad) {
     at(arrival, [this, from, to, advert] {
       Host& x = hosts_[static_cast<std::size_t>(to)];
       // Stopped, or a partition began while it was on its way.
-      if (!x.node || groups_[static_cast<std::size_t>(from)] != groups_[static_cast<std::size_t>(to)]) {
+      if (!x.node ||
+          groups_[static_cast<std::size_t>(from)] != groups_[static_cast<std::size_t>(to)]) {
         return;
       }
       ++counters_.deliveries;
@@ -501,7 +535,8 @@ void NodeSim::api_claim(int i) {
     r.latency = std::chrono::duration_cast<std::chrono::milliseconds>(now_ - started);
     if (!r.ok()) ++counters_.claim_failures;
     Host& h = hosts_[static_cast<std::size_t>(i)];
-    carry_out(i, h.node->on_claim_report(now_for(), r), r.ok() ? Call::kClaimOk : Call::kClaimFailed);
+    carry_out(i, h.node->on_claim_report(now_for(), r),
+              r.ok() ? Call::kClaimOk : Call::kClaimFailed);
   };
   auto failed = [](std::string detail, bool permanent = false) {
     node::ClaimReport r;
@@ -526,7 +561,8 @@ void NodeSim::api_claim(int i) {
         answer(i, inc, back, [=] { report(failed("500 Internal Server Error")); });
         return;
       case Fate::kTimeout:
-      case Fate::kOk: break;
+      case Fate::kOk:
+        break;
     }
     const bool timeout = fate == Fate::kTimeout;
     const Duration left = api_.timeout - (now_ - started);
@@ -596,13 +632,18 @@ void NodeSim::api_check(int i) {
       case Fate::kUnauthorized:
         answer(i, inc, back, [=] { report(error("401 Unauthorized")); });
         return;
-      case Fate::kDown: answer(i, inc, back, [=] { report(error("503 Service Unavailable")); }); return;
-      case Fate::kError: answer(i, inc, back, [=] { report(error("500 Internal Server Error")); }); return;
+      case Fate::kDown:
+        answer(i, inc, back, [=] { report(error("503 Service Unavailable")); });
+        return;
+      case Fate::kError:
+        answer(i, inc, back, [=] { report(error("500 Internal Server Error")); });
+        return;
       case Fate::kTimeout:
         answer(i, inc, std::max(api_.timeout - (now_ - started), Duration{0}),
                [=] { report(error("timed out")); });
         return;
-      case Fate::kOk: break;
+      case Fate::kOk:
+        break;
     }
     node::HolderReport r;
     r.locked = locked_;

@@ -70,8 +70,7 @@ int main(int argc, char** argv) {
       }
     }
   }
-  const double secs =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::printf(
       "schedules %llu (seeds %llu..%llu, %llu settled on one MASTER), simulated %.0f s\n"
       "events %llu, adverts %llu, transitions %llu, claims %llu (%llu failed), holder checks "
@@ -89,8 +88,8 @@ int main(int argc, char** argv) {
       static_cast<unsigned long long>(total.checks), static_cast<unsigned long long>(total.hooks),
       static_cast<unsigned long long>(total.holder_changes),
       static_cast<unsigned long long>(total.commands),
-      static_cast<unsigned long long>(total.refused),
-      static_cast<unsigned long long>(violations), static_cast<unsigned long long>(broken), secs,
-      static_cast<double>(schedules) / secs, static_cast<double>(total.events) / secs / 1e6);
+      static_cast<unsigned long long>(total.refused), static_cast<unsigned long long>(violations),
+      static_cast<unsigned long long>(broken), secs, static_cast<double>(schedules) / secs,
+      static_cast<double>(total.events) / secs / 1e6);
   return broken == 0 ? 0 : 1;
 }

@@ -246,13 +246,14 @@ TEST(NodeSimRandom, InvariantsHold) {
       if (failures >= 3) break;
     }
   }
-  std::printf("%zu schedules (%d settled on one MASTER), %llu events, %llu transitions, %llu claims "
-              "(%llu failed), %llu hooks\n",
-              seeds.size(), one_master, static_cast<unsigned long long>(total.events),
-              static_cast<unsigned long long>(total.transitions),
-              static_cast<unsigned long long>(total.claims),
-              static_cast<unsigned long long>(total.claim_failures),
-              static_cast<unsigned long long>(total.hooks));
+  std::printf(
+      "%zu schedules (%d settled on one MASTER), %llu events, %llu transitions, %llu claims "
+      "(%llu failed), %llu hooks\n",
+      seeds.size(), one_master, static_cast<unsigned long long>(total.events),
+      static_cast<unsigned long long>(total.transitions),
+      static_cast<unsigned long long>(total.claims),
+      static_cast<unsigned long long>(total.claim_failures),
+      static_cast<unsigned long long>(total.hooks));
   EXPECT_EQ(failures, 0);
   if (seeds.size() >= 100) {
     // The schedules reach every invariant: most settle on one MASTER, claims fail and succeed.

@@ -22,10 +22,11 @@
 // Invariants (checked by check_node_run() after every run; violations name the seed and time):
 //  1. settle: once the quiet phase has begun (network healed and lossless, links up, checks
 //     passing, API up, every token good, maintenance off), from settled_at = quiet_from +
-//     first_verdict + failover hold (5 s) + preempt_delay + Master_Down_Interval (max over nodes) + 2 advert intervals + delay_max
-//     on, no node changes state, at most one node is MASTER at any time, and exactly one is
-//     when some running node could serve (no fault reason; a node faulted for good by a claim
-//     refused with a bad token stays FAULT until restarted, as the real daemon does);
+//     first_verdict + failover hold (5 s) + preempt_delay + Master_Down_Interval (max over nodes) +
+//     2 advert intervals + delay_max on, no node changes state, at most one node is MASTER at any
+//     time, and exactly one is when some running node could serve (no fault reason; a node faulted
+//     for good by a claim refused with a bad token stays FAULT until restarted, as the real daemon
+//     does);
 //  2. reserved IP: from claim_settled_at = settled_at + 30 s (the longest claim backoff) +
 //     reconcile_interval + max_hold_off + 2 claims and 2 checks at their longest (API timeout
 //     included) to the end, the reserved IP is held by that MASTER;
@@ -72,18 +73,18 @@ struct ApiConfig {
 
 struct NodeEvent {
   enum class Kind : std::uint8_t {
-    Start,      // a fresh Node from the node's config (a running one is crashed first)
-    Crash,      // the process dies: effects lost, timers gone, VIPs left on the interface
-    Shutdown,   // graceful: Node::shutdown(), its effects carried out, then it stops
-    Partition,  // `groups[i]` is node i's group; only nodes of one group can talk
-    Heal,       // everyone can talk again
-    SetLoss,    // advert loss probability from now on (`value`)
-    Health,     // the host's checks: `flag` = failing (the Node hears it as a verdict)
-    Link,       // the host's heartbeat link: `flag` = down
-    ApiDown,    // `flag`: every request fails (503) while down
-    ApiFlaky,   // `value`: the share of requests that fail (500) or, as often, time out
-    BadToken,   // node's token: `flag` = refused (401, a permanent claim failure)
-    Failover,   // failoverctl failover --hold 5s on the node (refused unless MASTER)
+    Start,        // a fresh Node from the node's config (a running one is crashed first)
+    Crash,        // the process dies: effects lost, timers gone, VIPs left on the interface
+    Shutdown,     // graceful: Node::shutdown(), its effects carried out, then it stops
+    Partition,    // `groups[i]` is node i's group; only nodes of one group can talk
+    Heal,         // everyone can talk again
+    SetLoss,      // advert loss probability from now on (`value`)
+    Health,       // the host's checks: `flag` = failing (the Node hears it as a verdict)
+    Link,         // the host's heartbeat link: `flag` = down
+    ApiDown,      // `flag`: every request fails (503) while down
+    ApiFlaky,     // `value`: the share of requests that fail (500) or, as often, time out
+    BadToken,     // node's token: `flag` = refused (401, a permanent claim failure)
+    Failover,     // failoverctl failover --hold 5s on the node (refused unless MASTER)
     Maintenance,  // failoverctl maintenance on|off (`flag`)
   };
   Time at{0};
@@ -171,7 +172,7 @@ class NodeSim {
     bool vips_held = false;
     bool vips_left = false;
     std::uint64_t node_transitions = 0;  // Node::transitions() after the last call
-    bool call_out = false;  // a StartClaim or StartCheck is unanswered
+    bool call_out = false;               // a StartClaim or StartCheck is unanswered
     bool health_failing = false;
     bool link_down = false;
     bool bad_token = false;
