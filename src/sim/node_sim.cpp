@@ -565,7 +565,6 @@ void NodeSim::api_claim(int i) {
         break;
     }
     const bool timeout = fate == Fate::kTimeout;
-    const Duration left = api_.timeout - (now_ - started);
     if (!timeout && holder_ == i) {
       answer(i, inc, back, [=] {
         node::ClaimReport r;
@@ -575,16 +574,16 @@ void NodeSim::api_claim(int i) {
       });
       return;
     }
-    // POST .../actions {"type":"assign"}: sent after the GET's answer (even when that answer
-    // is lost on its way, the request was made: a timeout's assign may still happen).
+    // POST .../actions {"type":"assign"}, sent when the GET's answer arrives. A timeout is
+    // this POST's answer lost: the assign still happens, the client hears of it only as a
+    // failure at its timeout (so a failed claim may have moved the address).
     at(now_ + back + draw(api_.latency_min, api_.latency_max), [=, this] {
-      if (!timeout && (!hosts_[static_cast<std::size_t>(i)].node ||
-                       hosts_[static_cast<std::size_t>(i)].incarnation != inc)) {
-        return;  // the process died before it sent the POST
-      }
+      const Host& h = hosts_[static_cast<std::size_t>(i)];
+      if (!h.node || h.incarnation != inc) return;  // the process died before it sent the POST
+      const Duration left = std::max(api_.timeout - (now_ - started), Duration{0});
       if (locked_) {
         if (timeout) {
-          answer(i, inc, std::max(left, Duration{0}), [=] { report(failed("timed out")); });
+          answer(i, inc, left, [=] { report(failed("timed out")); });
         } else {
           answer(i, inc, draw(api_.latency_min, api_.latency_max),
                  [=] { report(failed("422 Unprocessable Entity: the IP has a pending event")); });
@@ -599,7 +598,7 @@ void NodeSim::api_claim(int i) {
         set_holder(i);
       });
       if (timeout) {
-        answer(i, inc, std::max(left, Duration{0}), [=] { report(failed("timed out")); });
+        answer(i, inc, left, [=] { report(failed("timed out")); });
       } else {
         answer(i, inc, action + draw(api_.latency_min, api_.latency_max), [=] {
           node::ClaimReport r;
