@@ -27,9 +27,9 @@
 //     time, and exactly one is when some running node could serve (no fault reason; a node faulted
 //     for good by a claim refused with a bad token stays FAULT until restarted, as the real daemon
 //     does);
-//  2. reserved IP: from claim_settled_at = settled_at + 30 s (the longest claim backoff) +
-//     reconcile_interval + max_hold_off + 2 claims and 2 checks at their longest (API timeout
-//     included) to the end, the reserved IP is held by that MASTER;
+//  2. reserved IP: from claim_settled_at = settled_at + reconcile_interval + max_hold_off +
+//     2 x (30 s, the longest claim backoff, + ApiConfig::max_call(), the longest call with its
+//     timeout) to the end, the reserved IP is held by that MASTER;
 //  3. hooks: each incarnation's hook log matches its transitions one for one, in order (master,
 //     backup, fault for the state entered; INIT none); with a reserved IP the master hook waits
 //     for the claim report (FAILOVERD_CLAIM=ok|failed, emitted in on_claim_report with the
