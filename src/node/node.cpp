@@ -199,11 +199,16 @@ Effects Node::on_links(Now now, std::optional<std::string> problem) {
 Effects Node::on_claim_report(Now now, const ClaimReport& report) {
   Effects out;
   if (!reserved_ip_ || stopping_) return out;
+  const bool current = reserved_ip_->claim_is_current();
   reserved_ip_->on_claim(now, report, out);
   // The outcome goes to the history and the master hook before the FAULT a permanent failure
-  // causes, so the hook of the transition into MASTER runs first and learns why.
-  record_claim_in_history(report);
-  run_pending_master_hook(report.ok() ? "ok" : "failed", report.detail, out);
+  // causes, so the hook of the transition into MASTER runs first and learns why. A claim
+  // started before the node last left MASTER says nothing of this period: the hook waits for
+  // this period's claim (queued behind that one, or its retry).
+  if (current) {
+    record_claim_in_history(report);
+    run_pending_master_hook(report.ok() ? "ok" : "failed", report.detail, out);
+  }
   if (!report.ok() && report.permanent && !claim_fault_) {
     claim_fault_ = "reserved IP " + reserved_ip_->address() + ": " + report.detail;
     update_fault(now, out);

@@ -51,6 +51,7 @@ void ReservedIp::became_master(core::Time now, Effects& out) {
 
 void ReservedIp::left_master(core::Time now, Effects& out) {
   master_ = false;
+  claim_current_ = false;
   // A queued claim would act for a MASTER we no longer are; a call in flight cannot be
   // stopped, and its report is only logged. A queued check may stay.
   if (queued_ && queued_->first == Job::kClaim) queued_.reset();
@@ -98,6 +99,7 @@ void ReservedIp::submit(Job job, std::string why, Effects& out) {
   if (job == Job::kClaim) {
     log(LogLevel::kDebug, ": claiming: " + why, out);
     claim_why_ = why;
+    claim_current_ = master_;
     out.push_back(StartClaim{std::move(why)});
   } else {
     out.push_back(StartCheck{});

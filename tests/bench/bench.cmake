@@ -5,6 +5,9 @@ target_link_libraries(failover_bench PRIVATE fod_core fod_test_harness)
 # check_bench links no test harness (no gtest): it uses bench_common.h only.
 add_executable(check_bench ${CMAKE_CURRENT_SOURCE_DIR}/bench/check_bench.cpp)
 target_link_libraries(check_bench PRIVATE fod_health fod_config Threads::Threads)
+# node_sim_bench: 10,000 seeded Node-simulator schedules, no daemon, no network.
+add_executable(node_sim_bench ${CMAKE_CURRENT_SOURCE_DIR}/bench/node_sim_bench.cpp)
+target_link_libraries(node_sim_bench PRIVATE fod_sim)
 
 foreach(_bench reserved_ip_bench switchover_bench startup_bench load_bench)
   add_executable(${_bench} ${CMAKE_CURRENT_SOURCE_DIR}/bench/${_bench}.cpp)

@@ -271,6 +271,26 @@ TEST(Node, LeavingMasterBeforeTheClaimReportsRunsTheMasterHookFirst) {
   EXPECT_TRUE(hooks(d.log()).empty());
 }
 
+// Found by the Node simulator (seed 481): a claim still out when the node left MASTER and came
+// back reported into the new MASTER period, and its outcome went to that period's master hook
+// and history, although the claim of this period was still queued behind it.
+TEST(Node, AClaimFromAnEarlierMasterPeriodDoesNotReleaseTheMasterHook) {
+  Driven d(with_hooks(with_reserved_ip(base_config())));
+  d.become_master();             // claim 1 out
+  d.advert_from(kHighAddr, 200);  // MASTER -> BACKUP: master hook "pending", backup hook
+  d.advance(seconds(5));          // the master is gone: BACKUP -> MASTER again
+  ASSERT_EQ(d.state(), State::Master);
+  d.clear();
+  d.claim_report(ClaimReport::Outcome::kClaimed, "assigned");  // claim 1, of the first period
+  EXPECT_TRUE(hooks(d.log()).empty()) << "the master hook waits for this period's claim";
+  EXPECT_EQ(claims(d.log()), std::vector<std::string>{"became MASTER"}) << "the queued claim";
+  EXPECT_EQ(d.node().history().back().claim, std::optional<std::string>("pending"));
+  d.clear();
+  d.claim_report(ClaimReport::Outcome::kAlreadyHeld, "already ours");
+  EXPECT_EQ(hooks(d.log()), std::vector<std::string>{"MASTER claim=ok"});
+  EXPECT_EQ(d.node().history().back().claim, std::optional<std::string>("already held"));
+}
+
 // The re-entry the daemon had: a permanent failure in the keeper's report handler set the fault,
 // and the transition called the keeper's left_master() while that handler was still running.
 // Now the report is an event and leaving MASTER an effect in the list it returns.

@@ -90,6 +90,9 @@ class ReservedIp {
   void on_check(core::Time now, const HolderReport& report, Effects& out);
   // Acts on the retry and the check that are due; calling it early is harmless.
   void on_timer(core::Time now, Effects& out);
+  // The claim out was started in the current MASTER period (not before the node last left
+  // MASTER): only its report tells this period's master hook whether the address is ours.
+  bool claim_is_current() const { return busy_ && claim_current_; }
   // Shutting down: no call is started any more.
   void stop() { stopped_ = true; }
 
@@ -117,6 +120,7 @@ class ReservedIp {
   bool master_ = false;
   bool busy_ = false;                                  // a call is out
   std::string claim_why_;                              // of the last claim started
+  bool claim_current_ = false;  // the last claim started is of the current MASTER period
   std::optional<std::pair<Job, std::string>> queued_;  // at most one waits; a claim wins
   // Set while a failed claim waits for its retry: when it is due.
   std::optional<core::Time> retry_at_;
