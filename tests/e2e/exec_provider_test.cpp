@@ -67,9 +67,8 @@ TEST_F(ExecProviderE2e, AProgramOthersCanWriteIsRefusedAtStart) {
   const auto code = a.wait_exit(10s);
   ASSERT_TRUE(code) << "the daemon must refuse to start";
   EXPECT_NE(*code, 0);
-  EXPECT_NE(a.log().find("[reserved_ip] command: " + script().string() +
-                         " is writable by group or others"),
-            std::string::npos)
+  EXPECT_TRUE(a.wait_log("[reserved_ip] command: " + script().string() +
+                         " is writable by group or others"))
       << a.log();
   EXPECT_EQ(holder(), "");
 }

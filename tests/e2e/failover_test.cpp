@@ -147,7 +147,7 @@ TEST_P(FailoverdPair, SigtermOfTheMasterHandsOverAtOnceToItsOnePeer) {
   const double ms = seconds(Clock::now() - t0) * 1000;
   EXPECT_LT(ms, kInstantBoundMs) << "one peer resigned: no Skew_Time (" << skew_ms(100, 1000)
                                  << " ms) to wait";
-  EXPECT_NE(b.log().find("resigned (priority 0); took over at once"), std::string::npos)
+  EXPECT_TRUE(b.wait_log("resigned (priority 0); took over at once"))
       << b.log();
   EXPECT_EQ(a.wait_exit(5s), 0) << "failoverd must exit 0 on SIGTERM";
 }
@@ -171,7 +171,7 @@ TEST_P(FailoverdPair, WithInstantHandoverNoSigtermWaitsSkewTime) {
   EXPECT_LT(ms, 2000) << "a priority-0 advert should hand over after Skew_Time, not "
                          "Master_Down_Interval ("
                       << master_down_ms(100, 1000) << " ms)";
-  EXPECT_NE(b.log().find("took over after Skew_Time"), std::string::npos) << b.log();
+  EXPECT_TRUE(b.wait_log("took over after Skew_Time")) << b.log();
   EXPECT_EQ(a.wait_exit(5s), 0);
 }
 
@@ -197,7 +197,7 @@ TEST_P(FailoverdPair, ReloadTurnsInstantHandoverOnForFailoverctlFailover) {
   const auto after = b.status();
   ASSERT_TRUE(after);
   EXPECT_EQ((*after)["instant_handover"], true) << "status must show the reloaded key";
-  EXPECT_NE(a.log().find(", instant handover"), std::string::npos)
+  EXPECT_TRUE(a.wait_log(", instant handover"))
       << "the start line must say instant handover is on:\n" << a.log();
 
   const auto t0 = Clock::now();
@@ -206,7 +206,7 @@ TEST_P(FailoverdPair, ReloadTurnsInstantHandoverOnForFailoverctlFailover) {
   ASSERT_TRUE(b.wait_state("MASTER", 5s)) << "node-b did not take over";
   const double ms = seconds(Clock::now() - t0) * 1000;
   EXPECT_LT(ms, kInstantBoundMs) << "the reloaded instant_handover = auto was not applied";
-  EXPECT_NE(b.log().find("resigned (priority 0); took over at once"), std::string::npos)
+  EXPECT_TRUE(b.wait_log("resigned (priority 0); took over at once"))
       << b.log();
   EXPECT_TRUE(a.running()) << "failover must not stop the daemon";
 }
@@ -271,7 +271,7 @@ TEST_F(MulticastPair, SigtermOfTheMasterHandsOverAfterSkewTime) {
   const double ms = seconds(Clock::now() - t0) * 1000;
   EXPECT_GT(ms, kSkewFloorMs) << "multicast must keep the Skew_Time wait";
   EXPECT_LT(ms, 2000);
-  EXPECT_NE(b.log().find("took over after Skew_Time"), std::string::npos) << b.log();
+  EXPECT_TRUE(b.wait_log("took over after Skew_Time")) << b.log();
 }
 
 }  // namespace

@@ -34,7 +34,7 @@ class LateInterface : public TwoHostTest {
     std::this_thread::sleep_for(1s);  // well past Master_Down_Interval (about 361 ms)
     EXPECT_TRUE(a.running()) << tail_lines(a.log(), 20);
     EXPECT_EQ(a.state(), "FAULT");
-    EXPECT_NE(a.log().find("waiting for interface late0: " + waiting_for), std::string::npos)
+    EXPECT_TRUE(a.wait_log("waiting for interface late0: " + waiting_for))
         << tail_lines(a.log(), 20);
   }
 };
@@ -44,8 +44,7 @@ TEST_F(LateInterface, AMissingInterfaceIsWaitedForInFault) {
   expect_waits_then_leads(a, "[vrrp] source is not set and interface late0 does not exist");
   add_late_interface(/*with_address=*/true);
   EXPECT_TRUE(a.wait_state("MASTER", 5s)) << a.state() << tail_lines(a.log(), 20);
-  EXPECT_NE(a.log().find("interface late0 is there: heartbeats from 10.77.0.1"),
-            std::string::npos)
+  EXPECT_TRUE(a.wait_log("interface late0 is there: heartbeats from 10.77.0.1"))
       << tail_lines(a.log(), 20);
   const auto s = a.status();
   ASSERT_TRUE(s.has_value());
@@ -68,8 +67,7 @@ TEST_F(LateInterface, AnInterfaceWithoutAnAddressIsWaitedFor) {
   expect_waits_then_leads(a, "[vrrp] source is not set and interface late0 has no IPv4 address");
   add_address();
   EXPECT_TRUE(a.wait_state("MASTER", 5s)) << a.state() << tail_lines(a.log(), 20);
-  EXPECT_NE(a.log().find("interface late0 is there: heartbeats from 10.77.0.1"),
-            std::string::npos)
+  EXPECT_TRUE(a.wait_log("interface late0 is there: heartbeats from 10.77.0.1"))
       << tail_lines(a.log(), 20);
 }
 

@@ -32,7 +32,7 @@ TEST_F(LinkTracking, TrackedLinkDownMovesTheMasterAndBackUpRestoresIt) {
   EXPECT_TRUE(a.wait_state("FAULT", 3s)) << a.state();
   // Priority 0 from the faulting master: well before Master_Down_Interval (about 361 ms).
   EXPECT_TRUE(b.wait_state("MASTER", 3s)) << b.state();
-  EXPECT_NE(a.log().find("uplink0 is down"), std::string::npos) << tail_lines(a.log(), 20);
+  EXPECT_TRUE(a.wait_log("uplink0 is down")) << tail_lines(a.log(), 20);
 
   net().ip(0, {"link", "set", "uplink0", "up"});
   EXPECT_TRUE(a.wait_state("MASTER", 5s)) << a.state();
@@ -56,7 +56,7 @@ TEST_F(LinkTracking, AMissingTrackedInterfaceIsAFault) {
   ca.track_interfaces = {"nosuch0"};
   Node& a = start_node(ca);
   EXPECT_TRUE(a.wait_state("FAULT", 5s)) << a.state();
-  EXPECT_NE(a.log().find("nosuch0 does not exist"), std::string::npos) << tail_lines(a.log(), 20);
+  EXPECT_TRUE(a.wait_log("nosuch0 does not exist")) << tail_lines(a.log(), 20);
 }
 
 }  // namespace

@@ -105,7 +105,7 @@ TEST_F(ReservedIp, TheMasterClaimsItAndACrashMovesItToTheBackup) {
 TEST_F(ReservedIp, AWrongTokenIsAClearErrorAndPutsTheNodeInFault) {
   Node& a = start_node(node(0, "node-a", 150, 1, "wrong.token"));
   EXPECT_TRUE(a.wait_state("FAULT", 10s)) << a.state();
-  EXPECT_NE(a.log().find("reserved IP 203.0.113.10"), std::string::npos) << tail_lines(a.log(), 20);
+  EXPECT_TRUE(a.wait_log("reserved IP 203.0.113.10")) << tail_lines(a.log(), 20);
   EXPECT_EQ(a.log().find("dop_v1_wrong"), std::string::npos) << "the token leaked into the log";
   EXPECT_EQ(holder(), -1);
 }

@@ -65,7 +65,7 @@ TEST_F(UdpAuth, KeyFileReadableByOthersIsRefused) {
   const auto status = a.wait_exit(5s);
   ASSERT_TRUE(status) << "failoverd kept running with a world-readable key file";
   EXPECT_NE(*status, 0);
-  EXPECT_NE(a.log().find("open.key"), std::string::npos) << "the error must name the key file";
+  EXPECT_TRUE(a.wait_log("open.key")) << "the error must name the key file";
   EXPECT_EQ(a.log().find(read_file(dir() / "open.key")), std::string::npos) << "key logged";
 }
 
@@ -75,7 +75,7 @@ TEST_F(UdpAuth, ShortKeyIsRefused) {
   const auto status = a.wait_exit(5s);
   ASSERT_TRUE(status) << "failoverd kept running with an 8-byte key";
   EXPECT_NE(*status, 0);
-  EXPECT_NE(a.log().find("short.key"), std::string::npos) << "the error must name the key file";
+  EXPECT_TRUE(a.wait_log("short.key")) << "the error must name the key file";
 }
 
 }  // namespace

@@ -85,7 +85,7 @@ TEST_F(Watchdog, ReadyThenPingsAtHalfTheInterval) {
   const auto pings = count_with(messages, "WATCHDOG=1");
   EXPECT_GE(pings, 8U) << a.log();
   EXPECT_LE(pings, 25U);
-  EXPECT_NE(a.log().find("systemd watchdog: 200 ms"), std::string::npos) << a.log();
+  EXPECT_TRUE(a.wait_log("systemd watchdog: 200 ms")) << a.log();
 }
 
 TEST_F(Watchdog, NoPingsWhenTheWatchdogIsForAnotherProcess) {

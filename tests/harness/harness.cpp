@@ -493,6 +493,11 @@ std::optional<Clock::duration> Node::wait_state(const std::string& state, Ms tim
 
 std::string Node::log() const { return read_file(log_path_); }
 
+bool Node::wait_log(const std::string& text, Ms timeout) const {
+  return wait_until([&] { return log().find(text) != std::string::npos; }, timeout, 20ms)
+      .has_value();
+}
+
 std::size_t Node::transitions_to(const std::string& state) const {
   return count_occurrences(log(), "-> " + state);
 }

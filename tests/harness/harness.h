@@ -207,6 +207,9 @@ class Node {
   CommandResult ctl(const std::vector<std::string>& args, Ms timeout = 10s) const;
 
   std::string log() const;
+  // Whether the log holds `text` within `timeout`: the daemon writes its log from a queue, so
+  // a line may land a little after the state change a test saw in the status.
+  bool wait_log(const std::string& text, Ms timeout = 3s) const;
   // Number of logged transitions into `state` ("X -> MASTER" lines).
   std::size_t transitions_to(const std::string& state) const;
   // Number of logged transitions out of `state` ("MASTER -> X" lines).
