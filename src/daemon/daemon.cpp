@@ -581,8 +581,8 @@ control::Outcome Daemon::restart_in_place() {
   if (hooks_ && hooks_->pending() > 0) {
     return refused("a hook is running or queued; try again when it has finished");
   }
-  const std::string id = boot_id();
-  if (id.empty()) return refused("cannot read /proc/sys/kernel/random/boot_id");
+  const std::string id = snapshot_owner(::getpid());
+  if (id.empty()) return refused("cannot read /proc/self/stat");
   const std::string path = snapshot_path(cfg().control.socket);
   if (auto w = write_private_file(path, node::format_snapshot({node_.snapshot(), id})); !w) {
     return refused(w.error());
@@ -628,7 +628,7 @@ void Daemon::exec_in_place() {
   std::string why;
   if (auto blocked = node_.restart_blocker()) {
     why = *blocked;
-  } else if (auto w = write_private_file(path, node::format_snapshot({node_.snapshot(), boot_id()}));
+  } else if (auto w = write_private_file(path, node::format_snapshot({node_.snapshot(), snapshot_owner(::getpid())}));
              !w) {
     why = w.error();
   } else {

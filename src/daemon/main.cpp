@@ -106,7 +106,8 @@ int main(int argc, char** argv) {
       return kExitConfig;
     }
     if (!check_restore_path.empty()) {
-      auto doc = read_snapshot_file(check_restore_path);
+      // Run by the daemon that wrote it, just before it execs: its parent.
+      auto doc = read_snapshot_file(check_restore_path, ::getppid());
       if (!doc) {
         std::cout << error_prefix(std::cout) << doc.error() << '\n';
         return kExitConfig;
@@ -139,7 +140,7 @@ int main(int argc, char** argv) {
   if (!restore_path.empty()) {
     // Read once and removed: a later crash-restart by systemd starts afresh, never from an
     // old state. A snapshot that cannot be read is no reason not to run: start afresh.
-    auto doc = read_snapshot_file(restore_path);
+    auto doc = read_snapshot_file(restore_path, ::getpid());
     ::unlink(restore_path.c_str());
     if (doc) {
       options.restore = std::move(doc->node);

@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <sstream>
 #include <stdexcept>
 
 namespace failoverd::daemon {
@@ -19,11 +20,22 @@ std::string errno_text() { return std::strerror(errno); }
 
 }  // namespace
 
-std::string boot_id() {
-  std::ifstream in("/proc/sys/kernel/random/boot_id");
-  std::string id;
-  std::getline(in, id);
-  return id;
+std::string snapshot_owner(pid_t pid) {
+  // The unit's ProcSubset=pid hides /proc/sys: then the process's start time alone says it.
+  std::string boot;
+  std::getline(std::ifstream("/proc/sys/kernel/random/boot_id"), boot);
+  // Field 22 of /proc/PID/stat, after the command name in parentheses (which may hold spaces).
+  std::string stat;
+  std::getline(std::ifstream("/proc/" + std::to_string(pid) + "/stat"), stat);
+  const auto close = stat.rfind(')');
+  if (close == std::string::npos) return "";
+  std::istringstream rest(stat.substr(close + 1));
+  std::string field;
+  for (int i = 3; i <= 22 && rest >> field; ++i) {
+  }
+  if (!rest) return "";
+  return (boot.empty() ? std::string("boot ?") : "boot " + boot) + ", pid " +
+         std::to_string(pid) + " started at tick " + field;
 }
 
 std::string own_binary() {
@@ -62,7 +74,8 @@ util::Expected<util::Ok, std::string> write_private_file(const std::string& path
   return util::Ok{};
 }
 
-util::Expected<node::SnapshotDocument, std::string> read_snapshot_file(const std::string& path) {
+util::Expected<node::SnapshotDocument, std::string> read_snapshot_file(const std::string& path,
+                                                                       pid_t writer) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
   if (fd < 0) return util::unexpected("cannot open " + path + ": " + errno_text());
   std::string text;
@@ -80,7 +93,9 @@ util::Expected<node::SnapshotDocument, std::string> read_snapshot_file(const std
     if (text.size() > node::kMaxSnapshotBytes) break;  // parse_snapshot says it is too large
   }
   ::close(fd);
-  auto doc = node::parse_snapshot(text, boot_id());
+  const std::string owner = snapshot_owner(writer);
+  if (owner.empty()) return util::unexpected("cannot read /proc/" + std::to_string(writer) + "/stat");
+  auto doc = node::parse_snapshot(text, owner);
   if (!doc) return util::unexpected(path + ": " + doc.error());
   return doc;
 }

@@ -254,9 +254,9 @@ util::Expected<SnapshotDocument, std::string> parse_snapshot(std::string_view te
     const Reader r{j, ""};
     doc.boot_id = r.str("boot_id");
     if (doc.boot_id != boot_id) {
-      return util::unexpected("snapshot was taken in another boot (" + doc.boot_id +
-                              ", this one is " + std::string(boot_id) +
-                              "): its times mean nothing now");
+      return util::unexpected("snapshot was taken in another boot or by another process (" +
+                              doc.boot_id + "; expected " + std::string(boot_id) +
+                              "): only the process that wrote it resumes it");
     }
     NodeSnapshot& s = doc.node;
     const Reader id = r.sub("identity");

@@ -5,6 +5,8 @@
 // keeps tracking it (RELOADING=1 before, READY=1 from the new process once it has resumed).
 #pragma once
 
+#include <sys/types.h>
+
 #include <string>
 #include <vector>
 
@@ -13,8 +15,10 @@
 
 namespace failoverd::daemon {
 
-// /proc/sys/kernel/random/boot_id, "" when unreadable (then no snapshot is accepted).
-std::string boot_id();
+// Who may resume a snapshot: the boot (/proc/sys/kernel/random/boot_id, when visible) and the
+// process that wrote it (its pid and start time, which exec keeps): a restart in place is the
+// same process. "" when /proc/PID/stat cannot be read (then nothing is written or accepted).
+std::string snapshot_owner(pid_t pid);
 // The file this process runs, resolved now (after an upgrade /proc/self/exe names a deleted
 // file, so it is read once at start). Throws std::runtime_error when it cannot be read.
 std::string own_binary();
@@ -25,8 +29,10 @@ std::string snapshot_path(const std::string& socket);
 // Writes `text` with mode 0600 (a temporary file renamed over `path`).
 util::Expected<util::Ok, std::string> write_private_file(const std::string& path,
                                                          const std::string& text);
-// Reads and parses a snapshot file for this boot (at most node::kMaxSnapshotBytes).
-util::Expected<node::SnapshotDocument, std::string> read_snapshot_file(const std::string& path);
+// Reads and parses a snapshot file written by process `writer` (this one after the exec; the
+// parent for --check-restore), at most node::kMaxSnapshotBytes.
+util::Expected<node::SnapshotDocument, std::string> read_snapshot_file(const std::string& path,
+                                                                       pid_t writer);
 
 // argv for the new process: `argv` without any earlier `--restore X`, plus `--restore path`.
 std::vector<std::string> restore_argv(const std::vector<std::string>& argv,

@@ -21,15 +21,17 @@ inline constexpr std::size_t kMaxSnapshotBytes = 1024 * 1024;
 
 struct SnapshotDocument {
   NodeSnapshot node;
-  // /proc/sys/kernel/random/boot_id of the boot the steady times belong to.
+  // The boot and the process that wrote it (daemon/restart.h snapshot_owner): the steady times
+  // belong to that boot, and only that process (after its exec) resumes it.
   std::string boot_id;
 };
 
 std::string format_snapshot(const SnapshotDocument& doc);
 
 // The document, or one sentence saying what is wrong ("not JSON", "version 2, this failoverd
-// reads 1", "taken in another boot", "field \"instance.state\": ..."). `boot_id` is this
-// boot's: a snapshot from another one is refused (its steady times mean nothing here).
+// reads 1", "taken in another boot or by another process", "field \"instance.state\": ...").
+// `boot_id` is what the reader expects (this boot and the writing process): a snapshot with
+// another one is refused (its steady times may mean nothing here).
 util::Expected<SnapshotDocument, std::string> parse_snapshot(std::string_view text,
                                                              std::string_view boot_id);
 
