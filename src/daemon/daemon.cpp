@@ -628,6 +628,8 @@ void Daemon::exec_in_place() {
   std::string why;
   if (auto blocked = node_.restart_blocker()) {
     why = *blocked;
+  } else if (hooks_ && hooks_->pending() > 0) {
+    why = "a hook was started since the answer";  // a transition came first
   } else if (auto w = write_private_file(path, node::format_snapshot({node_.snapshot(), snapshot_owner(::getpid())}));
              !w) {
     why = w.error();
