@@ -123,6 +123,32 @@ TEST_F(RestartInPlace, TheBackupRestartsAndStaysBackup) {
   EXPECT_EQ(json_int(*sa2, "transitions"), json_int(*sa, "transitions"));
 }
 
+TEST_F(RestartInPlace, HealthChecksStartAfreshWhileTheNodeKeepsItsVerdict) {
+  // rise 3 at 300 ms: a fresh tracker needs about 600 ms to rise, longer than
+  // Master_Down_Interval; the restored node must not sit in FAULT (or INIT) meanwhile.
+  NodeConfig ca = node_config(0, "node-a", 150);
+  ca.extra = "[check.service]\ntype = exec\ncommand = /bin/true\ninterval = 300ms\n"
+             "timeout = 250ms\nrise = 3\nfall = 2\nweight = 0\n";
+  Node& a = start_node(ca);
+  ASSERT_TRUE(a.wait_state("MASTER", 8s));
+  Node& b = start_node(node_config(1, "node-b", 100));
+  ASSERT_TRUE(b.wait_state("BACKUP", 5s));
+  const auto sb = b.status();
+  ASSERT_TRUE(sb);
+  restart(a);
+  if (HasFatalFailure()) return;
+  std::vector<std::string> seen;
+  for (int i = 0; i < 15; ++i) {  // 1.5 s: until the checks have risen again, and beyond
+    seen.push_back(a.state());
+    std::this_thread::sleep_for(100ms);
+  }
+  for (const auto& st : seen) EXPECT_EQ(st, "MASTER") << tail_lines(a.log(), 30);
+  EXPECT_EQ(a.transitions_to("FAULT"), 0U);
+  const auto sb2 = b.status();
+  ASSERT_TRUE(sb2);
+  EXPECT_EQ(json_int(*sb2, "transitions"), json_int(*sb, "transitions"));
+}
+
 TEST_F(RestartInPlace, ABrokenConfigOnDiskIsRefusedWithTheNewBinarysErrorAndTheDaemonStays) {
   Node& a = start_node(node_config(0, "node-a", 150));
   ASSERT_TRUE(a.wait_state("MASTER", 8s));
