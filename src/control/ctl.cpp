@@ -220,6 +220,62 @@ int run_failover(const ControlClient& client, const CtlInvocation& inv, std::ost
   }
 }
 
+// `failoverctl restart`: the daemon checks the binary on disk against its config and state,
+// answers, and execs it. The new process answers status under the same PID once it has
+// resumed; a refusal (the new binary's own errors) is printed verbatim and exits 1.
+int run_restart(const ControlClient& client, const CtlInvocation& inv, std::ostream& out,
+                std::ostream& err) {
+  const auto started = Clock::now();
+  // The new binary's check runs before the answer: give it its 10 s.
+  const ControlClient slow(client.socket_path(), std::max<std::chrono::milliseconds>(
+                                                     inv.call_timeout, std::chrono::seconds(15)));
+  auto result = call_daemon(slow, "restart", json::object(), err);
+  if (!result) return result.error();
+  const int pid = result->value("pid", 0);
+  const auto elapsed_ms = [&] {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count();
+  };
+  // The new process's uptime starts at its exec, after `started`.
+  const auto deadline = started + std::chrono::seconds(15);
+  std::string last_problem = "no answer";
+  for (;;) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    if (auto s = client.call("status")) {
+      if (auto st = status_from_json(*s)) {
+        const double since_start_s =
+            std::chrono::duration<double>(Clock::now() - started).count();
+        if (st->pid != pid) {
+          print_error(err, "restart: the daemon now runs as pid " + std::to_string(st->pid) +
+                               ", not " + std::to_string(pid) + " (it was restarted, not in place)");
+          return kExitDaemonError;
+        }
+        if (st->uptime_s <= since_start_s) {
+          if (inv.json) {
+            print_json_line(out, json{{"pid", pid},
+                                      {"state", st->state},
+                                      {"binary", result->value("binary", std::string())},
+                                      {"after_ms", elapsed_ms()}});
+          } else {
+            out << "restarted in place: pid " << pid << ", " << st->state << ", in "
+                << elapsed_ms() << " ms\n";
+          }
+          return kExitOk;
+        }
+        last_problem = "the old process still answers";
+      } else {
+        last_problem = malformed(st.error());
+      }
+    } else {
+      last_problem = s.error().message;
+    }
+    if (Clock::now() >= deadline) {
+      print_error(err, "restart: no answer from the new process after " +
+                           std::to_string(elapsed_ms()) + " ms: " + last_problem);
+      return kExitUnreachable;
+    }
+  }
+}
+
 // `failoverctl history`: one line per transition, oldest first, with the claim's outcome.
 std::string format_history(const json& history) {
   std::ostringstream o;
@@ -485,6 +541,7 @@ int run_ctl(const CtlInvocation& inv, std::ostream& out, std::ostream& err,
   if (inv.command == "checks") return run_status(client, inv, /*checks_only=*/true, out, err);
   if (inv.command == "failover") return run_failover(client, inv, out, err);
   if (inv.command == "history") return run_history(client, inv, out, err);
+  if (inv.command == "restart") return run_restart(client, inv, out, err);
   return run_generic(client, inv, out, err);
 }
 

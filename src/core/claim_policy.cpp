@@ -187,4 +187,21 @@ ClaimDecision ClaimPolicy::on_timer(Time now) {
   return {ClaimAction::kCheck, "reconcile"};
 }
 
+ClaimPolicySnapshot ClaimPolicy::snapshot() const {
+  return {master_,    next_check_, episode_start_, losses_,           last_loss_,
+          had_it_,    foreign_,    foreign_since_, last_advert_claim_};
+}
+
+void ClaimPolicy::restore(const ClaimPolicySnapshot& s) {
+  master_ = s.master;
+  next_check_ = s.next_check;
+  episode_start_ = s.episode_start;
+  losses_ = s.losses;
+  last_loss_ = s.last_loss;
+  had_it_ = s.had_it;
+  foreign_ = s.foreign;
+  foreign_since_ = s.foreign_since;
+  last_advert_claim_ = s.last_advert_claim;
+}
+
 }  // namespace failoverd::core

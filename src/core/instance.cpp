@@ -392,4 +392,56 @@ Actions Instance::reconfigure(Time now, const Params& params) {
   return out;
 }
 
+InstanceSnapshot Instance::snapshot() const {
+  InstanceSnapshot s;
+  s.state = state_;
+  s.priority_delta = priority_delta_;
+  s.master_adver_interval = master_adver_interval_;
+  s.master_down_timer = master_down_timer_;
+  s.adver_timer = adver_timer_;
+  s.master_down_from_resign = master_down_from_resign_;
+  s.woke_from_stall = woke_from_stall_;
+  s.stall_silence = stall_silence_;
+  s.master_down_from_failover = master_down_from_failover_;
+  s.preempt_allowed_at = preempt_allowed_at_;
+  s.master = master_;
+  s.started = started_;
+  s.maintenance = maintenance_;
+  s.faulted = faulted_;
+  s.fault_reason = fault_reason_;
+  return s;
+}
+
+Actions Instance::restore(Time now, const InstanceSnapshot& s) {
+  state_ = s.state;
+  priority_delta_ = s.priority_delta;
+  master_adver_interval_ = s.master_adver_interval;
+  master_down_timer_ = s.master_down_timer;
+  adver_timer_ = s.adver_timer;
+  master_down_from_resign_ = s.master_down_from_resign;
+  woke_from_stall_ = s.woke_from_stall;
+  stall_silence_ = s.stall_silence;
+  master_down_from_failover_ = s.master_down_from_failover;
+  preempt_allowed_at_ = s.preempt_allowed_at;
+  master_ = s.master;
+  started_ = s.started;
+  maintenance_ = s.maintenance;
+  faulted_ = s.faulted;
+  fault_reason_ = s.fault_reason;
+  // The state's timer must be there (a snapshot from an older Instance may lack it).
+  if (state_ == State::Master && !adver_timer_) adver_timer_ = now;
+  if (state_ == State::Backup && !master_down_timer_ && !maintenance_) {
+    master_down_timer_ = now + master_down_interval();
+  }
+  Actions out;
+  if (rejoin_if_stalled(now)) return out;
+  if (state_ == State::Master && !woke_from_stall_) {
+    // The peer heard our last advert before the exec; the next one goes now, not at the old
+    // deadline: the gap the peer sees is the time the restart took.
+    out.push_back(advert());
+    adver_timer_ = now + params_.advert_interval;
+  }
+  return out;
+}
+
 }  // namespace failoverd::core

@@ -95,6 +95,14 @@ void CheckRunner::on_result(std::size_t i, const health::CheckResult& result) {
     }
   }
   const health::Verdict after = verdict();
+  if (hold_verdicts_) {
+    for (const auto& entry : entries_) {
+      if (!entry->tracker.settled()) return;
+    }
+    hold_verdicts_ = false;
+    on_verdict_(after);
+    return;
+  }
   if (after != before) {
     on_verdict_(after);
   }

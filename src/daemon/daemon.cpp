@@ -18,9 +18,11 @@
 #include "failoverd/cloud/provider_factory.h"
 #include "failoverd/daemon/logging.h"
 #include "failoverd/daemon/realtime.h"
+#include "failoverd/daemon/restart.h"
 #include "failoverd/daemon/sd_notify.h"
 #include "failoverd/daemon/runtime_problems.h"
 #include "failoverd/util/duration.h"
+#include "failoverd/util/subprocess.h"
 #include "failoverd/util/time_format.h"
 
 namespace failoverd::daemon {
@@ -64,6 +66,14 @@ Daemon::Daemon(asio::io_context& io, Options options, config::Config initial)
       link_retry_timer_(io),
       watchdog_timer_(io),
       started_at_(std::chrono::steady_clock::now()) {
+  if (options_.restore) {
+    // The new binary's check accepted this state already; this is the second wall.
+    if (auto ok = node_.can_restore(*options_.restore); !ok) {
+      log_->error("cannot resume the state of the previous process: {}; starting afresh",
+                  ok.error());
+      options_.restore.reset();
+    }
+  }
   bring_up_transport();
   setup_virtual_ips();
   setup_link_monitor();
@@ -93,7 +103,8 @@ void Daemon::setup_virtual_ips() {
   // as the boot does, like the addresses it records.
   vips_.emplace(*address_manager_, cfg().instance.interface, std::move(vips),
                 cfg().control.socket + ".vips");
-  log_vip_events(vips_->clean_up_previous_run());
+  // Restarted in place, the addresses in the ledger are this node's and stay where they are.
+  log_vip_events(options_.restore ? vips_->adopt_previous_run() : vips_->clean_up_previous_run());
 }
 
 void Daemon::setup_link_monitor() {
@@ -295,9 +306,19 @@ void Daemon::start() {
   wait_signal();
   if (transport_) wait_readable();
   wait_link_events();
-  if (checks_) checks_->start();
+  if (checks_) {
+    if (options_.restore) checks_->hold_verdicts_until_settled();
+    checks_->start();
+  }
   run(node_.on_links(now(), links_->problem()));  // not started yet: only noted
-  run(node_.start(now()));
+  if (options_.restore) {
+    run(node_.restore(now(), *options_.restore));
+    options_.restore.reset();
+    // A link that changed during the exec counts now.
+    run(node_.on_links(now(), links_->problem()));
+  } else {
+    run(node_.start(now()));
+  }
   if (const auto interval = watchdog_interval()) {
     // Half the interval, as sd_watchdog_enabled(3) advises: one late wake-up is not a kill.
     log_->info("systemd watchdog: {} ms, pinging every {} ms",
@@ -546,7 +567,85 @@ control::Outcome Daemon::handle_control(const control::Request& request) {
     if (!r) return util::unexpected(r.error());
     return nlohmann::json{{"message", *r}};
   }
+  if (request.command == "restart") return restart_in_place();
   return util::unexpected("\"" + request.command + "\" is not implemented yet in this version");
+}
+
+control::Outcome Daemon::restart_in_place() {
+  const auto refused = [this](const std::string& why) -> control::Outcome {
+    log_->warn("restart in place refused: {}", why);
+    return util::unexpected("restart refused, this daemon keeps running: " + why);
+  };
+  if (exec_pending_) return refused("a restart is already under way");
+  if (options_.binary.empty()) return refused("the daemon's own binary is unknown");
+  if (auto why = node_.restart_blocker()) return refused(*why);
+  if (hooks_ && hooks_->pending() > 0) {
+    return refused("a hook is running or queued; try again when it has finished");
+  }
+  const std::string id = snapshot_owner(::getpid());
+  if (id.empty()) return refused("cannot read /proc/self/stat");
+  const std::string path = snapshot_path(cfg().control.socket);
+  if (auto w = write_private_file(path, node::format_snapshot({node_.snapshot(), id})); !w) {
+    return refused(w.error());
+  }
+  // The binary now on disk checks the config and the state it is to resume. Synchronous: it
+  // takes a few milliseconds, far below any Master_Down_Interval (docs/benchmarks.md).
+  util::SubprocessOptions check;
+  check.argv = {options_.binary, "--check-config", options_.config_path};
+  for (const auto& o : options_.overrides) {
+    check.argv.push_back("--set");
+    check.argv.push_back(o);
+  }
+  check.argv.push_back("--check-restore");
+  check.argv.push_back(path);
+  check.timeout = std::chrono::seconds(10);
+  check.max_output = 16 * 1024;
+  const auto r = util::run_subprocess(check);
+  if (!r.succeeded()) {
+    ::unlink(path.c_str());
+    std::string out = r.output.text;
+    while (!out.empty() && out.back() == '\n') out.pop_back();
+    return refused("the new binary " + options_.binary + " refused (" + util::describe(r) +
+                   ")" + (out.empty() ? std::string() : ":\n" + out));
+  }
+  // What a reload could not apply is refused by the running node's own rules, when this
+  // (older) binary can read the new config at all; the new binary checked the rest.
+  if (auto next = config::load_config(options_.config_path, options_.overrides)) {
+    if (auto plan = node_.plan_reload(*next); !plan) {
+      ::unlink(path.c_str());
+      return refused(plan.error());
+    }
+  }
+  exec_pending_ = true;
+  asio::post(io_, [this] { exec_in_place(); });
+  return nlohmann::json{{"message", "restarting in place: " + options_.binary},
+                        {"pid", static_cast<int>(::getpid())},
+                        {"binary", options_.binary}};
+}
+
+void Daemon::exec_in_place() {
+  // Handlers may have run since the answer: take the state again, now, right before exec.
+  const std::string path = snapshot_path(cfg().control.socket);
+  std::string why;
+  if (auto blocked = node_.restart_blocker()) {
+    why = *blocked;
+  } else if (hooks_ && hooks_->pending() > 0) {
+    why = "a hook was started since the answer";  // a transition came first
+  } else if (auto w = write_private_file(path, node::format_snapshot({node_.snapshot(), snapshot_owner(::getpid())}));
+             !w) {
+    why = w.error();
+  } else {
+    log_->info("restarting in place: exec {} (pid {}, {})", options_.binary, ::getpid(),
+               core::to_string(node_.instance().state()));
+    sd_notify("RELOADING=1");
+    drain_logs();
+    why = exec_binary(options_.binary, restore_argv(options_.argv, path));
+    // Still here: nothing was given up, carry on as before.
+    sd_notify("READY=1");
+  }
+  ::unlink(path.c_str());
+  exec_pending_ = false;
+  log_->error("restart in place failed, this daemon keeps running: {}", why);
 }
 
 control::Metrics Daemon::metrics() const {

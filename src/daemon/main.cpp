@@ -14,7 +14,9 @@
 #include "failoverd/daemon/daemon.h"
 #include "failoverd/daemon/logging.h"
 #include "failoverd/daemon/realtime.h"
+#include "failoverd/daemon/restart.h"
 #include "failoverd/daemon/runtime_problems.h"
+#include "failoverd/node/node.h"
 
 
 namespace failoverd::daemon {
@@ -51,10 +53,12 @@ void print_fatal(std::string_view what) {
 int main(int argc, char** argv) {
   po::options_description desc(
       "Usage: failoverd --config FILE [options]\n"
-      "       failoverd --check-config FILE\n\n"
+      "       failoverd --check-config FILE [--check-restore SNAPSHOT]\n\n"
       "Keeps a service address alive across hosts with VRRPv3 heartbeats.\n\nOptions");
   std::string config_path;
   std::string check_path;
+  std::string check_restore_path;
+  std::string restore_path;
   std::string log_level = "info";
   std::vector<std::string> overrides;
   desc.add_options()
@@ -63,6 +67,12 @@ int main(int argc, char** argv) {
       ("config,c", po::value(&config_path), "run the instance configured in FILE")
       ("check-config", po::value(&check_path),
        "validate FILE: print one line per problem and exit non-zero when there is any")
+      ("check-restore", po::value(&check_restore_path),
+       "with --check-config: also check that this binary can resume the state in SNAPSHOT "
+       "(written by failoverctl restart) under that config")
+      ("restore", po::value(&restore_path),
+       "resume the state in SNAPSHOT instead of starting afresh (failoverctl restart passes "
+       "it; the file is removed once read)")
       ("set,o", po::value(&overrides)->composing(),
        "override a config key, e.g. --set vrrp.priority=200 (repeatable)")
       ("log-level", po::value(&log_level), "trace, debug, info (default), warn or error");
@@ -95,12 +105,49 @@ int main(int argc, char** argv) {
       print_problems(std::cout, check_path, problems);
       return kExitConfig;
     }
+    if (!check_restore_path.empty()) {
+      // Run by the daemon that wrote it, just before it execs: its parent.
+      auto doc = read_snapshot_file(check_restore_path, ::getppid());
+      if (!doc) {
+        std::cout << error_prefix(std::cout) << doc.error() << '\n';
+        return kExitConfig;
+      }
+      const node::Node fresh(*loaded);
+      if (auto ok = fresh.can_restore(doc->node); !ok) {
+        std::cout << error_prefix(std::cout) << check_restore_path << ": " << ok.error() << '\n';
+        return kExitConfig;
+      }
+      std::cout << check_restore_path << ": OK (resumes as "
+                << core::to_string(doc->node.instance.state) << ")\n";
+    }
     std::cout << check_path << ": OK\n";
     return kExitOk;
+  }
+  if (!check_restore_path.empty()) {
+    std::cerr << "failoverd: --check-restore needs --check-config\nTry 'failoverd --help'.\n";
+    return kExitUsage;
   }
   if (config_path.empty()) {
     std::cerr << "failoverd: --config FILE is required\nTry 'failoverd --help'.\n";
     return kExitUsage;
+  }
+  Options options{config_path, overrides, std::vector<std::string>(argv, argv + argc), {}, {}};
+  try {
+    options.binary = own_binary();
+  } catch (const std::exception& e) {
+    std::cerr << "failoverd: " << e.what() << "; failoverctl restart will be refused\n";
+  }
+  if (!restore_path.empty()) {
+    // Read once and removed: a later crash-restart by systemd starts afresh, never from an
+    // old state. A snapshot that cannot be read is no reason not to run: start afresh.
+    auto doc = read_snapshot_file(restore_path, ::getpid());
+    ::unlink(restore_path.c_str());
+    if (doc) {
+      options.restore = std::move(doc->node);
+    } else {
+      std::cerr << error_prefix(std::cerr) << "failoverd: cannot restore: " << doc.error()
+                << "; starting afresh\n";
+    }
   }
   if (!set_log_level(log_level)) {
     std::cerr << "failoverd: --log-level: \"" << log_level << "\" is not one of trace, debug, "
@@ -128,7 +175,7 @@ int main(int argc, char** argv) {
   int status = kExitOk;
   try {
     boost::asio::io_context io;
-    Daemon daemon(io, Options{config_path, overrides}, std::move(*loaded));
+    Daemon daemon(io, std::move(options), std::move(*loaded));
     daemon.start();
     io.run();
     if (daemon.failed()) status = kExitRuntime;

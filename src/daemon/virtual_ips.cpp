@@ -14,11 +14,11 @@ VirtualIps::VirtualIps(net::AddressManager& manager, std::string ifname,
       addresses_(std::move(addresses)),
       ledger_path_(std::move(ledger_path)) {}
 
-std::vector<VipEvent> VirtualIps::clean_up_previous_run() {
-  std::vector<VipEvent> out;
-  if (ledger_path_.empty()) return out;
+std::vector<net::InterfaceAddress> VirtualIps::read_ledger(std::vector<VipEvent>& out) const {
+  std::vector<net::InterfaceAddress> found;
+  if (ledger_path_.empty()) return found;
   std::ifstream in(ledger_path_);
-  if (!in) return out;  // no previous run, or it added nothing
+  if (!in) return found;  // no previous run, or it added nothing
   std::string line;
   while (std::getline(in, line)) {
     const auto slash = line.find('/');
@@ -31,7 +31,14 @@ std::vector<VipEvent> VirtualIps::clean_up_previous_run() {
       out.push_back({false, "ignoring malformed line in " + ledger_path_ + ": " + line});
       continue;
     }
-    const net::InterfaceAddress a{*ip, static_cast<std::uint8_t>(len)};
+    found.push_back({*ip, static_cast<std::uint8_t>(len)});
+  }
+  return found;
+}
+
+std::vector<VipEvent> VirtualIps::clean_up_previous_run() {
+  std::vector<VipEvent> out;
+  for (const auto& a : read_ledger(out)) {
     if (auto r = manager_.remove(ifname_, a); !r) {
       out.push_back({false, r.error()});
       added_.push_back(a);  // still ours; release() tries again
@@ -42,6 +49,15 @@ std::vector<VipEvent> VirtualIps::clean_up_previous_run() {
   }
   auto saved = save_ledger();
   out.insert(out.end(), saved.begin(), saved.end());
+  return out;
+}
+
+std::vector<VipEvent> VirtualIps::adopt_previous_run() {
+  std::vector<VipEvent> out;
+  added_ = read_ledger(out);
+  for (const auto& a : added_) {
+    out.push_back({true, "kept " + a.to_string() + " on " + ifname_ + " across the restart"});
+  }
   return out;
 }
 

@@ -27,6 +27,8 @@ constexpr const char* kUsage =
     "                                  not preempt back for the hold (0s..24h)\n"
     "  maintenance on|off              stay BACKUP / rejoin the election\n"
     "  reload                          re-read the configuration\n"
+    "  restart                         replace the daemon with the binary on disk, in place:\n"
+    "                                  same PID, state kept, no transition (after an upgrade)\n"
     "  checks                          health check results\n"
     "  history                         recent state transitions\n"
     "  wait-healthy [--timeout 300s]   wait until every check passes (exit 0), else exit 1\n"
@@ -79,8 +81,9 @@ std::vector<std::string> parse_with_operands(const std::vector<std::string>& res
 
 control::CtlInvocation parse_command(const std::string& command,
                                      const std::vector<std::string>& rest) {
-  static constexpr std::array<std::string_view, 7> kKnown = {
-      "status", "failover", "maintenance", "reload", "checks", "history", "wait-healthy"};
+  static constexpr std::array<std::string_view, 8> kKnown = {
+      "status", "failover", "maintenance", "reload",
+      "checks", "history",  "wait-healthy", "restart"};
   if (std::find(kKnown.begin(), kKnown.end(), command) == kKnown.end())
     throw UsageError{"unknown command \"" + command + "\""};
   control::CtlInvocation inv;

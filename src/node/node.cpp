@@ -407,4 +407,117 @@ Node::Reloaded Node::reload(Now now, config::Config next) {
   return r;
 }
 
+NodeSnapshot::Identity snapshot_identity(const config::Config& cfg) {
+  NodeSnapshot::Identity id;
+  id.name = cfg.instance.name;
+  id.interface = cfg.instance.interface;
+  id.virtual_router_id = cfg.vrrp.virtual_router_id;
+  for (const auto& v : cfg.virtual_ip.addresses) {
+    id.virtual_ips.push_back(v.address.to_string() + "/" + std::to_string(v.prefix_len));
+  }
+  if (cfg.reserved_ip.provider != config::Provider::kNone && cfg.reserved_ip.address) {
+    id.reserved_ip = cfg.reserved_ip.address->to_string();
+  }
+  return id;
+}
+
+std::optional<std::string> Node::restart_blocker() const {
+  if (stopping_) return std::string("the daemon is shutting down");
+  if (!started_) return std::string("the daemon has not started yet");
+  if (reserved_ip_) return reserved_ip_->restart_blocker();
+  return std::nullopt;
+}
+
+NodeSnapshot Node::snapshot() const {
+  NodeSnapshot s;
+  s.identity = snapshot_identity(cfg_);
+  s.instance = instance_.snapshot();
+  s.source = source_;
+  s.garp_at = garp_at_;
+  s.garp_left = garp_left_;
+  s.verdict = verdict_;
+  s.link_problem = link_problem_;
+  s.claim_fault = claim_fault_;
+  s.faulted = faulted_;
+  s.joined = joined_;
+  s.master_hook_pending = master_hook_pending_;
+  s.transitions = transitions_;
+  s.transitions_to = transitions_to_;
+  s.adverts_received = adverts_received_;
+  s.history = history_;
+  if (reserved_ip_) s.reserved_ip = reserved_ip_->snapshot();
+  return s;
+}
+
+util::Expected<util::Ok, std::string> Node::can_restore(const NodeSnapshot& s) const {
+  const auto mine = snapshot_identity(cfg_);
+  auto differs = [](const std::string& what, const std::string& was, const std::string& is) {
+    return util::unexpected(what + " changed from \"" + was + "\" to \"" + is +
+                            "\": that needs a full restart (systemctl restart), not one in place");
+  };
+  auto join = [](const std::vector<std::string>& v) {
+    std::string out;
+    for (const auto& x : v) out += (out.empty() ? "" : ",") + x;
+    return out;
+  };
+  if (s.identity.name != mine.name) return differs("name", s.identity.name, mine.name);
+  if (s.identity.interface != mine.interface) {
+    return differs("interface", s.identity.interface, mine.interface);
+  }
+  if (s.identity.virtual_router_id != mine.virtual_router_id) {
+    return differs("virtual_router_id", std::to_string(s.identity.virtual_router_id),
+                   std::to_string(mine.virtual_router_id));
+  }
+  if (s.identity.virtual_ips != mine.virtual_ips) {
+    return differs("virtual_ip", join(s.identity.virtual_ips), join(mine.virtual_ips));
+  }
+  if (s.identity.reserved_ip != mine.reserved_ip) {
+    return differs("reserved_ip", s.identity.reserved_ip, mine.reserved_ip);
+  }
+  if (s.reserved_ip.has_value() != reserved_ip_.has_value()) {
+    return util::unexpected(std::string("the snapshot's reserved IP state does not match the config"));
+  }
+  if (s.instance.state == core::State::Initialize && s.joined) {
+    return util::unexpected(std::string("the snapshot is of a node that was stopping"));
+  }
+  return util::Ok{};
+}
+
+Effects Node::restore(Now now, const NodeSnapshot& s) {
+  Effects out;
+  started_ = true;
+  joined_ = s.joined;
+  if (s.source != util::Ipv4{} && source_ == util::Ipv4{}) {
+    // The interface has no address (yet) in this process: keep the one the state was built on.
+    source_ = s.source;
+    advert_addresses_ = node::advert_addresses(cfg_, source_);
+    (void)instance_.reconfigure(now.steady, config::to_core_params(cfg_, source_));
+  }
+  garp_at_ = s.garp_at;
+  garp_left_ = s.garp_left;
+  verdict_ = s.verdict;
+  link_problem_ = s.link_problem;
+  claim_fault_ = s.claim_fault;
+  faulted_ = s.faulted;
+  master_hook_pending_ = s.master_hook_pending;
+  transitions_ = s.transitions;
+  transitions_to_ = s.transitions_to;
+  adverts_received_ = s.adverts_received;
+  history_ = s.history;
+  while (history_.size() > kHistorySize) history_.pop_front();
+  // The verdict's delta may differ under a reloaded config's priority: the Instance keeps the
+  // one it had, which is the checks' (the priority itself comes from the new config).
+  if (joined_) apply(instance_.restore(now.steady, s.instance), now, out);
+  if (reserved_ip_ && s.reserved_ip) reserved_ip_->restore(now.steady, *s.reserved_ip, out);
+  const auto state = instance_.state();
+  out.push_back(Log{LogLevel::kInfo,
+                    std::string("restarted in place: resuming as ") + core::to_string(state) +
+                        (joined_ ? "" : " (waiting for the first health check results)")});
+  out.push_back(NotifySystemd{"READY=1\n" + (joined_ ? status_line(state)
+                                                      : std::string("STATUS=INIT: waiting for "
+                                                                    "the first health check "
+                                                                    "results"))});
+  return finish(std::move(out));
+}
+
 }  // namespace failoverd::node

@@ -96,6 +96,7 @@ void ReservedIp::submit(Job job, std::string why, Effects& out) {
     return;
   }
   busy_ = true;
+  running_ = job;
   if (job == Job::kClaim) {
     log(LogLevel::kDebug, ": claiming: " + why, out);
     claim_why_ = why;
@@ -224,6 +225,44 @@ control::ReservedIpStatus ReservedIp::status(core::Time now) const {
     s.last_claim = std::move(text);
   }
   return s;
+}
+
+std::optional<std::string> ReservedIp::restart_blocker() const {
+  if ((busy_ && running_ == Job::kClaim) || (queued_ && queued_->first == Job::kClaim)) {
+    return "a claim of the reserved IP " + address_ + " is in progress; try again when it has reported";
+  }
+  return std::nullopt;
+}
+
+ReservedIpSnapshot ReservedIp::snapshot() const {
+  ReservedIpSnapshot s;
+  s.policy = policy_.snapshot();
+  s.backoff_failures = backoff_.failures();
+  s.backoff_last = backoff_.last();
+  s.started = started_;
+  s.master = master_;
+  s.check_pending = busy_ || queued_.has_value();
+  s.retry_at = retry_at_;
+  s.holder = holder_;
+  s.last_claim = last_claim_;
+  s.last_failure = last_failure_;
+  s.counters = counters_;
+  return s;
+}
+
+void ReservedIp::restore(core::Time /*now*/, const ReservedIpSnapshot& s, Effects& out) {
+  policy_.restore(s.policy);
+  backoff_.restore(s.backoff_failures, s.backoff_last);
+  started_ = s.started;
+  master_ = s.master;
+  retry_at_ = s.retry_at;
+  holder_ = s.holder;
+  last_claim_ = s.last_claim;
+  last_failure_ = s.last_failure;
+  counters_ = s.counters;
+  busy_ = false;
+  queued_.reset();
+  if (s.check_pending) submit(Job::kCheck, "after a restart in place", out);
 }
 
 }  // namespace failoverd::node

@@ -9,7 +9,7 @@ target_link_libraries(check_bench PRIVATE fod_health fod_config Threads::Threads
 add_executable(node_sim_bench ${CMAKE_CURRENT_SOURCE_DIR}/bench/node_sim_bench.cpp)
 target_link_libraries(node_sim_bench PRIVATE fod_sim)
 
-foreach(_bench reserved_ip_bench switchover_bench startup_bench load_bench)
+foreach(_bench reserved_ip_bench switchover_bench startup_bench load_bench restart_bench)
   add_executable(${_bench} ${CMAKE_CURRENT_SOURCE_DIR}/bench/${_bench}.cpp)
   target_link_libraries(${_bench} PRIVATE fod_core fod_test_harness nlohmann_json::nlohmann_json
                                           Threads::Threads)
@@ -18,5 +18,6 @@ foreach(_bench reserved_ip_bench switchover_bench startup_bench load_bench)
   add_dependencies(${_bench} failoverd failoverctl)
 endforeach()
 add_dependencies(reserved_ip_bench fake_do_api)
+add_dependencies(restart_bench fake_do_api)
 # It also sends the failover request itself, with failoverctl's client.
 target_link_libraries(switchover_bench PRIVATE fod_control)

@@ -17,6 +17,15 @@ std::string parse_error(std::string_view line) {
   return r ? std::string() : r.error();
 }
 
+TEST(ParseRequest, RestartTakesNoArguments) {
+  auto r = parse_request(R"({"version":1,"command":"restart"})");
+  ASSERT_TRUE(r.has_value()) << r.error();
+  EXPECT_EQ(r->command, "restart");
+  auto bad = parse_request(R"({"version":1,"command":"restart","args":{"binary":"/tmp/x"}})");
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_NE(bad.error().find("restart takes no arguments"), std::string::npos) << bad.error();
+}
+
 TEST(ParseRequest, AcceptsStatusWithOrWithoutLineEnd) {
   for (const char* line :
        {R"({"version":1,"command":"status"})", "{\"version\":1,\"command\":\"status\"}\n",
@@ -53,7 +62,7 @@ TEST(ParseRequest, ErrorTexts) {
   EXPECT_EQ(parse_error(R"({"version":1,"command":5})"), "\"command\" must be a string");
   EXPECT_EQ(parse_error(R"({"version":1,"command":"frobnicate"})"),
             "unknown command \"frobnicate\" (known: status, failover, maintenance, reload, "
-            "checks, history)");
+            "checks, history, restart)");
   EXPECT_EQ(parse_error(R"({"version":1,"command":"wait-healthy"})").substr(0, 30),
             "unknown command \"wait-healthy\"");
   EXPECT_EQ(parse_error(R"({"version":1,"command":"status","args":[1]})"),

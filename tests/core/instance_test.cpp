@@ -1029,5 +1029,50 @@ TEST(Stall, ABackupWhoseTimerRanOutALittleLateTakesOver) {
   EXPECT_EQ(only<Transition>(a)[0].to, State::Master);
 }
 
+// ---- restart in place: snapshot and restore ----
+
+TEST(InstanceRestore, ASnapshotRestoredIntoAFreshInstanceResumesWithoutATransition) {
+  Clocked a = make_master();
+  a.advance(milliseconds(400));
+  a.advert(advert_from(kLowAddr, 50));  // something to carry: a lower-priority master heard
+  a.clear();
+  const InstanceSnapshot s = a.inst().snapshot();
+  Instance b(make_params());
+  const Actions actions = b.restore(a.now(), s);
+  ASSERT_EQ(actions.size(), 1U);
+  ASSERT_TRUE(std::holds_alternative<SendAdvert>(actions[0]));
+  EXPECT_EQ(std::get<SendAdvert>(actions[0]).priority, 100);
+  EXPECT_EQ(b.state(), State::Master);
+  EXPECT_EQ(b.next_deadline(), std::optional<Time>(a.now() + seconds(1)));
+  InstanceSnapshot again = b.snapshot();
+  again.adver_timer = s.adver_timer;
+  EXPECT_EQ(again, s);
+
+  // A BACKUP's timer runs on unchanged, and it stays silent.
+  Clocked c(make_params());
+  c.start();
+  c.advance(milliseconds(500));
+  c.advert(advert_from(kHighAddr, 200));
+  const InstanceSnapshot sb = c.inst().snapshot();
+  Instance d(make_params());
+  EXPECT_TRUE(d.restore(c.now(), sb).empty());
+  EXPECT_EQ(d.state(), State::Backup);
+  EXPECT_EQ(d.next_deadline(), c.inst().next_deadline());
+  EXPECT_EQ(d.master(), std::optional<Ipv4>(kHighAddr));
+}
+
+TEST(InstanceRestore, ABackupRestoredLongAfterItsDeadlineWaitsAfreshInsteadOfTakingOver) {
+  Clocked c(make_params());
+  c.start();
+  c.advert(advert_from(kHighAddr, 200));
+  const InstanceSnapshot s = c.inst().snapshot();
+  Instance d(make_params());
+  const Time late = c.now() + seconds(60);
+  EXPECT_TRUE(d.restore(late, s).empty());
+  EXPECT_EQ(d.state(), State::Backup);
+  ASSERT_TRUE(d.next_deadline());
+  EXPECT_EQ(*d.next_deadline(), late + d.master_down_interval());
+}
+
 }  // namespace
 }  // namespace failoverd::core

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <memory>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -168,6 +169,9 @@ class Driven {
   }
 
   void start() { keep(node_.start(now())); }
+  // Sets the clock (a Node restored from another's snapshot lives at that one's time).
+  void set_now(core::Time t) { now_ = t; }
+  core::Time time() const { return now_; }
   // Starts and waits out the Master_Down_Interval: nobody else is there.
   void become_master() {
     start();
@@ -672,6 +676,152 @@ TEST(Node, ABackupChecksTheHolderAndNeverClaims) {
   EXPECT_TRUE(claims(d.log()).empty());
   EXPECT_EQ(d.node().reserved_ip()->status(d.now().steady).holder,
             std::optional<std::string>("droplet 42"));
+}
+
+// ---- restart in place: snapshot and restore ----
+
+config::Config with_vip(config::Config c) {
+  c.virtual_ip.addresses = {config::Cidr{Ipv4::from_octets(10, 0, 0, 100), 24}};
+  c.virtual_ip.garp_count = 3;
+  return c;
+}
+
+// A Node restored from `from`'s snapshot at `from`'s time, with `cfg`.
+std::unique_ptr<Driven> restored(const Driven& from, const NodeSnapshot& s, config::Config cfg) {
+  auto d = std::make_unique<Driven>(std::move(cfg));
+  d->set_now(from.time());
+  d->clear();
+  EXPECT_TRUE(d->node().can_restore(s));
+  d->keep(d->node().restore(d->now(), s));
+  return d;
+}
+
+TEST(NodeRestore, ARestoredMasterAdvertisesFirstAndRunsNoHookNorTakesItsVipsAgain) {
+  const auto cfg = with_hooks(with_vip(base_config()));
+  Driven a(cfg);
+  a.become_master();
+  a.advance(milliseconds(1500));
+  const NodeSnapshot s = a.node().snapshot();
+  ASSERT_EQ(s.instance.state, State::Master);
+
+  auto b = restored(a, s, cfg);
+  ASSERT_FALSE(b->log().empty());
+  EXPECT_TRUE(std::holds_alternative<SendAdvert>(b->log().front())) << "the first effect";
+  EXPECT_EQ(only<SendAdvert>(b->log()).at(0).advert.priority, 100);
+  EXPECT_TRUE(hooks(b->log()).empty());
+  EXPECT_TRUE(only<TakeVips>(b->log()).empty());
+  EXPECT_TRUE(only<StartClaim>(b->log()).empty());
+  EXPECT_TRUE(transitions(b->log()).empty());
+  const auto notes = only<NotifySystemd>(b->log());
+  ASSERT_EQ(notes.size(), 1U);
+  EXPECT_EQ(notes[0].text, "READY=1\nSTATUS=MASTER");
+
+  // The same observable state: history, counters, the master; only the advert cadence
+  // restarted from the restore.
+  EXPECT_EQ(b->state(), State::Master);
+  EXPECT_EQ(b->node().history(), a.node().history());
+  EXPECT_EQ(b->node().transitions(), a.node().transitions());
+  EXPECT_EQ(b->node().transitions_to(), a.node().transitions_to());
+  EXPECT_EQ(b->node().adverts_received(), a.node().adverts_received());
+  EXPECT_EQ(b->node().instance().master(), a.node().instance().master());
+  NodeSnapshot again = b->node().snapshot();
+  again.instance.adver_timer = s.instance.adver_timer;
+  EXPECT_EQ(again, s);
+
+  // It carries on as MASTER: adverts every second, nothing else.
+  b->clear();
+  b->advance(seconds(10));
+  EXPECT_EQ(only<SendAdvert>(b->log()).size(), 10U);
+  EXPECT_TRUE(transitions(b->log()).empty());
+  EXPECT_TRUE(hooks(b->log()).empty());
+}
+
+TEST(NodeRestore, ARestoredBackupKeepsItsMasterDownTimer) {
+  const auto cfg = with_hooks(base_config());
+  Driven a(cfg);
+  a.start();
+  a.advance_hearing(seconds(5), kHighAddr, 200);
+  ASSERT_EQ(a.state(), State::Backup);
+  const NodeSnapshot s = a.node().snapshot();
+  auto b = restored(a, s, cfg);
+  EXPECT_TRUE(only<SendAdvert>(b->log()).empty()) << "a BACKUP is silent";
+  EXPECT_TRUE(hooks(b->log()).empty());
+  EXPECT_EQ(b->state(), State::Backup);
+  EXPECT_EQ(b->node().instance().master(), std::optional<Ipv4>(kHighAddr));
+  EXPECT_EQ(b->node().next_deadline(), a.node().next_deadline());
+  // Still hearing the master: it stays BACKUP; silence: it takes over as the old one would.
+  b->advance_hearing(seconds(3), kHighAddr, 200);
+  EXPECT_EQ(b->state(), State::Backup);
+  b->advance(seconds(4));
+  EXPECT_EQ(b->state(), State::Master);
+}
+
+TEST(NodeRestore, AMasterRestoredAfterLongerThanMasterDownIntervalHoldsItsAdvert) {
+  Driven a(base_config());
+  a.become_master();
+  const NodeSnapshot s = a.node().snapshot();
+  Driven b(base_config());
+  b.set_now(a.time() + seconds(10));  // the peer has taken over meanwhile, perhaps
+  b.clear();
+  b.keep(b.node().restore(b.now(), s));
+  EXPECT_TRUE(only<SendAdvert>(b.log()).empty()) << "first read what waits in the socket";
+  EXPECT_EQ(b.state(), State::Master);
+  // A lower-priority master advertising now took over: step down as a restarted node would.
+  b.advert_from(kHighAddr, 50);
+  EXPECT_EQ(b.state(), State::Backup);
+}
+
+TEST(NodeRestore, TheReservedIpIsNotClaimedAgainAndAClaimInProgressBlocksTheRestart) {
+  const auto cfg = with_hooks(with_reserved_ip(base_config()));
+  Driven a(cfg);
+  a.become_master();
+  ASSERT_TRUE(a.claim_out);
+  ASSERT_TRUE(a.node().restart_blocker().has_value());
+  EXPECT_NE(a.node().restart_blocker()->find("claim"), std::string::npos);
+  a.claim_report(ClaimReport::Outcome::kClaimed, "assigned");
+  EXPECT_FALSE(a.node().restart_blocker().has_value());
+  a.advance(milliseconds(500));
+  const NodeSnapshot s = a.node().snapshot();
+
+  auto b = restored(a, s, cfg);
+  EXPECT_TRUE(only<StartClaim>(b->log()).empty());
+  EXPECT_TRUE(hooks(b->log()).empty());
+  ASSERT_NE(b->node().reserved_ip(), nullptr);
+  EXPECT_EQ(b->node().reserved_ip()->status(b->time()).holder, std::optional<std::string>("this node"));
+  EXPECT_EQ(b->node().reserved_ip()->counters(), a.node().reserved_ip()->counters());
+  EXPECT_EQ(b->node().history().back().claim, std::optional<std::string>("claimed in 80 ms"));
+  // Reconcile goes on as before: checks, and no claim while the address is ours.
+  b->holder.ours = true;
+  b->holder.holder = "1";
+  b->clear();
+  b->advance(seconds(100));
+  EXPECT_GT(b->checks, 0);
+  EXPECT_TRUE(only<StartClaim>(b->log()).empty());
+}
+
+TEST(NodeRestore, AConfigThatNeedsAFullRestartIsRefusedAndAReloadableOneResumes) {
+  Driven a(base_config());
+  a.become_master();
+  const NodeSnapshot s = a.node().snapshot();
+
+  config::Config vrid = base_config();
+  vrid.vrrp.virtual_router_id = 52;
+  auto refused = Node(vrid).can_restore(s);
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().find("virtual_router_id"), std::string::npos) << refused.error();
+  config::Config iface = base_config();
+  iface.instance.interface = "eth1";
+  EXPECT_FALSE(Node(iface).can_restore(s));
+  EXPECT_FALSE(Node(with_vip(base_config())).can_restore(s));
+  EXPECT_FALSE(Node(with_reserved_ip(base_config())).can_restore(s));
+
+  // A new priority is what a reload applies too: it resumes, advertising the new one.
+  config::Config prio = base_config();
+  prio.vrrp.priority = 120;
+  auto b = restored(a, s, prio);
+  ASSERT_FALSE(only<SendAdvert>(b->log()).empty());
+  EXPECT_EQ(only<SendAdvert>(b->log()).at(0).advert.priority, 120);
+  EXPECT_EQ(b->state(), State::Master);
 }
 
 }  // namespace

@@ -218,6 +218,43 @@ fi
 write_conf a veth-a 150
 systemctl reload failoverd@a >/dev/null 2>&1 || true
 
+# --- 5b. restart in place: failoverctl restart, and the upgrade's postinst running it
+name=restart-in-place
+pid_before=$(prop failoverd@a MainPID)
+restarts_before=$(prop failoverd@a NRestarts)
+transitions_before=$(status_of a | json_field transitions)
+since=$(date '+%Y-%m-%d %H:%M:%S')
+problems=()
+if ! out=$(failoverctl --socket /run/failoverd/a.sock restart 2>&1); then
+  problems+=("failoverctl restart: $out")
+else
+  echo "    $out"
+fi
+# The upgrade path: the postinst of a configured older version restarts running instances.
+if ! out=$(/var/lib/dpkg/info/failoverd.postinst configure 0.0.1 2>&1); then
+  problems+=("postinst configure 0.0.1: $out")
+else
+  echo "    postinst: $out"
+fi
+poll 5 is_state a MASTER || problems+=("a is $(state_of a), not MASTER")
+[[ $(prop failoverd@a MainPID) == "$pid_before" ]] ||
+  problems+=("MainPID $pid_before -> $(prop failoverd@a MainPID)")
+[[ $(prop failoverd@a NRestarts) == "$restarts_before" ]] ||
+  problems+=("NRestarts $restarts_before -> $(prop failoverd@a NRestarts)")
+[[ $(prop failoverd@a ActiveState)/$(prop failoverd@a SubState) == active/running ]] ||
+  problems+=("unit is $(prop failoverd@a ActiveState)/$(prop failoverd@a SubState)")
+[[ $(status_of a | json_field transitions) == "$transitions_before" ]] ||
+  problems+=("transitions $transitions_before -> $(status_of a | json_field transitions)")
+has_vip_here veth-a || problems+=("10.0.0.100 is not on veth-a")
+resumed=$(journalctl -u failoverd@a --since "$since" --no-pager -o cat | grep -c 'restarted in place: resuming as MASTER')
+[[ $resumed == 2 ]] || problems+=("$resumed 'restarted in place' lines in the journal, not 2")
+if ((${#problems[@]})); then
+  fail $name "$(printf '%s; ' "${problems[@]}")"
+  show_unit failoverd@a
+else
+  ok $name
+fi
+
 # --- 6. watchdog
 name=watchdog
 wd=$(prop failoverd@a WatchdogUSec)

@@ -29,8 +29,9 @@ inline constexpr std::size_t kMaxAnswerBytes = 4 * 1024 * 1024;
 inline constexpr std::int64_t kMaxFailoverHoldMs = 24LL * 3600 * 1000;
 
 // The commands the daemon understands. `wait-healthy` is not one: failoverctl polls `status`.
-inline constexpr std::array<std::string_view, 6> kCommands = {"status", "failover", "maintenance",
-                                                              "reload", "checks",   "history"};
+inline constexpr std::array<std::string_view, 7> kCommands = {"status", "failover", "maintenance",
+                                                              "reload", "checks",   "history",
+                                                              "restart"};
 
 struct Request {
   int version = kProtocolVersion;

@@ -31,7 +31,7 @@ inline constexpr const char* kDefaultInstance = "failoverd";
 struct CtlInvocation {
   std::optional<std::filesystem::path> socket;  // --socket
   std::optional<std::string> instance;          // --instance
-  std::string command;  // status failover maintenance reload checks history wait-healthy
+  std::string command;  // status failover maintenance reload checks history wait-healthy restart
   nlohmann::json args = nlohmann::json::object();  // maintenance: {"enabled": bool}
   bool json = false;                               // --json: print the result as one line
   std::chrono::milliseconds call_timeout = kDefaultClientTimeout;

@@ -64,6 +64,21 @@ struct ClaimDecision {
   bool operator==(const ClaimDecision&) const = default;
 };
 
+// A ClaimPolicy's state without its params, for a restart in place (see InstanceSnapshot).
+struct ClaimPolicySnapshot {
+  bool master = false;
+  Time next_check{0};
+  Time episode_start{0};
+  int losses = 0;
+  std::optional<Time> last_loss;
+  bool had_it = false;
+  std::optional<std::string> foreign;
+  std::optional<Time> foreign_since;
+  std::optional<Time> last_advert_claim;
+
+  bool operator==(const ClaimPolicySnapshot&) const = default;
+};
+
 class ClaimPolicy {
  public:
   // Not MASTER; the first check is due at `now` (so status shows the holder early).
@@ -78,6 +93,10 @@ class ClaimPolicy {
   ClaimDecision on_claim(Time now, bool ok, bool permanent);
   // kCheck once next_check() has come; calling it early is harmless.
   ClaimDecision on_timer(Time now);
+
+  ClaimPolicySnapshot snapshot() const;
+  // Resumes at `s`, under this policy's params.
+  void restore(const ClaimPolicySnapshot& s);
 
   Time next_check() const { return next_check_; }
   bool master() const { return master_; }

@@ -83,6 +83,29 @@ struct LowerPriorityAdvert {
 using Action = std::variant<SendAdvert, Transition, LowerPriorityAdvert>;
 using Actions = std::vector<Action>;
 
+// Everything of an Instance but its Params (those come from the config), for a restart in
+// place (failoverctl restart): the new process resumes exactly here. Times are on the steady
+// clock (CLOCK_MONOTONIC survives exec, so they stay valid).
+struct InstanceSnapshot {
+  State state = State::Initialize;
+  int priority_delta = 0;
+  Duration master_adver_interval{0};
+  std::optional<Time> master_down_timer;
+  std::optional<Time> adver_timer;
+  bool master_down_from_resign = false;
+  bool woke_from_stall = false;
+  Duration stall_silence{0};
+  bool master_down_from_failover = false;
+  Time preempt_allowed_at{0};
+  std::optional<util::Ipv4> master;
+  bool started = false;
+  bool maintenance = false;
+  bool faulted = false;
+  std::string fault_reason;
+
+  bool operator==(const InstanceSnapshot&) const = default;
+};
+
 class Instance {
  public:
   explicit Instance(Params params);
@@ -129,6 +152,15 @@ class Instance {
   Actions reconfigure(Time now, const Params& params);
 
   std::optional<Time> next_deadline() const;
+
+  InstanceSnapshot snapshot() const;
+  // Resumes at `s` (taken by snapshot() of an Instance with the same VRID) under this
+  // Instance's Params; no Transition. A MASTER advertises at once (its cadence restarts from
+  // `now`), unless it was silent for longer than Master_Down_Interval: then it is a stalled
+  // loop (see rejoin_if_stalled) and holds its advert for the grace. A BACKUP's
+  // Master_Down_Timer runs on; one missed by a whole interval starts afresh.
+  // REQUIRES: start() has not been called.
+  Actions restore(Time now, const InstanceSnapshot& s);
 
   State state() const { return state_; }
   const Params& params() const { return params_; }

@@ -40,6 +40,10 @@ class CheckRunner {
   // Runs every check at once, then every interval.
   void start();
   void stop();
+  // After a restart in place the trackers start afresh while the Node keeps the verdict it
+  // had: hold every verdict back until each check has its first verdict (risen or failed),
+  // then report the verdict once, changed or not.
+  void hold_verdicts_until_settled() { hold_verdicts_ = true; }
 
   // The verdict now; before any check has risen, weight-0 checks count as failing.
   health::Verdict verdict() const;
@@ -73,6 +77,7 @@ class CheckRunner {
   boost::asio::thread_pool pool_;
   // Shared with posted completions, so one that arrives after stop() does nothing.
   std::shared_ptr<bool> alive_;
+  bool hold_verdicts_ = false;
 };
 
 }  // namespace failoverd::daemon

@@ -41,6 +41,12 @@ namespace failoverd::daemon {
 struct Options {
   std::string config_path;
   std::vector<std::string> overrides;  // "section.key=value", re-applied on every reload
+  // For a restart in place (failoverctl restart): the command line as started and the binary
+  // it ran, resolved at start (empty: restart is refused).
+  std::vector<std::string> argv;
+  std::string binary;
+  // --restore: the state to resume instead of starting afresh.
+  std::optional<node::NodeSnapshot> restore;
 };
 
 class Daemon {
@@ -92,6 +98,10 @@ class Daemon {
   void wait_link_events();
   void on_link_events();
   control::Outcome handle_control(const control::Request& request);
+  // failoverctl restart: checks, snapshot, the new binary's check; on success the exec is
+  // posted (exec_in_place) so the answer reaches the client first.
+  control::Outcome restart_in_place();
+  void exec_in_place();
 
   boost::asio::io_context& io_;
   Options options_;
@@ -123,6 +133,7 @@ class Daemon {
   std::chrono::steady_clock::time_point started_at_;
   bool stopping_ = false;
   bool failed_ = false;  // stopped because of an error: exit non-zero
+  bool exec_pending_ = false;  // a restart in place has been answered and is about to exec
 };
 
 // Parses the command line, loads the config and runs the loop; returns the exit code.

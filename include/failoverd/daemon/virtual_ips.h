@@ -28,6 +28,9 @@ class VirtualIps {
 
   // At start-up: removes the addresses a previous run recorded in the ledger.
   std::vector<VipEvent> clean_up_previous_run();
+  // After a restart in place (the same PID, failoverctl restart): the addresses in the ledger
+  // are ours and still on the interface; nothing is added or removed.
+  std::vector<VipEvent> adopt_previous_run();
   // Adds every address and announces it with a gratuitous ARP.
   std::vector<VipEvent> take();
   // A repeated gratuitous ARP for every address we hold (switches forget; one may be lost).
@@ -46,6 +49,7 @@ class VirtualIps {
   std::string ledger_path_;
 
   std::vector<VipEvent> save_ledger() const;
+  std::vector<net::InterfaceAddress> read_ledger(std::vector<VipEvent>& out) const;
 };
 
 }  // namespace failoverd::daemon

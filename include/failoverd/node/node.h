@@ -46,6 +46,8 @@ struct HistoryEntry {
   // Into MASTER with a [reserved_ip]: "pending" until the claim reports, then its outcome
   // ("claimed in 80 ms", "already held", "failed: ..."). nullopt otherwise.
   std::optional<std::string> claim;
+
+  bool operator==(const HistoryEntry&) const = default;
 };
 
 inline constexpr std::size_t kHistorySize = 100;
@@ -58,6 +60,42 @@ inline constexpr core::Duration kFailoverHold = std::chrono::seconds(60);
 struct ReloadPlan {
   bool transport_changed = false;
 };
+
+// What a restart in place (failoverctl restart) carries from the old process to the new one:
+// everything of the Node that is not its config. Steady times stay valid across exec
+// (CLOCK_MONOTONIC); the adapter checks the boot. `identity` names the config the state
+// belongs to: a new config with another identity is refused.
+struct NodeSnapshot {
+  struct Identity {
+    std::string name;
+    std::string interface;
+    int virtual_router_id = 0;
+    std::vector<std::string> virtual_ips;  // "a.b.c.d/len"
+    std::string reserved_ip;               // "" without [reserved_ip]
+    bool operator==(const Identity&) const = default;
+  };
+  Identity identity;
+  core::InstanceSnapshot instance;
+  util::Ipv4 source;
+  std::optional<core::Time> garp_at;
+  int garp_left = 0;
+  health::Verdict verdict;
+  std::optional<std::string> link_problem;
+  std::optional<std::string> claim_fault;
+  bool faulted = false;
+  bool joined = false;
+  std::optional<int> master_hook_pending;
+  std::uint64_t transitions = 0;
+  std::map<std::string, std::uint64_t> transitions_to;
+  std::uint64_t adverts_received = 0;
+  std::deque<HistoryEntry> history;
+  std::optional<ReservedIpSnapshot> reserved_ip;
+
+  bool operator==(const NodeSnapshot&) const = default;
+};
+
+// The identity of `cfg`'s instance (see NodeSnapshot).
+NodeSnapshot::Identity snapshot_identity(const config::Config& cfg);
 
 class Node {
  public:
@@ -102,6 +140,20 @@ class Node {
     Effects effects;
   };
   Reloaded reload(Now now, config::Config next);
+
+  // Restart in place. restart_blocker(): why the state cannot be handed over now (shutting
+  // down, a claim in progress), nullopt when it can. snapshot(): REQUIRES start() has run.
+  std::optional<std::string> restart_blocker() const;
+  NodeSnapshot snapshot() const;
+  // Whether this Node (its config) can resume `s`: the same identity, and the config
+  // differs from the one `s` was taken under only where a reload could apply it (the old
+  // process checks that with plan_reload before it execs).
+  util::Expected<util::Ok, std::string> can_restore(const NodeSnapshot& s) const;
+  // Instead of start(): resumes exactly at `s` (REQUIRES: can_restore(s) succeeded, start()
+  // not called, on_source() already called if the source is known). Its effects: an advert at
+  // once as MASTER, a holder check if one was pending, READY=1 for systemd, the timer; never
+  // a hook, TakeVips or a claim: nothing transitioned.
+  Effects restore(Now now, const NodeSnapshot& s);
 
   // The earliest of the Instance's deadline, a GARP repeat and the reserved IP's (retry,
   // holder check).

@@ -38,6 +38,12 @@ class ClaimBackoff {
   }
   void on_success() { failures_ = 0; }
   int failures() const { return failures_; }  // in a row
+  std::chrono::milliseconds last() const { return last_; }
+  // A restart in place carries the backoff over.
+  void restore(int failures, std::chrono::milliseconds last) {
+    failures_ = std::max(failures, 0);
+    last_ = std::clamp(last, std::chrono::milliseconds(0), max_);
+  }
 
  private:
   std::chrono::milliseconds initial_;
@@ -67,14 +73,35 @@ struct HolderReport {
   bool locked = false;  // the provider has an action pending on it
 };
 
+struct ReservedIpCounters {
+  std::uint64_t claims = 0;  // claims that ran to a report
+  std::uint64_t successes = 0;
+  std::uint64_t failures = 0;
+  std::chrono::milliseconds last_latency{0};
+  bool operator==(const ReservedIpCounters&) const = default;
+};
+
+// A ReservedIp's state for a restart in place (see core::InstanceSnapshot).
+struct ReservedIpSnapshot {
+  core::ClaimPolicySnapshot policy;
+  int backoff_failures = 0;
+  std::chrono::milliseconds backoff_last{0};
+  bool started = false;
+  bool master = false;
+  // A holder check was out or queued when the snapshot was taken: its answer is lost with the
+  // old process, so the restored node asks again.
+  bool check_pending = false;
+  std::optional<core::Time> retry_at;
+  std::optional<std::string> holder;
+  std::optional<std::string> last_claim;
+  std::optional<std::string> last_failure;
+  ReservedIpCounters counters;
+  bool operator==(const ReservedIpSnapshot&) const = default;
+};
+
 class ReservedIp {
  public:
-  struct Counters {
-    std::uint64_t claims = 0;  // claims that ran to a report
-    std::uint64_t successes = 0;
-    std::uint64_t failures = 0;
-    std::chrono::milliseconds last_latency{0};
-  };
+  using Counters = ReservedIpCounters;
 
   ReservedIp(std::string address, std::string provider, core::Duration reconcile_interval,
              ClaimBackoff backoff = ClaimBackoff());
@@ -95,6 +122,13 @@ class ReservedIp {
   bool claim_is_current() const { return busy_ && claim_current_; }
   // Shutting down: no call is started any more.
   void stop() { stopped_ = true; }
+
+  // Why the state cannot be carried over to a new process now: a claim is out or waiting
+  // (its outcome would be lost, and claiming again is what a restart in place must not do).
+  std::optional<std::string> restart_blocker() const;
+  ReservedIpSnapshot snapshot() const;
+  // Resumes at `s`; a check that was pending is asked for again (StartCheck), never a claim.
+  void restore(core::Time now, const ReservedIpSnapshot& s, Effects& out);
 
   // The earliest of the next check and a pending retry; nullopt before start() or after stop().
   std::optional<core::Time> next_deadline() const;
@@ -119,6 +153,7 @@ class ReservedIp {
   bool stopped_ = false;
   bool master_ = false;
   bool busy_ = false;                                  // a call is out
+  Job running_ = Job::kCheck;                          // which, while busy_
   std::string claim_why_;                              // of the last claim started
   bool claim_current_ = false;  // the last claim started is of the current MASTER period
   std::optional<std::pair<Job, std::string>> queued_;  // at most one waits; a claim wins
