@@ -92,8 +92,9 @@ fuzz_one() {
 
   "$bin" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
     -print_funcs=0 -artifact_prefix="$artifacts/" "$corpus" >"$log" 2>&1 || rc=$?
-  execs=$(grep -E '^stat::number_of_executed_units:' "$log" | awk '{print $2}' | tail -1)
-  cov=$(grep -oE 'cov: [0-9]+ ft: [0-9]+' "$log" | tail -1 | awk '{print $2 " ft " $4}')
+  # `|| true`: a run that crashed at once has no such lines (and set -e would end the job).
+  execs=$(grep -E '^stat::number_of_executed_units:' "$log" | awk '{print $2}' | tail -1 || true)
+  cov=$(grep -oE 'cov: [0-9]+ ft: [0-9]+' "$log" | tail -1 | awk '{print $2 " ft " $4}' || true)
   units=$(find "$corpus" -type f | wc -l)
   if [ "$rc" -ne 0 ] || grep -qE 'ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)|runtime error:|contract violated' "$log"; then
     status=FAILED
