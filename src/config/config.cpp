@@ -27,6 +27,10 @@ std::string Problem::to_string() const {
     out += cut(key) + ":";
   }
   if (!out.empty()) out += ' ';
+  // And the message, which may quote a value: a last bound on one problem's length (a 10 MB
+  // --set must not become a 10 MB diagnostic).
+  constexpr std::size_t kMaxMessage = 240;
+  if (message.size() > kMaxMessage) return out + message.substr(0, kMaxMessage) + "...";
   return out + message;
 }
 

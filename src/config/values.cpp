@@ -17,6 +17,13 @@ std::string quoted(std::string_view s) {
   return "\"" + std::string(s) + "\"";
 }
 
+// The same without quotes, for a value shown as a number or an example.
+std::string shown(std::string_view s) {
+  constexpr std::size_t kMax = 60;
+  if (s.size() > kMax) return std::string(s.substr(0, kMax)) + "...";
+  return std::string(s);
+}
+
 char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 
 bool iequals(std::string_view a, std::string_view b) {
@@ -67,7 +74,7 @@ util::Expected<std::int64_t, std::string> parse_int(std::string_view text, std::
   std::int64_t value = 0;
   const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
   if (ec == std::errc::result_out_of_range || (ec == std::errc() && (value < min || value > max))) {
-    return util::unexpected(std::string(text) + " is out of range " + range);
+    return util::unexpected(shown(text) + " is out of range " + range);
   }
   if (ec != std::errc() || end != digits.data() + digits.size()) {
     return util::unexpected(quoted(text) + " is not a whole number");
@@ -149,7 +156,7 @@ util::Expected<HostPort, std::string> parse_listen_address(std::string_view text
 util::Expected<Cidr, std::string> parse_cidr(std::string_view text) {
   const auto slash = text.find('/');
   if (slash == std::string_view::npos) {
-    return util::unexpected(quoted(text) + " has no prefix length (e.g. " + std::string(text) +
+    return util::unexpected(quoted(text) + " has no prefix length (e.g. " + shown(text) +
                             "/24)");
   }
   const auto address = util::Ipv4::parse(text.substr(0, slash));

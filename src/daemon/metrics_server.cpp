@@ -16,6 +16,7 @@
 #include <utility>
 
 #include "failoverd/control/accept_loop.h"
+#include "failoverd/control/http_request.h"
 #include "failoverd/control/metrics.h"
 
 namespace failoverd::daemon {
@@ -58,47 +59,6 @@ std::string http_response(std::string_view status, std::string_view content_type
 std::string plain_response(std::string_view status, std::string_view text,
                            std::string_view extra = {}) {
   return http_response(status, "text/plain; charset=utf-8", std::string(text) + "\n", true, extra);
-}
-
-// The end of the header block ("\r\n\r\n", or "\n\n" from lenient clients), or npos.
-std::size_t end_of_headers(std::string_view buffer) {
-  const auto crlf = buffer.find("\r\n\r\n");
-  const auto lf = buffer.find("\n\n");
-  if (crlf == std::string_view::npos) return lf == std::string_view::npos ? lf : lf + 2;
-  if (lf == std::string_view::npos || crlf + 4 <= lf + 2) return crlf + 4;
-  return lf + 2;
-}
-
-bool is_token_char(char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-         std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
-}
-
-struct RequestLine {
-  std::string_view method;
-  std::string_view path;  // without the query string
-};
-
-// "METHOD SP target SP HTTP/1.x"; anything else is a bad request.
-std::optional<RequestLine> parse_request_line(std::string_view head) {
-  auto line = head.substr(0, head.find('\n'));
-  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-  const auto sp1 = line.find(' ');
-  if (sp1 == std::string_view::npos || sp1 == 0) return std::nullopt;
-  const auto sp2 = line.find(' ', sp1 + 1);
-  if (sp2 == std::string_view::npos || sp2 == sp1 + 1) return std::nullopt;
-  RequestLine r;
-  r.method = line.substr(0, sp1);
-  const auto target = line.substr(sp1 + 1, sp2 - sp1 - 1);
-  const auto version = line.substr(sp2 + 1);
-  if (!std::all_of(r.method.begin(), r.method.end(), is_token_char)) return std::nullopt;
-  if (version != "HTTP/1.1" && version != "HTTP/1.0") return std::nullopt;
-  if (target.front() != '/' && target != "*") return std::nullopt;
-  if (std::any_of(target.begin(), target.end(),
-                  [](char c) { return static_cast<unsigned char>(c) <= 0x20 || c == 0x7f; }))
-    return std::nullopt;
-  r.path = target.substr(0, target.find('?'));
-  return r;
 }
 
 class Session;
@@ -158,7 +118,7 @@ class Session : public control::Connection<Session, State> {
       return close();
     }
     buffer_.append(chunk_.data(), n);
-    const auto end = end_of_headers(buffer_);
+    const auto end = control::end_of_http_head(buffer_);
     if (end == std::string::npos) {
       if (buffer_.size() > state_->options.max_request_bytes) {
         ++stats.oversized;
@@ -175,7 +135,7 @@ class Session : public control::Connection<Session, State> {
 
   void respond(std::string_view head) {
     MetricsServerStats& stats = state_->stats;
-    const auto request = parse_request_line(head);
+    const auto request = control::parse_http_request_line(head);
     if (!request) {
       ++stats.bad_request;
       return answer(plain_response("400 Bad Request", "not an HTTP/1.x request"), true);
