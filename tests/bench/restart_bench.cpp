@@ -1,4 +1,4 @@
-// failoverctl restart on the MASTER, N times in a row (issue 11 §1): what a restart in place
+// failoverctl restart on the MASTER, N times in a row: what a restart in place
 // moves. Two namespaces joined by a veth pair (tests/harness NetnsPair), failoverd on both
 // (master priority 150 with a virtual IP and the reserved IP at the fake DigitalOcean API in
 // host 0's namespace, backup priority 100), 100 ms adverts by default. Every restart execs the

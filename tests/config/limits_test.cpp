@@ -1,4 +1,4 @@
-// The config's limits with the issue's literal inputs (issue 14): a 10 MB line, a 10 MB file,
+// The config's limits with literal hostile inputs: a 10 MB line, a 10 MB file,
 // a 10 MB value, section name and `--set` (100,000 sections: config_test.cpp). Each is a clear, short problem, and fast: the work is linear in the input
 // (no timing asserts here; the ctest timeout would catch a quadratic path, the benchmarks
 // measure).

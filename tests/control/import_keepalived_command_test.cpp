@@ -164,7 +164,7 @@ TEST_F(ImportKeepalivedCommand, AnEmptyHostIsAUsageError) {
   EXPECT_NE(r.err.find("--host"), std::string::npos) << r.err;
 }
 
-// Issue 12 §10: every I/O error is one line naming the path, exit 1, nothing on stdout.
+// Every I/O error is one line naming the path, exit 1, nothing on stdout.
 TEST_F(ImportKeepalivedCommand, ADirectoryIsOneLineNotAnAbort) {
   const std::string d = (dir_ / "keepalived").string();
   fs::create_directory(d);

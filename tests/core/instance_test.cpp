@@ -919,7 +919,7 @@ TEST(Master, AdvertCadenceDoesNotDriftWhenTheTimerFiresLate) {
   EXPECT_EQ(c.inst().next_deadline(), late + seconds(1));
 }
 
-// ---- a stalled loop (issue: a paused VM or SIGSTOP must not cause a second failover) ----
+// ---- a stalled loop (a paused VM or SIGSTOP must not cause a second failover) ----
 
 TEST(Stall, AMasterReplacedWhileAsleepRejoinsAsBackupInsteadOfPreempting) {
   Params p = make_params(150);

@@ -1,4 +1,4 @@
-// A MASTER survives any byte sequence on its control socket and its metrics port (issue 14):
+// A MASTER survives any byte sequence on its control socket and its metrics port:
 // a hostile set is sent to both while a BACKUP listens to its adverts, then the MASTER must
 // still answer status and metrics, still be MASTER, and neither node may have logged a
 // transition (a stalled or restarted MASTER would have let the BACKUP take over). Every
