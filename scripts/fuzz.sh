@@ -7,10 +7,11 @@
 #   bash scripts/fuzz.sh [SECONDS_PER_TARGET]
 #
 # Environment: FUZZ_BUILD_DIR (default build-fuzz), FUZZ_JOBS (build parallelism, default 2),
-# FUZZ_TARGETS (space-separated subset, default all), FUZZ_WORK (scratch dir, default a
-# fresh mktemp dir; reproducers and logs stay there), FUZZ_PARALLEL (targets fuzzed at once,
-# default 1; CI uses 2, one per core), FUZZ_PREBUILT=1 (FUZZ_BUILD_DIR is already configured
-# and built, e.g. by scripts/hardening.sh: neither configure nor build here).
+# FUZZ_TARGETS (space-separated subset, default all), FUZZ_SEED (libFuzzer's -seed, default
+# random), FUZZ_WORK (scratch dir, default a fresh mktemp dir; reproducers and logs stay
+# there), FUZZ_PARALLEL (targets fuzzed at once, default 1; CI uses 2, one per core),
+# FUZZ_PREBUILT=1 (FUZZ_BUILD_DIR is already configured and built, e.g. by
+# scripts/hardening.sh: neither configure nor build here).
 set -euo pipefail
 
 seconds="${1:-30}"
@@ -91,7 +92,8 @@ fuzz_one() {
   fi
 
   "$bin" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
-    -print_funcs=0 -artifact_prefix="$artifacts/" "$corpus" >"$log" 2>&1 || rc=$?
+    ${FUZZ_SEED:+-seed="$FUZZ_SEED"} -print_funcs=0 -artifact_prefix="$artifacts/" "$corpus" \
+    >"$log" 2>&1 || rc=$?
   # `|| true`: a run that crashed at once has no such lines (and set -e would end the job).
   execs=$(grep -E '^stat::number_of_executed_units:' "$log" | awk '{print $2}' | tail -1 || true)
   cov=$(grep -oE 'cov: [0-9]+ ft: [0-9]+' "$log" | tail -1 | awk '{print $2 " ft " $4}' || true)

@@ -48,6 +48,8 @@ std::string last_line(std::string_view text, std::size_t max_bytes) {
     const auto nl = text.rfind('\n');
     const std::string_view line = util::trim(nl == std::string_view::npos ? text : text.substr(nl + 1));
     if (!line.empty()) return printable(line, max_bytes);
+    // A first line of only \v or \f (trim() strips them, the search above does not).
+    if (nl == std::string_view::npos) return {};
     text = text.substr(0, nl);
   }
 }

@@ -359,6 +359,9 @@ TEST(ExecLastLine, PicksTheLastNonBlankLine) {
   EXPECT_EQ(last_line("", 100), "");
   EXPECT_EQ(last_line("\n \r\n", 100), "");
   EXPECT_EQ(last_line("x\n\tspaced out\r\n", 100), "spaced out");
+  // A line of \v or \f only: nothing, and no endless loop (a fuzz finding).
+  EXPECT_EQ(last_line("\v", 100), "");
+  EXPECT_EQ(last_line("a\n\f", 100), "a");
   EXPECT_EQ(last_line("bell\x07", 100), "bell?");
   EXPECT_EQ(last_line("abcdef", 3), "abc...");
   // Never cut inside a UTF-8 character: "é" is two bytes.
