@@ -162,6 +162,10 @@ class Sniffer {
       if (::setsockopt(fd_, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on) != 0) {
         throw std::runtime_error(errno_text("SO_TIMESTAMPNS"));
       }
+      // A capture thread starved for seconds by a loaded machine must not lose frames (a lost
+      // advert would read as a gap): room for minutes of adverts. Best effort (needs root).
+      const int room = 16 << 20;
+      ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUFFORCE, &room, sizeof room);
     });
     thread_ = std::thread([this] { loop(); });
   }
@@ -180,6 +184,14 @@ class Sniffer {
   std::vector<Packet> packets() const {
     std::lock_guard lock(mu_);
     return packets_;
+  }
+  // Frames the kernel dropped from this capture so far (its buffer was full): a measurement
+  // with drops is not one.
+  std::uint64_t drops() {
+    tpacket_stats st{};
+    socklen_t len = sizeof st;
+    if (::getsockopt(fd_, SOL_PACKET, PACKET_STATISTICS, &st, &len) == 0) drops_ += st.tp_drops;
+    return drops_;
   }
 
   // Polls the capture until `pred` holds for it (true) or `timeout` passes (false).
@@ -239,6 +251,7 @@ class Sniffer {
 
   std::uint16_t http_port_ = 0;
   int fd_ = -1;
+  std::uint64_t drops_ = 0;
   std::atomic<bool> stop_{false};
   std::thread thread_;
   mutable std::mutex mu_;

@@ -7,8 +7,12 @@
 // priority failoverd uses) and `vrrp_no_swap`.
 //
 // Usage (root): load_bench [--seconds N] [--intervals 10ms,100ms,1s]
-//               [--impls failoverd,keepalived,keepalived-tuned] [--load stress|none] [--out FILE]
+//               [--impls failoverd,keepalived,keepalived-tuned] [--load stress|none]
+//               [--apart yes|no] [--out FILE]
 // The load is `stress-ng --cpu 6 --vm 2 --vm-bytes 25% --hdd 1` for N seconds (default 600).
+// At each interval the implementations run side by side, each pair in its own namespaces, under
+// one load: they meet the same load at the same moments, and the three take N seconds, not 3N.
+// `--apart yes` gives each implementation the load alone, one after the other.
 #include <iostream>
 #include <memory>
 #include <sstream>
@@ -43,10 +47,15 @@ struct Pair {
 };
 
 struct FailoverdPair : Pair {
-  FailoverdPair(fe::NetnsPair& net, const std::filesystem::path& dir, const std::string& interval) {
+  FailoverdPair(fe::NetnsPair& net, const std::filesystem::path& dir, const std::string& interval)
+      : runtime("load-run", "/dev/shm") {
     for (int host = 0; host < 2; ++host) {
-      d[host] = std::make_unique<fe::Node>(fb::pair_node_config(net, dir, host, "fo", interval),
-                                           dir);
+      fe::NodeConfig c = fb::pair_node_config(net, dir, host, "fo", interval);
+      // As installed, the control socket and the files beside it (the virtual-IP ledger the
+      // loop rewrites at each take and release) live in /run/failoverd, a tmpfs. Here /tmp is
+      // on the disk stress-ng --hdd keeps busy, where a rename can wait for the journal.
+      c.socket = (runtime.path() / (c.name + ".sock")).string();
+      d[host] = std::make_unique<fe::Node>(c, dir);
     }
   }
   void start() override {
@@ -76,6 +85,7 @@ struct FailoverdPair : Pair {
     }
     return out;
   }
+  fe::TempDir runtime;  // a tmpfs, as /run is
   std::unique_ptr<fe::Node> d[2];
 };
 
@@ -113,6 +123,13 @@ struct KeepalivedPair : Pair {
   std::unique_ptr<fe::Keepalived> d[2];
 };
 
+double interval_ms(const std::string& interval) {
+  if (interval == "10ms") return 10;
+  if (interval == "100ms") return 100;
+  if (interval == "1s") return 1000;
+  throw std::invalid_argument("advert interval " + interval);
+}
+
 // Nearest rank.
 double percentile(std::vector<double> v, double p) {
   if (v.empty()) return 0;
@@ -125,33 +142,92 @@ struct Row {
   std::string impl, interval;
   int seconds = 0;
   std::size_t takeovers = 0, transitions = 0, adverts = 0;
+  std::size_t wire_takeovers = 0;  // bursts of adverts from the backup, as the link saw them
+  std::uint64_t capture_drops = 0;
   double p50 = 0, p99 = 0, max = 0;
 };
 
-Row run_one(const std::string& impl, const std::string& interval, int seconds, bool load) {
-  fe::NetnsPair net("load");
-  fe::TempDir dir("load");
-  fb::Sniffer sniffer(net.ns(1), fe::NetnsPair::iface());
-  std::unique_ptr<Pair> pair;
-  if (impl == "failoverd") {
-    pair = std::make_unique<FailoverdPair>(net, dir.path(), interval);
-  } else {
-    pair = std::make_unique<KeepalivedPair>(net, dir.path(), interval, impl == "keepalived-tuned");
+// One implementation's pair in its own two namespaces, with the capture on the backup's link.
+struct Run {
+  Run(const std::string& impl_name, const std::string& interval_text)
+      : impl(impl_name), interval(interval_text), net("load"), dir("load"),
+        sniffer(net.ns(1), fe::NetnsPair::iface()) {
+    if (impl == "failoverd") {
+      pair = std::make_unique<FailoverdPair>(net, dir.path(), interval);
+    } else {
+      pair = std::make_unique<KeepalivedPair>(net, dir.path(), interval, impl == "keepalived-tuned");
+    }
   }
-  pair->start();
-  if (!pair->settled(30s)) throw std::runtime_error(impl + " at " + interval + " did not settle");
+  void begin() {
+    takeovers0 = pair->backup_takeovers();
+    transitions0 = pair->transitions();
+    sniffer.clear();
+    drops0 = sniffer.drops();
+  }
+  Row row(int seconds) {
+    Row r;
+    r.impl = impl;
+    r.interval = interval;
+    r.seconds = seconds;
+    r.takeovers = pair->backup_takeovers() - takeovers0;
+    r.transitions = pair->transitions() - transitions0;
+    r.capture_drops = sniffer.drops() - drops0;
+    if (r.transitions > 0) std::cerr << impl << ":\n" << pair->transition_lines();
+    std::vector<double> gaps;
+    std::optional<fb::WallClock::time_point> prev, backup_prev;
+    const double burst_gap_ms = 3.0 * interval_ms(interval);
+    for (const auto& p : sniffer.packets()) {
+      if (p.kind != fb::Packet::Kind::kAdvert) continue;
+      // The backup advertises only as MASTER: a run of its adverts is one takeover, counted
+      // the same way for every implementation (their own state records can lag or merge).
+      if (p.outgoing && p.source == fe::NetnsPair::address(1) && p.priority != 0) {
+        if (!backup_prev || fb::ms_between(*backup_prev, p.at) > burst_gap_ms) ++r.wire_takeovers;
+        backup_prev = p.at;
+        continue;
+      }
+      if (p.outgoing || p.source != fe::NetnsPair::address(0)) continue;
+      ++r.adverts;
+      if (prev) gaps.push_back(fb::ms_between(*prev, p.at));
+      prev = p.at;
+    }
+    r.p50 = percentile(gaps, 0.50);
+    r.p99 = percentile(gaps, 0.99);
+    r.max = gaps.empty() ? 0 : *std::max_element(gaps.begin(), gaps.end());
+    return r;
+  }
+
+  std::string impl, interval;
+  fe::NetnsPair net;
+  fe::TempDir dir;
+  fb::Sniffer sniffer;
+  std::unique_ptr<Pair> pair;
+  std::size_t takeovers0 = 0, transitions0 = 0;
+  std::uint64_t drops0 = 0;
+};
+
+// Runs `impls` side by side at one advert interval: every pair settles, then one load (or
+// none) for `seconds`, so each implementation meets the same load at the same moments.
+std::vector<Row> run_together(const std::vector<std::string>& impls, const std::string& interval,
+                              int seconds, bool load) {
+  std::vector<std::unique_ptr<Run>> runs;
+  for (const auto& impl : impls) runs.push_back(std::make_unique<Run>(impl, interval));
+  for (auto& run : runs) run->pair->start();
+  for (auto& run : runs) {
+    if (!run->pair->settled(120s)) {  // a loaded machine may take long
+      throw std::runtime_error(run->impl + " at " + interval + " did not settle");
+    }
+  }
   std::this_thread::sleep_for(2s);
-  const std::size_t takeovers0 = pair->backup_takeovers();
-  const std::size_t transitions0 = pair->transitions();
-  sniffer.clear();
+  for (auto& run : runs) run->begin();
 
   if (load) {
     const std::string secs = std::to_string(seconds);
+    const auto& scratch = runs.front()->dir.path();
     const pid_t stress = fb::spawn_in(
         "",
         {"/usr/bin/stress-ng", "--cpu", "6", "--vm", "2", "--vm-bytes", "25%", "--hdd", "1",
-         "--temp-path", dir.path().string(), "--timeout", secs + "s"},
-        {"PATH=/usr/bin:/bin"}, (dir.path() / "stress-ng.log").string());
+         "--temp-path", scratch.string(), "--timeout", secs + "s"},
+        {"PATH=/usr/bin:/bin"}, (scratch / "stress-ng.log").string());
     const int status = fb::reap(stress, std::chrono::seconds(seconds + 60));
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
       std::cerr << "  stress-ng ended with status " << status << "\n";
@@ -160,29 +236,9 @@ Row run_one(const std::string& impl, const std::string& interval, int seconds, b
     std::this_thread::sleep_for(std::chrono::seconds(seconds));
   }
   std::this_thread::sleep_for(1s);  // the last transitions reach the logs
-
-  Row r;
-  r.impl = impl;
-  r.interval = interval;
-  r.seconds = seconds;
-  r.takeovers = pair->backup_takeovers() - takeovers0;
-  r.transitions = pair->transitions() - transitions0;
-  if (r.transitions > 0) std::cerr << pair->transition_lines();
-  std::vector<double> gaps;
-  std::optional<fb::WallClock::time_point> prev;
-  for (const auto& p : sniffer.packets()) {
-    if (p.kind != fb::Packet::Kind::kAdvert || p.outgoing ||
-        p.source != fe::NetnsPair::address(0)) {
-      continue;
-    }
-    ++r.adverts;
-    if (prev) gaps.push_back(fb::ms_between(*prev, p.at));
-    prev = p.at;
-  }
-  r.p50 = percentile(gaps, 0.50);
-  r.p99 = percentile(gaps, 0.99);
-  r.max = gaps.empty() ? 0 : *std::max_element(gaps.begin(), gaps.end());
-  return r;
+  std::vector<Row> rows;
+  for (auto& run : runs) rows.push_back(run->row(seconds));
+  return rows;
 }
 
 }  // namespace
@@ -193,6 +249,7 @@ int main(int argc, char** argv) {
   std::string impls = "failoverd,keepalived,keepalived-tuned";
   std::string load = "stress";
   std::string out_path;
+  bool apart = false;
   if (!fb::parse_options(
           argc, argv,
           {{"--seconds", [&](const std::string& v) { seconds = std::stoi(v); }},
@@ -203,9 +260,14 @@ int main(int argc, char** argv) {
               if (v != "stress" && v != "none") throw std::invalid_argument(v);
               load = v;
             }},
-           {"--out", [&](const std::string& v) { out_path = v; }}},
+           {"--out", [&](const std::string& v) { out_path = v; }},
+           {"--apart",
+            [&](const std::string& v) {
+              if (v != "yes" && v != "no") throw std::invalid_argument(v);
+              apart = v == "yes";
+            }}},
           "load_bench [--seconds N] [--intervals LIST] [--impls LIST] [--load stress|none] "
-          "[--out FILE]") ||
+          "[--apart yes|no] [--out FILE]") ||
       !fb::running_as_root("load_bench")) {
     return 2;
   }
@@ -214,14 +276,25 @@ int main(int argc, char** argv) {
     return 2;
   }
   std::vector<Row> rows;
+  const std::vector<std::string> impl_list = split_commas(impls);
   for (const auto& interval : split_commas(intervals)) {
-    for (const auto& impl : split_commas(impls)) {
-      std::cerr << impl << " at " << interval << ", " << seconds << " s, load " << load << "\n";
+    // Side by side by default; --apart gives each implementation the load alone.
+    std::vector<std::vector<std::string>> groups;
+    if (apart) {
+      for (const auto& impl : impl_list) groups.push_back({impl});
+    } else {
+      groups.push_back(impl_list);
+    }
+    for (const auto& group : groups) {
+      std::cerr << "at " << interval << ", " << seconds << " s, load " << load << ":";
+      for (const auto& impl : group) std::cerr << " " << impl;
+      std::cerr << "\n";
       try {
-        rows.push_back(run_one(impl, interval, seconds, load == "stress"));
-        const Row& r = rows.back();
-        std::cerr << "  backup took over " << r.takeovers << " times; gap max " << r.max
-                  << " ms\n";
+        for (const Row& r : run_together(group, interval, seconds, load == "stress")) {
+          std::cerr << "  " << r.impl << ": backup took over " << r.takeovers << " times ("
+                    << r.wire_takeovers << " on the wire); gap max " << r.max << " ms\n";
+          rows.push_back(r);
+        }
       } catch (const std::exception& e) {
         std::cerr << "load_bench: " << e.what() << "\n";
         return 1;
@@ -230,13 +303,15 @@ int main(int argc, char** argv) {
   }
   std::ostringstream md;
   md << "| implementation | advert_interval | seconds | load | backup became MASTER | "
-        "transitions (both nodes) | adverts seen | gap p50 ms | gap p99 ms | gap max ms |\n"
-        "|---|---|---|---|---|---|---|---|---|---|\n";
+        "takeovers on the wire | transitions (both nodes) | adverts seen | gap p50 ms | "
+        "gap p99 ms | gap max ms | frames the capture lost |\n"
+        "|---|---|---|---|---|---|---|---|---|---|---|---|\n";
   for (const auto& r : rows) {
     md << "| " << r.impl << " | " << r.interval << " | " << r.seconds << " | " << load << " | "
-       << r.takeovers << " | " << r.transitions << " | " << r.adverts << " | "
+       << r.takeovers << " | " << r.wire_takeovers << " | " << r.transitions << " | "
+       << r.adverts << " | "
        << fb::fixed(r.p50, 2) << " | " << fb::fixed(r.p99, 2) << " | " << fb::fixed(r.max, 2)
-       << " |\n";
+       << " | " << r.capture_drops << " |\n";
   }
   md << "\n" << fb::machine_line() << "\n";
   return fb::emit_report(md.str(), out_path, "load_bench") ? 0 : 1;

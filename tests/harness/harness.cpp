@@ -165,8 +165,8 @@ std::string tail_lines(const std::string& text, std::size_t n) {
   return text.substr(pos == 0 ? 0 : pos + 1);
 }
 
-TempDir::TempDir(const std::string& tag) {
-  std::string tmpl = "/tmp/fodh-" + tag + "-XXXXXX";
+TempDir::TempDir(const std::string& tag, const std::filesystem::path& base) {
+  std::string tmpl = (base / ("fodh-" + tag + "-XXXXXX")).string();
   if (mkdtemp(tmpl.data()) == nullptr) {
     throw std::runtime_error("mkdtemp: " + std::string(strerror(errno)));
   }
@@ -560,8 +560,9 @@ std::string Keepalived::render_config() const {
   s << "  virtual_ipaddress {\n";
   for (const auto& a : cfg_.virtual_ips) s << "    " << a << "\n";
   s << "  }\n"
-    << "  notify " << notify_.string() << "\n"
-    << "}\n";
+    << "  notify " << notify_.string() << "\n";
+  for (const auto& line : cfg_.instance_lines) s << "  " << line << "\n";
+  s << "}\n";
   return s.str();
 }
 

@@ -64,7 +64,8 @@ std::string tail_lines(const std::string& text, std::size_t n);
 // A fresh directory under /tmp (mode 0700), removed with its contents on destruction.
 class TempDir {
  public:
-  explicit TempDir(const std::string& tag);
+  // A new directory BASE/fodh-TAG-XXXXXX, removed with everything in it.
+  explicit TempDir(const std::string& tag, const std::filesystem::path& base = "/tmp");
   ~TempDir();
   TempDir(const TempDir&) = delete;
   TempDir& operator=(const TempDir&) = delete;
@@ -249,6 +250,7 @@ struct KeepalivedConfig {
   std::vector<std::string> virtual_ips;  // "10.99.0.100/24"
   bool v3_checksum_as_v2 = false;        // keepalived >= 2.2.8 only
   std::vector<std::string> global_defs;  // more global_defs lines, e.g. "vrrp_no_swap"
+  std::vector<std::string> instance_lines;  // more vrrp_instance lines, e.g. "notify_master X"
 };
 
 // keepalived run as the lab notes say: foreground, console log, VRRP only, its own pid files,
