@@ -692,9 +692,11 @@ void Translator::check(const TrackedScript& t) {
       note(sec, *script, where + m.why);
       key(sec, *script, "address", m.address.to_string());
       // Where /bin/sh decides, the user must know which one their keepalived host had.
-      warn(*script, "vrrp_script " + for_comment(t.name) + ": translated as a tcp check of " +
-                        m.address.to_string() + ", what keepalived did with bash as /bin/sh; "
-                        "with dash (Debian, Ubuntu) keepalived's check always failed");
+      if (m.depends_on_sh) {
+        warn(*script, "vrrp_script " + for_comment(t.name) + ": translated as a tcp check of " +
+                          m.address.to_string() + ", what keepalived did with bash as /bin/sh; "
+                          "with dash (Debian, Ubuntu) keepalived's check always failed");
+      }
     } else if (m.kind == ScriptMapping::Kind::kRefused) {
       sec.set("type", "exec");
       note(sec, *script, where + m.why);

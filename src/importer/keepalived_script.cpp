@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <functional>
 #include <set>
+#include <string>
+#include <string_view>
+#include <utility>
 
 namespace failoverd::importer {
 
