@@ -38,7 +38,9 @@ struct ImportResult {
   std::vector<std::string> other_instances;  // the vrrp_instances not translated
 };
 
-// Errors: a parse error; no vrrp_instance; ImportOptions::vrrp_instance not found.
+// Errors: a parse error; no vrrp_instance; ImportOptions::vrrp_instance not found; "internal
+// error: ..." (line 0) if the output would hold a key outside config's schema, a bug in the
+// translation that the writer refuses (ini_writer.h) rather than print.
 util::Expected<ImportResult, ImportError> import_keepalived(std::string_view text,
                                                             const ImportOptions& options = {});
 
