@@ -5,7 +5,8 @@
 // accepted import gives an INI text ending in a newline that
 // config::parse_config accepts, or that carries a FIXME line telling the user what to set;
 // every warning is a non-empty line. An error is never the writer refusing a key that is not
-// in config's schema (an "internal error": a bug in the importer, not in the input). Importing one of the other instances by name works too,
+// in config's schema (an "internal error": a bug in the importer, not in the input).
+// Importing one of the other instances by name works too,
 // and so does importing for a named host (conditional lines resolved).
 // parse_keepalived's tree has non-empty words and line numbers within the input.
 #include <algorithm>
