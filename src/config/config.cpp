@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "config_internal.h"
+#include "failoverd/config/schema.h"
 #include "failoverd/util/text.h"
 
 namespace failoverd::config {
@@ -89,101 +90,7 @@ core::Params to_core_params(const Config& cfg, util::Ipv4 primary_address) {
 
 namespace {
 
-// ---------------------------------------------------------------------------------------------
-// The schema: which sections exist and which keys each one takes.
-
-enum class Kind { kInstance, kVrrp, kCheck, kReservedIp, kVirtualIp, kNotify, kControl, kMetrics };
-
-struct KeySpec {
-  std::string_view key;
-  bool repeatable = false;
-};
-
-constexpr KeySpec kInstanceKeys[] = {{"name"},
-                                     {"interface"},
-                                     {"track_interface", true},
-                                     {"realtime_priority"},
-                                     {"lock_memory"}};
-constexpr KeySpec kVrrpKeys[] = {
-    {"virtual_router_id"}, {"priority"}, {"advert_interval"}, {"preempt"},
-    {"preempt_delay"},     {"transport"}, {"peer", true},     {"source"},
-    {"port"},              {"auth_key_file"}, {"checksum_pseudo_header"},
-    {"instant_handover"}};
-constexpr KeySpec kCheckKeys[] = {
-    {"type"},     {"interval"},    {"timeout"},       {"rise"},        {"fall"},
-    {"weight"},   {"socket"},      {"min_running"},   {"label", true}, {"name"},
-    {"url"},      {"expect_status"}, {"expect_body"}, {"tls_verify"},  {"address"},
-    {"command"},  {"user"}};
-constexpr KeySpec kReservedIpKeys[] = {
-    {"provider"}, {"address"}, {"token_file"}, {"droplet_id"},  {"server_id"},
-    {"zone_id"},  {"record"},  {"command"},    {"api_url"},     {"metadata_url"},
-    {"reconcile_interval"}};
-constexpr KeySpec kVirtualIpKeys[] = {{"address", true}, {"garp_count"}, {"garp_interval"}};
-constexpr KeySpec kNotifyKeys[] = {{"master"}, {"backup"}, {"fault"}, {"stop"}, {"timeout"}};
-constexpr KeySpec kControlKeys[] = {{"socket"}};
-constexpr KeySpec kMetricsKeys[] = {{"listen"}};
-
-template <std::size_t N>
-const KeySpec* find_in(const KeySpec (&specs)[N], std::string_view key) {
-  for (const auto& s : specs) {
-    if (s.key == key) return &s;
-  }
-  return nullptr;
-}
-
-const KeySpec* find_key(Kind kind, std::string_view key) {
-  switch (kind) {
-    case Kind::kInstance: return find_in(kInstanceKeys, key);
-    case Kind::kVrrp: return find_in(kVrrpKeys, key);
-    case Kind::kCheck: return find_in(kCheckKeys, key);
-    case Kind::kReservedIp: return find_in(kReservedIpKeys, key);
-    case Kind::kVirtualIp: return find_in(kVirtualIpKeys, key);
-    case Kind::kNotify: return find_in(kNotifyKeys, key);
-    case Kind::kControl: return find_in(kControlKeys, key);
-    case Kind::kMetrics: return find_in(kMetricsKeys, key);
-  }
-  return nullptr;
-}
-
-constexpr std::string_view kCheckPrefix = "check.";
-
-bool is_name_char(char c, bool allow_dot) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-         c == '-' || (allow_dot && c == '.');
-}
-
-bool valid_name(std::string_view s, bool allow_dot) {
-  if (s.empty() || s.size() > 32 || s == "." || s == "..") return false;
-  return std::all_of(s.begin(), s.end(), [&](char c) { return is_name_char(c, allow_dot); });
-}
-
-// The section's kind, or the reason the section name is wrong.
-util::Expected<Kind, std::string> section_kind(std::string_view section) {
-  static const std::pair<std::string_view, Kind> kFixed[] = {
-      {"instance", Kind::kInstance},      {"vrrp", Kind::kVrrp},
-      {"reserved_ip", Kind::kReservedIp}, {"virtual_ip", Kind::kVirtualIp},
-      {"notify", Kind::kNotify},          {"control", Kind::kControl},
-      {"metrics", Kind::kMetrics}};
-  for (const auto& [name, kind] : kFixed) {
-    if (section == name) return kind;
-  }
-  if (section == "check" || section == "check.") {
-    return util::unexpected(std::string("a check needs a name: [check.NAME]"));
-  }
-  if (section.substr(0, kCheckPrefix.size()) == kCheckPrefix) {
-    const std::string_view name = section.substr(kCheckPrefix.size());
-    if (!valid_name(name, /*allow_dot=*/false)) {
-      const bool cut = name.size() > 40;  // the section is echoed in full elsewhere already
-      return util::unexpected("check name \"" + std::string(name.substr(0, 40)) +
-                              (cut ? "..." : "") +
-                              "\" must be 1..32 characters of A-Z a-z 0-9 _ -");
-    }
-    return Kind::kCheck;
-  }
-  return util::unexpected(std::string(
-      "unknown section (expected instance, vrrp, check.NAME, reserved_ip, virtual_ip, notify, "
-      "control or metrics)"));
-}
+using Kind = SectionKind;
 
 // A value quoted for a message; long ones are cut, so one bad line cannot flood the log.
 std::string quoted(std::string_view s) {

@@ -15,7 +15,7 @@
 #include <thread>
 #include <vector>
 
-#include "failoverd/control/keepalived_import.h"
+#include "failoverd/importer/keepalived_import.h"
 #include "failoverd/util/duration.h"
 
 namespace failoverd::control {
@@ -455,10 +455,11 @@ util::Expected<std::string, std::string> read_keepalived_file(const std::string&
     return util::unexpected(std::string("is a directory: name the keepalived.conf in it"));
   }
   const auto too_large = [] {
-    return "larger than " + std::to_string(kMaxKeepalivedBytes >> 20) +
+    return "larger than " + std::to_string(importer::kMaxKeepalivedBytes >> 20) +
            " MiB: not a keepalived.conf";
   };
-  if (S_ISREG(st.st_mode) && static_cast<std::uint64_t>(st.st_size) > kMaxKeepalivedBytes) {
+  if (S_ISREG(st.st_mode) &&
+      static_cast<std::uint64_t>(st.st_size) > importer::kMaxKeepalivedBytes) {
     return util::unexpected(too_large());
   }
   const int flags = ::fcntl(fd, F_GETFL);
@@ -467,7 +468,7 @@ util::Expected<std::string, std::string> read_keepalived_file(const std::string&
   }
   std::string text;
   char buf[65536];
-  while (text.size() <= kMaxKeepalivedBytes) {
+  while (text.size() <= importer::kMaxKeepalivedBytes) {
     const ssize_t n = ::read(fd, buf, sizeof buf);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return util::unexpected("read error: " + std::string(std::strerror(errno)));
@@ -491,7 +492,7 @@ std::optional<std::string> local_config_id() {
 int run_import_keepalived(const std::string& path, const std::optional<std::string>& vrrp_instance,
                           const std::optional<std::string>& host, std::istream& in,
                           std::ostream& out, std::ostream& err) {
-  ImportOptions options;
+  importer::ImportOptions options;
   options.vrrp_instance = vrrp_instance;
   options.host = host;
   options.source_name = path == "-" ? "stdin" : path;
@@ -499,7 +500,7 @@ int run_import_keepalived(const std::string& path, const std::optional<std::stri
   if (path == "-") {
     std::istreambuf_iterator<char> it(in);
     const std::istreambuf_iterator<char> end;
-    for (; it != end && text.size() <= kMaxKeepalivedBytes; ++it) text += *it;
+    for (; it != end && text.size() <= importer::kMaxKeepalivedBytes; ++it) text += *it;
     if (in.bad()) {
       print_error(err, "stdin: read error");
       return kExitDaemonError;
@@ -512,7 +513,7 @@ int run_import_keepalived(const std::string& path, const std::optional<std::stri
     }
     text = std::move(*read);
   }
-  auto result = import_keepalived(text, options);
+  auto result = importer::import_keepalived(text, options);
   if (!result) {
     print_error(err, options.source_name + ": " + result.error().to_string());
     return kExitDaemonError;

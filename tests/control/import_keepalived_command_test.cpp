@@ -17,7 +17,7 @@
 #include <vector>
 
 #include "failoverd/control/ctl.h"
-#include "failoverd/control/keepalived_import.h"
+#include "failoverd/importer/keepalived_parser.h"
 
 namespace failoverd::control {
 namespace {
@@ -194,10 +194,10 @@ TEST_F(ImportKeepalivedCommand, AFifoWithoutAWriterDoesNotHang) {
 TEST_F(ImportKeepalivedCommand, AFileOverTheLimitIsOneLine) {
   const std::string p = write("huge.conf", "");
   // Sparse: the size is what is refused, before any reading.
-  ASSERT_EQ(::truncate(p.c_str(), static_cast<off_t>(kMaxKeepalivedBytes + 1)), 0);
+  ASSERT_EQ(::truncate(p.c_str(), static_cast<off_t>(importer::kMaxKeepalivedBytes + 1)), 0);
   expect_io_error({"import-keepalived", p}, p, "larger than 16 MiB");
   // Exactly at the limit it is read (and then is no keepalived.conf: all NUL bytes).
-  ASSERT_EQ(::truncate(p.c_str(), static_cast<off_t>(kMaxKeepalivedBytes)), 0);
+  ASSERT_EQ(::truncate(p.c_str(), static_cast<off_t>(importer::kMaxKeepalivedBytes)), 0);
   const CtlRun r = failoverctl({"import-keepalived", p});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(r.err.find("larger than"), std::string::npos) << r.err;

@@ -13,10 +13,10 @@
 
 #include <gtest/gtest.h>
 
-#include "control/keepalived_samples.h"
+#include "importer/keepalived_samples.h"
 #include "failoverd/config/config.h"
 #include "failoverd/config/hook_files.h"
-#include "failoverd/control/keepalived_import.h"
+#include "failoverd/importer/keepalived_import.h"
 
 namespace failoverd {
 namespace {
@@ -58,7 +58,7 @@ class KeepalivedImportConfig : public ::testing::Test {
   // parses the result as failoverd would.
   config::Config translate_and_load(const std::string& keepalived_conf) {
     const std::string text = replace_all(keepalived_conf, "/etc/keepalived/", dir_ + "/");
-    auto imported = control::import_keepalived(text);
+    auto imported = importer::import_keepalived(text);
     EXPECT_TRUE(imported.has_value()) << (imported ? "" : imported.error().to_string());
     if (!imported) return {};
     auto cfg = config::parse_config(imported->config);
@@ -76,7 +76,7 @@ class KeepalivedImportConfig : public ::testing::Test {
 };
 
 TEST_F(KeepalivedImportConfig, TypicalPairMeansTheSameToFailoverd) {
-  const config::Config cfg = translate_and_load(control::samples::kTypical);
+  const config::Config cfg = translate_and_load(importer::samples::kTypical);
   EXPECT_EQ(cfg.instance.name, "VI_1");
   EXPECT_EQ(cfg.instance.interface, "eth1");
   EXPECT_EQ(cfg.vrrp.virtual_router_id, 51);
@@ -117,7 +117,7 @@ TEST_F(KeepalivedImportConfig, LabPeerConfigParses) {
   // Without its generic notify line, which is a FIXME (a hook that would not run): what a
   // user has after deciding to drop it.
   const config::Config cfg = translate_and_load(
-      replace_all(control::samples::kLab, "  notify /tmp/ka1/notify.sh\n", ""));
+      replace_all(importer::samples::kLab, "  notify /tmp/ka1/notify.sh\n", ""));
   EXPECT_EQ(cfg.instance.name, "VI_51");
   EXPECT_EQ(cfg.vrrp.source->to_string(), "10.200.0.1");
   EXPECT_EQ(cfg.virtual_ip.addresses.size(), 1u);
@@ -125,7 +125,7 @@ TEST_F(KeepalivedImportConfig, LabPeerConfigParses) {
 }
 
 TEST_F(KeepalivedImportConfig, MulticastFractionalConfigParses) {
-  const config::Config cfg = translate_and_load(control::samples::kMulticastFast);
+  const config::Config cfg = translate_and_load(importer::samples::kMulticastFast);
   EXPECT_EQ(cfg.vrrp.advert_interval, 250ms);
   EXPECT_FALSE(cfg.vrrp.preempt);
   EXPECT_EQ(cfg.vrrp.preempt_delay, 4500ms);

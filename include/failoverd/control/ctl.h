@@ -57,8 +57,9 @@ int run_ctl(const CtlInvocation& invocation, std::ostream& out, std::ostream& er
             const std::filesystem::path& run_dir = kDefaultRunDir);
 
 // `failoverctl import-keepalived [--vrrp-instance NAME] [--host NAME] FILE|-`: translates a
-// keepalived.conf (see keepalived_import.h) without talking to any daemon. Reads FILE, or `in`
-// for "-"; `host` is keepalived's config id for "@ID" lines (nullopt: such lines are refused).
+// keepalived.conf (see importer/keepalived_import.h) without talking to any daemon. Reads
+// FILE, or `in` for "-"; `host` is keepalived's config id for "@ID" lines (nullopt: such lines
+// are refused).
 // Prints the failoverd config to `out` and the warnings to `err`. Returns kExitOk, or
 // kExitDaemonError (1) with one line on `err` naming the path and nothing on `out` when the
 // file cannot be read (missing, a directory, a read error, over kMaxKeepalivedBytes) or

@@ -17,9 +17,9 @@
 #include <vector>
 
 #include "failoverd/config/config.h"
-#include "failoverd/control/keepalived_import.h"
+#include "failoverd/importer/keepalived_import.h"
 
-namespace failoverd::control {
+namespace failoverd::importer {
 namespace {
 
 namespace fs = std::filesystem;
@@ -40,7 +40,8 @@ struct Facts {
   std::string priority;
   std::vector<std::string> vips;
   std::vector<std::string> peers;
-  std::vector<std::string> checks;  // "NAME: COMMAND", "NAME:" when there is no command
+  // "NAME: COMMAND", "NAME: tcp HOST:PORT" for a tcp check, "NAME:" when there is neither
+  std::vector<std::string> checks;
 
   bool operator==(const Facts&) const = default;
 };
@@ -78,6 +79,7 @@ Facts facts_of(const std::string& config) {
     if (section == "vrrp" && k == "peer") f.peers.push_back(v);
     if (section == "virtual_ip" && k == "address") f.vips.push_back(v);
     if (section.rfind("check.", 0) == 0 && k == "command") command[section.substr(6)] = v;
+    if (section.rfind("check.", 0) == 0 && k == "address") command[section.substr(6)] = "tcp " + v;
   }
   for (const auto& c : check_order) {
     f.checks.push_back(c + ":" + (command.count(c) ? " " + command[c] : ""));
@@ -124,22 +126,26 @@ const std::vector<Row>& rows() {
        {"eth0", "51", "100", {"192.168.200.16/32", "192.168.200.17/32", "192.168.200.18/32"},
         {}, {}},
        {{30, "virtual_server: failoverd does not do load balancing"}}},
-      // Run as keepalived -i high: the @high lines apply.
+      // Run as keepalived -i high: the @high lines apply; use_vmac keeps a virtual MAC that
+      // failoverd does not.
       {"keepalived.conf.conditional_conf", {}, "high",
        {"eth0", "1", "170", {"10.1.0.254/32"}, {},
         {"check_VI_0: /etc/keepalived/scripts/check_high_VI_0.sh"}},
        {{3, "net_namespace: keepalived runs in network namespace high"},
+        {23, "use_vmac: keepalived answers for the virtual IPs from a virtual MAC"},
         {29, "track_interface eth2 weight 20: failoverd puts the instance in FAULT"}}},
       {"keepalived.conf.conditional_conf", {}, "low",
        {"eth0", "1", "85", {"10.1.0.254/32"}, {},
         {"check_VI_0: /etc/keepalived/scripts/check_low_VI_0.sh"}},
        {{4, "net_namespace: keepalived runs in network namespace low"},
+        {23, "use_vmac: keepalived answers for the virtual IPs from a virtual MAC"},
         {29, "track_interface eth2 weight 20: failoverd puts the instance in FAULT"}}},
       // A host in neither: no priority line (100) and a vrrp_script without a script, which
       // keepalived drops.
       {"keepalived.conf.conditional_conf", {}, "other",
        {"eth0", "1", "100", {"10.1.0.254/32"}, {}, {"check_VI_0:"}},
        {{6, "vrrp_script check_VI_0 has no script"},
+        {23, "use_vmac: keepalived answers for the virtual IPs from a virtual MAC"},
         {29, "track_interface eth2 weight 20: failoverd puts the instance in FAULT"}}},
       {"keepalived.conf.sample", {}, {},
        {"eth0", "50", "100", {"192.168.200.11/32", "192.168.200.12/32", "192.168.200.13/32"},
@@ -162,16 +168,15 @@ const std::vector<Row>& rows() {
        {"eth0", "50", "50", {"192.168.200.13/32", "192.168.200.14/32", "192.168.200.15/32"},
         {}, {}},
        {}},
-      // "</dev/tcp/..." is bash through /bin/sh (dash on Debian: always fails); weighted
-      // tracked interfaces change the priority in keepalived.
+      // "</dev/tcp/..." is bash through /bin/sh: tcp checks (with dash, keepalived's always
+      // failed: said in the output); weighted tracked interfaces change the priority in
+      // keepalived.
       {"keepalived.conf.vrrp.localcheck", {}, {},
        {"eth0", "51", "100", {"192.168.200.18/25"}, {},
-        {"chk_sshd: killall -0 sshd", "chk_haproxy: killall -0 haproxy", "chk_http_port:",
-         "chk_https_port:", "chk_smtp_port:"}},
-       {{25, "a script starting with '<' runs through /bin/sh"},
-        {31, "a script starting with '<' runs through /bin/sh"},
-        {37, "a script starting with '<' runs through /bin/sh"},
-        {51, "track_interface eth1 weight 2: failoverd puts the instance in FAULT"},
+        {"chk_sshd: killall -0 sshd", "chk_haproxy: killall -0 haproxy",
+         "chk_http_port: tcp 127.0.0.1:80", "chk_https_port: tcp 127.0.0.1:443",
+         "chk_smtp_port: tcp 127.0.0.1:25"}},
+       {{51, "track_interface eth1 weight 2: failoverd puts the instance in FAULT"},
         {52, "track_interface eth2 weight -2: failoverd puts the instance in FAULT"}}},
       {"keepalived.conf.vrrp.localcheck", "VI_3", {},
        {"eth0", "53", "100", {"192.168.200.19/27"}, {}, {}}, {}},
@@ -345,4 +350,4 @@ TEST(KeepalivedManPage, ConditionalConfigurationExample) {
 }
 
 }  // namespace
-}  // namespace failoverd::control
+}  // namespace failoverd::importer

@@ -1,4 +1,4 @@
-#include "failoverd/control/keepalived_import.h"
+#include "failoverd/importer/keepalived_import.h"
 
 #include <algorithm>
 #include <cstdint>
@@ -7,129 +7,20 @@
 #include <set>
 #include <utility>
 
+#include "failoverd/config/schema.h"
+#include "failoverd/config/values.h"
+#include "failoverd/importer/ini_writer.h"
+#include "failoverd/importer/keepalived_script.h"
 #include "failoverd/util/duration.h"
 #include "failoverd/util/ipv4.h"
 #include "failoverd/util/text.h"
 
-namespace failoverd::control {
-
-std::string ImportError::to_string() const {
-  if (line == 0) return message;
-  return "line " + std::to_string(line) + ": " + message;
-}
+namespace failoverd::importer {
 
 namespace {
 
 using util::Duration;
 using namespace std::chrono_literals;
-
-// ---------------------------------------------------------------------------------------------
-// Lexing: keepalived's words, quotes and escapes.
-
-bool is_blank(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f'; }
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-// One escape inside quotes, `s[i]` being the character after the backslash; advances `i` past
-// it. keepalived's list: \a \b \E \f \n \r \t \v, \nnn octal, \xXX hex, \cC control; any other
-// \C is C.
-char unescape(std::string_view s, std::size_t& i) {
-  const char c = s[i++];
-  switch (c) {
-    case 'a': return '\a';
-    case 'b': return '\b';
-    case 'E': return '\x1b';
-    case 'f': return '\f';
-    case 'n': return '\n';
-    case 'r': return '\r';
-    case 't': return '\t';
-    case 'v': return '\v';
-    case 'x': {
-      int value = 0;
-      int digits = 0;
-      for (; digits < 2 && i < s.size() && hex_value(s[i]) >= 0; ++digits) {
-        value = value * 16 + hex_value(s[i++]);
-      }
-      return digits == 0 ? 'x' : static_cast<char>(value);
-    }
-    case 'c':
-      if (i < s.size()) return static_cast<char>(s[i++] & 0x1f);
-      return 'c';
-    default: break;
-  }
-  if (c >= '0' && c <= '7') {
-    int value = c - '0';
-    for (int digits = 1; digits < 3 && i < s.size() && s[i] >= '0' && s[i] <= '7'; ++digits) {
-      value = value * 8 + (s[i++] - '0');
-    }
-    return static_cast<char>(value & 0xff);
-  }
-  return c;
-}
-
-struct Token {
-  std::string text;
-  char brace = 0;  // '{' or '}' for a structural brace, else 0
-};
-
-// Splits one line into tokens. `structural`: comments (# !) end the line and braces are tokens
-// of their own (the config syntax); otherwise only blanks separate (a script string). Returns
-// false on an unterminated quote.
-bool lex_line(std::string_view line, bool structural, std::vector<Token>& out) {
-  std::string word;
-  bool in_word = false;
-  std::size_t i = 0;
-  const auto finish = [&] {
-    if (in_word) out.push_back({std::move(word), 0});
-    word.clear();
-    in_word = false;
-  };
-  while (i < line.size()) {
-    const char c = line[i];
-    if (is_blank(c) || c == '\n') {
-      finish();
-      ++i;
-    } else if (structural && (c == '#' || c == '!')) {
-      break;
-    } else if (structural && (c == '{' || c == '}')) {
-      finish();
-      out.push_back({std::string(1, c), c});
-      ++i;
-    } else if (c == '"' || c == '\'') {
-      const char quote = c;
-      in_word = true;
-      ++i;
-      bool closed = false;
-      while (i < line.size()) {
-        const char q = line[i];
-        if (q == quote) {
-          closed = true;
-          ++i;
-          break;
-        }
-        if (q == '\\' && i + 1 < line.size()) {
-          ++i;
-          word += unescape(line, i);
-        } else {
-          word += q;
-          ++i;
-        }
-      }
-      if (!closed) return false;
-    } else {
-      word += c;
-      in_word = true;
-      ++i;
-    }
-  }
-  finish();
-  return true;
-}
 
 // ---------------------------------------------------------------------------------------------
 // Output helpers.
@@ -159,38 +50,19 @@ std::string show(const KeepalivedNode& n) {
 
 std::string at(const KeepalivedNode& n) { return "line " + std::to_string(n.line); }
 
-// Whether `v` can be an INI value: failoverd's parser trims values and cuts at '#'.
-bool representable(std::string_view v) {
-  if (v.empty() || v.front() == ' ' || v.back() == ' ') return false;
-  return std::all_of(v.begin(), v.end(), [](char c) { return printable(c) && c != '#'; });
-}
-
 // argv as failoverd's exec command: split on blanks, double quotes group (and cannot be
-// escaped); nullopt when some argument cannot be written that way.
+// escaped); nullopt when some argument cannot be written that way. config's own split reads
+// the text back, so the command failoverd runs is this argv or nothing.
 std::optional<std::string> render_command(const std::vector<std::string>& argv) {
   std::string out;
   for (const auto& a : argv) {
-    if (a.find('"') != std::string::npos) return std::nullopt;
-    if (!std::all_of(a.begin(), a.end(), [](char c) { return printable(c) && c != '#'; })) {
-      return std::nullopt;
-    }
     if (!out.empty()) out += ' ';
-    out += (a.empty() || a.find(' ') != std::string::npos) ? "\"" + a + "\"" : a;
+    out += (a.empty() || a.find_first_of(" \t") != std::string::npos) ? "\"" + a + "\"" : a;
   }
-  if (out.empty()) return std::nullopt;
+  if (!writable_value(out)) return std::nullopt;
+  const auto back = config::split_command(out);
+  if (!back || *back != argv) return std::nullopt;
   return out;
-}
-
-// Whether keepalived would run this script through /bin/sh: a word outside an explicit
-// shell's -c argument holds shell syntax (a pipe, redirection, variable, glob, ...). An
-// explicit "/bin/sh -c '...'" is a program with arguments and execs as it is.
-bool needs_shell(const std::vector<std::string>& argv) {
-  static const std::set<std::string> kShells = {"/bin/sh",  "/bin/bash", "/usr/bin/sh",
-                                                "/usr/bin/bash", "/bin/dash", "/usr/bin/dash"};
-  if (kShells.count(argv[0]) != 0) return false;
-  return std::any_of(argv.begin(), argv.end(), [](const std::string& a) {
-    return a.find_first_of("|&;<>()$`*?[]~{}") != std::string::npos;
-  });
 }
 
 // The kernel's dev_valid_name(), as failoverd's config parser checks it.
@@ -211,7 +83,7 @@ std::string sanitize_name(std::string_view s, bool allow_dot) {
     out += ok ? c : '_';
     if (out.size() == 32) break;
   }
-  if (out.empty() || out == "." || out == "..") out = "keepalived";
+  if (!config::valid_name(out, allow_dot)) out = "keepalived";
   return out;
 }
 
@@ -278,15 +150,11 @@ std::string human(Duration d) {
 // ---------------------------------------------------------------------------------------------
 // The translation.
 
-// One section of the output: notes (comment lines) first, then its keys.
-struct Section {
-  std::string name;
-  std::vector<std::string> notes;
-  std::vector<std::string> keys;
-  // "FIXME keepalived line N: ..." lines: not comments, so failoverd --check-config refuses the
-  // file and names the input's line until the user has edited it.
-  std::vector<std::string> fixmes;
-};
+// What keepalived's gratuitous ARP options change, and what they cannot.
+constexpr const char* kGarpDifference =
+    "failoverd sends garp_count gratuitous ARPs garp_interval apart on becoming MASTER "
+    "([virtual_ip]); this only changes how often neighbours are told, not which node is MASTER "
+    "or whether the address moves";
 
 // A FIXME line: printable, no '#' (a comment in failoverd's syntax) and no '=' (it would read
 // as a key), so the config parser reports the line itself.
@@ -323,21 +191,21 @@ class Translator {
   void top_note(const KeepalivedNode& n, const std::string& text) {
     top_notes_.push_back(at(n) + ": " + text);
   }
-  static void note(Section& s, const KeepalivedNode& n, const std::string& text) {
-    s.notes.push_back("keepalived " + at(n) + ": " + text);
+  static void note(IniSection& s, const KeepalivedNode& n, const std::string& text) {
+    s.note("keepalived " + at(n) + ": " + text);
   }
   // Adds `key = value`, or, when failoverd's syntax cannot hold the value, a FIXME note.
-  void key(Section& s, const KeepalivedNode& n, const std::string& k, const std::string& v) {
-    if (representable(v)) {
-      s.keys.push_back(k + " = " + v);
+  void key(IniSection& s, const KeepalivedNode& n, const std::string& k, const std::string& v) {
+    if (writable_value(v)) {
+      s.set(k, v);
       return;
     }
     fixme(s, n, k + " cannot be written in failoverd's syntax (no '#', control characters or "
                 "surrounding blanks): set it by hand");
   }
   // The output must not validate until the user acts: a FIXME line, and the same as a warning.
-  void fixme(Section& s, const KeepalivedNode& n, const std::string& text) {
-    s.fixmes.push_back(fixme_line(n.line, text));
+  void fixme(IniSection& s, const KeepalivedNode& n, const std::string& text) {
+    s.fixme(fixme_line(n.line, text));
     warn(n, "FIXME: " + text);
   }
   void top_fixme(const KeepalivedNode& n, const std::string& text) {
@@ -355,7 +223,7 @@ class Translator {
   void track_scripts(const KeepalivedNode& n);
   void notify_hook(const KeepalivedNode& n, const std::string& key);
   void check(const TrackedScript& t);
-  std::string render();
+  util::Expected<std::string, std::string> render();
 
   const std::vector<KeepalivedNode>& tree_;
   const ImportOptions& options_;
@@ -376,11 +244,11 @@ class Translator {
   const KeepalivedNode* global_mcast_group_ = nullptr;  // vrrp_mcast_group4
 
   // The translated instance.
-  Section instance_{"instance", {}, {}, {}};
-  Section vrrp_{"vrrp", {}, {}, {}};
-  std::vector<Section> checks_;
-  Section vip_{"virtual_ip", {}, {}, {}};
-  Section notify_{"notify", {}, {}, {}};
+  IniSection instance_{"instance"};
+  IniSection vrrp_{"vrrp"};
+  std::vector<IniSection> checks_;
+  IniSection vip_{"virtual_ip"};
+  IniSection notify_{"notify"};
   std::string interface_;
   std::optional<std::string> source_;
   std::vector<util::Ipv4> peers_;
@@ -514,8 +382,7 @@ void Translator::global_defs(const KeepalivedNode& n) {
       top_note(c, show(c) + ": not mapped: failoverd sends no mail (use a [notify] hook)");
     } else if (k.rfind("vrrp_garp_", 0) == 0 || k.rfind("vrrp_gna_", 0) == 0 ||
                k == "vrrp_min_garp") {
-      top_note(c, show(c) + ": not mapped: failoverd sends its own gratuitous ARPs on "
-                  "becoming MASTER");
+      top_note(c, show(c) + ": not mapped: " + kGarpDifference);
     } else {
       top_note(c, "global_defs " + show(c) + ": not mapped");
     }
@@ -563,7 +430,7 @@ void Translator::unicast_peers(const KeepalivedNode& n) {
     }
     if (c.words.size() > 1) {
       note(vrrp_, c, show(c) + ": the peer is mapped, its options are not (failoverd accepts "
-                     "adverts from any source with TTL 255)");
+                     "adverts with TTL 255 only)");
     }
     if (std::find(peers_.begin(), peers_.end(), *a) != peers_.end()) {
       note(vrrp_, c, "unicast_peer " + text + " is listed twice; kept once");
@@ -618,20 +485,32 @@ void Translator::virtual_ips(const KeepalivedNode& n, bool excluded) {
         }
         continue;
       }
+      if (c.words[i] == "use_vmac") {
+        fixme(vip_, c, "virtual IP " + text + " use_vmac: keepalived answers for it from a "
+                       "virtual MAC that moves with it; failoverd from the interface's own MAC: "
+                       "delete use_vmac if no neighbour pins the virtual MAC");
+        continue;
+      }
       unmapped.push_back(c.words[i]);
     }
     if (!unmapped.empty()) {
       std::string list;
       for (const auto& u : unmapped) list += (list.empty() ? "" : " ") + u;
-      note(vip_, c, text + ": options not mapped (failoverd adds a plain address): " +
-                        for_comment(list));
+      note(vip_, c, text + ": options not mapped (failoverd adds a plain address; the address "
+                        "still moves to the MASTER): " + for_comment(list));
     }
     if (std::find(vips_.begin(), vips_.end(), *a) != vips_.end()) {
       note(vip_, c, addr_text + " is listed twice; kept once");
       continue;
     }
     vips_.push_back(*a);
-    key(vip_, c, "address", a->to_string() + "/" + std::to_string(prefix));
+    // config's own parser, so the address written is the one failoverd will read.
+    const auto cidr = config::parse_cidr(a->to_string() + "/" + std::to_string(prefix));
+    if (!cidr) {
+      fixme(vip_, c, "virtual IP " + for_comment(text) + ": " + cidr.error());
+      continue;
+    }
+    key(vip_, c, "address", cidr->to_string());
   }
 }
 
@@ -789,7 +668,7 @@ void Translator::check(const TrackedScript& t) {
   for (int i = 2; !check_names_.insert(name).second; ++i) {
     name = sanitize_name(t.name, false).substr(0, 28) + "_" + std::to_string(i);
   }
-  Section sec{"check." + name, {}, {}, {}};
+  IniSection sec("check." + name);
   note(sec, s, "vrrp_script " + for_comment(t.name) + (name != t.name ? " (renamed: failoverd "
                                                                         "check names are 1..32 "
                                                                         "of A-Z a-z 0-9 _ -)"
@@ -798,36 +677,39 @@ void Translator::check(const TrackedScript& t) {
     note(sec, *init_fail, "init_fail: as failoverd, where a check fails until it has passed "
                           "rise times");
   }
-  sec.keys.push_back("type = exec");
+  bool tcp = false;
   if (script == nullptr || script->words.size() < 2 ||
       split_keepalived_command(script->words[1]).empty()) {
+    sec.set("type", "exec");
     fixme(sec, s, "vrrp_script " + t.name + " has no script (keepalived drops such a script): "
                   "set command");
   } else {
-    const auto argv = split_keepalived_command(script->words[1]);
-    const std::string& raw = script->words[1];
-    const std::size_t first = raw.find_first_not_of(" \t");
-    if (first != std::string::npos && raw[first] == '<') {
-      // keepalived hands such a script to /bin/sh. "</dev/tcp/HOST/PORT" is a bash feature:
-      // Debian's /bin/sh (dash) has no /dev/tcp, so the check fails there whatever the port
-      // does. What it means depends on the host's /bin/sh: the user decides.
-      note(sec, *script, show(*script) + ": keepalived runs this through /bin/sh; with bash it "
-                         "tests a TCP connection (failoverd: type = tcp, address = HOST:PORT), "
-                         "with dash (Debian's /bin/sh) it always fails");
-      fixme(sec, *script, "a script starting with '<' runs through /bin/sh: choose type = tcp "
-                          "or an exec command");
-    } else if (!argv.empty() && needs_shell(argv)) {
-      note(sec, *script, show(*script) + ": keepalived runs a script with shell syntax through "
-                         "/bin/sh -c; failoverd execs the program itself: put the command line "
-                         "in a script file, or write command = /bin/sh -c \"...\"");
-      fixme(sec, *script, "the script has shell syntax (keepalived runs it with /bin/sh): set "
-                          "command by hand");
-    } else if (auto cmd = render_command(argv)) {
-      sec.keys.push_back("command = " + *cmd);
+    const ScriptMapping m = map_keepalived_script(split_keepalived_command(script->words[1]));
+    const std::string where = show(*script) + ": ";
+    if (m.kind == ScriptMapping::Kind::kTcp) {
+      tcp = true;
+      sec.set("type", "tcp");
+      note(sec, *script, where + m.why);
+      key(sec, *script, "address", m.address.to_string());
+      // Where /bin/sh decides, the user must know which one their keepalived host had.
+      if (m.depends_on_sh) {
+        warn(*script, "vrrp_script " + for_comment(t.name) + ": translated as a tcp check of " +
+                          m.address.to_string() + ", what keepalived did with bash as /bin/sh; "
+                          "with dash (Debian, Ubuntu) keepalived's check always failed");
+      }
+    } else if (m.kind == ScriptMapping::Kind::kRefused) {
+      sec.set("type", "exec");
+      note(sec, *script, where + m.why);
+      fixme(sec, *script, "the script of vrrp_script " + t.name + ": " + m.why);
+    } else if (auto cmd = render_command(m.argv)) {
+      sec.set("type", "exec");
+      if (!m.why.empty()) note(sec, *script, where + m.why);
+      sec.set("command", *cmd);
     } else {
-      note(sec, *script, show(*script) + " cannot be written as a failoverd command (an "
-                         "argument holds '\"', '#' or a control character): put it in a script "
-                         "file and set command to its path");
+      sec.set("type", "exec");
+      note(sec, *script, where + "cannot be written as a failoverd command (an argument holds "
+                         "'\"', '#' or a control character): put it in a script file and set "
+                         "command to its path");
       fixme(sec, *script, "the script of vrrp_script " + t.name + " cannot be written as a "
                           "failoverd command: set command by hand");
     }
@@ -855,18 +737,23 @@ void Translator::check(const TrackedScript& t) {
                 util::format_duration(failoverd_timeout) + " (failoverd needs it below the "
                 "interval): a run slower than that fails here but passed in keepalived");
   }
-  sec.keys.push_back("interval = " + util::format_duration(interval));
-  sec.keys.push_back("timeout = " + util::format_duration(failoverd_timeout));
+  if (tcp) {
+    // bash's connect has no timeout of its own: keepalived's script timeout ended it.
+    note(sec, s, "timeout: bounds the name lookup and the connection, as keepalived's script "
+                 "timeout bounded the shell that made it");
+  }
+  sec.set("interval", util::format_duration(interval));
+  sec.set("timeout", util::format_duration(failoverd_timeout));
   const auto bounded = [&](const char* k, int v) {
     if (v > 100) {
       note(sec, s, std::string(k) + " " + std::to_string(v) + " is above failoverd's 100; 100");
       v = 100;
     }
-    sec.keys.push_back(std::string(k) + " = " + std::to_string(v));
+    sec.set(k, std::to_string(v));
   };
   bounded("rise", rise);
   bounded("fall", fall);
-  sec.keys.push_back("weight = " + std::to_string(weight));
+  sec.set("weight", std::to_string(weight));
   if (weight > 0) {
     note(sec, s, "weight " + std::to_string(weight) + ": added to the priority while the check "
                  "passes, as in keepalived");
@@ -880,7 +767,11 @@ void Translator::check(const TrackedScript& t) {
     fixme(sec, s, "weight ... reverse: failoverd has no reverse weights and would apply it "
                   "the other way round: remove the check or invert the script");
   }
-  if (user) {
+  if (tcp && (user || script_user_)) {
+    // Only a firewall rule matching the owner would see the difference.
+    note(sec, s, "user " + for_comment(user ? *user : *script_user_) + ": a tcp check connects "
+                 "as failoverd's user; a TCP connection is the same from any user");
+  } else if (user) {
     key(sec, s, "user", *user);
   } else if (script_user_) {
     key(sec, s, "user", *script_user_);
@@ -899,7 +790,7 @@ void Translator::instance(const KeepalivedNode& n) {
   const std::string iname = n.words.size() > 1 ? n.words[1] : "";
   result_.instance = iname;
   const std::string name = sanitize_name(iname, /*allow_dot=*/true);
-  instance_.keys.push_back("name = " + name);
+  instance_.set("name", name);
   if (name != iname) {
     note(instance_, n, "vrrp_instance " + for_comment(iname) + ": renamed " + name +
                            " (1..32 of A-Z a-z 0-9 _ . -)");
@@ -935,6 +826,7 @@ void Translator::instance(const KeepalivedNode& n) {
   const KeepalivedNode* nopreempt_node = nullptr;
   bool checksum_as_v2 = global_checksum_as_v2_;
   const KeepalivedNode* mcast_dst = nullptr;
+  bool check_unicast_src = false;
 
   for (const auto& c : n.children) {
     const std::string& k = c.words[0];
@@ -994,6 +886,9 @@ void Translator::instance(const KeepalivedNode& n) {
       }
     } else if (k == "unicast_peer") {
       unicast_peers(c);
+    } else if (k == "check_unicast_src") {
+      check_unicast_src = true;
+      note(vrrp_, c, show(c) + ": as failoverd, which hears adverts only from its peers");
     } else if (k == "mcast_dst_ip") {
       mcast_dst = &c;
     } else if (k == "virtual_ipaddress" || k == "virtual_ipaddress_excluded") {
@@ -1026,12 +921,18 @@ void Translator::instance(const KeepalivedNode& n) {
     } else if (k == "v3_checksum_as_v2") {
       checksum_as_v2 = c.words.size() < 2 || parse_bool(arg).value_or(true);
     } else if (k.rfind("garp_", 0) == 0 || k == "vmac_garp_intvl") {
-      note(vip_, c, show(c) + ": not mapped: failoverd sends its own gratuitous ARPs on "
-                    "becoming MASTER");
-    } else if (k == "use_vmac" || k == "vmac_xmit_base" || k == "use_vmac_addr" ||
-               k == "use_ipvlan") {
-      note(vrrp_, c, show(c) + ": not mapped: failoverd uses the interface's own MAC address");
-      warn(c, k + " is not mapped: failoverd uses the interface's own MAC address");
+      note(vip_, c, show(c) + ": not mapped: " + kGarpDifference);
+    } else if (k == "use_vmac" || k == "use_vmac_addr" || k == "use_ipvlan") {
+      // Neighbours keep the virtual MAC across a failover in keepalived; with failoverd they
+      // must learn the new MASTER's MAC, which a static ARP entry, MAC-based port security or
+      // a router that ignores gratuitous ARP never does: the address would not move for them.
+      fixme(vrrp_, c, k + ": keepalived answers for the virtual IPs from a virtual MAC (macvlan) "
+                      "that moves with them; failoverd answers from the interface's own MAC and "
+                      "announces it by gratuitous ARP: delete this line if no neighbour pins "
+                      "the virtual MAC");
+    } else if (k == "vmac_xmit_base") {
+      note(vrrp_, c, show(c) + ": not mapped: it only changes where use_vmac sends adverts; "
+                     "failoverd sends them from interface");
     } else if (k == "virtual_routes" || k == "virtual_rules") {
       // The MASTER would lack routes it had under keepalived.
       if (c.children.empty()) {
@@ -1118,7 +1019,7 @@ void Translator::instance(const KeepalivedNode& n) {
   }
   // [vrrp]
   if (vrid) {
-    vrrp_.keys.push_back("virtual_router_id = " + std::to_string(*vrid));
+    vrrp_.set("virtual_router_id", std::to_string(*vrid));
   } else if (vrid_node != nullptr) {
     // keepalived refuses the value and then the instance (no VRID).
     fixme(vrrp_, *vrid_node, "virtual_router_id " + (vrid_node->words.size() > 1
@@ -1135,8 +1036,8 @@ void Translator::instance(const KeepalivedNode& n) {
     note(vrrp_, *state_node, "no priority with state MASTER: keepalived uses 255 (the address "
                              "owner), so does this file");
   }
-  vrrp_.keys.push_back("priority = " + std::to_string(prio));
-  vrrp_.keys.push_back("advert_interval = " + util::format_duration(advert));
+  vrrp_.set("priority", std::to_string(prio));
+  vrrp_.set("advert_interval", util::format_duration(advert));
   if (state) {
     const Duration down = 3 * advert + (256 - prio) * advert / 256;
     if (!state_master && util::lower(*state) != "backup") {
@@ -1162,9 +1063,9 @@ void Translator::instance(const KeepalivedNode& n) {
     preempt = true;
     preempt_delay.reset();
   }
-  vrrp_.keys.push_back(std::string("preempt = ") + (preempt ? "true" : "false"));
+  vrrp_.set("preempt", preempt ? "true" : "false");
   if (preempt_delay) {
-    vrrp_.keys.push_back("preempt_delay = " + util::format_duration(*preempt_delay));
+    vrrp_.set("preempt_delay", util::format_duration(*preempt_delay));
   }
   if (source_) {
     // failoverd refuses a peer equal to the source; keepalived configs copied between nodes
@@ -1172,13 +1073,20 @@ void Translator::instance(const KeepalivedNode& n) {
     const auto src = util::Ipv4::parse(*source_);
     const auto self = std::find(peers_.begin(), peers_.end(), *src);
     if (self != peers_.end()) {
-      vrrp_.notes.push_back("keepalived: unicast_peer " + *source_ + " is this host's "
+      vrrp_.note("keepalived: unicast_peer " + *source_ + " is this host's "
                             "unicast_src_ip; left out");
       peers_.erase(self);
     }
-    vrrp_.keys.push_back("source = " + *source_);
+    vrrp_.set("source", *source_);
   }
-  for (const auto& p : peers_) vrrp_.keys.push_back("peer = " + p.to_string());
+  for (const auto& p : peers_) vrrp_.set("peer", p.to_string());
+  if (!peers_.empty() && !check_unicast_src) {
+    // keepalived's default hears a unicast advert from any source; a peer sending from an
+    // address not listed would go unheard here and both nodes would become MASTER.
+    vrrp_.note("keepalived: failoverd hears adverts only from the peer addresses (keepalived's "
+               "check_unicast_src); keepalived without it heard any source: each peer must send "
+               "from the address listed (its unicast_src_ip)");
+  }
   if (mcast_dst != nullptr && peers_.empty()) {
     // Adverts to another group are not heard by peers listening on 224.0.0.18.
     note(vrrp_, *mcast_dst, show(*mcast_dst) + ": failoverd multicasts to 224.0.0.18 only");
@@ -1193,13 +1101,13 @@ void Translator::instance(const KeepalivedNode& n) {
                                        "only: use peer lines (unicast) or move every node to "
                                        "224.0.0.18");
   } else if (peers_.empty()) {
-    vrrp_.notes.push_back("no unicast_peer: adverts go to multicast 224.0.0.18, as in "
+    vrrp_.note("no unicast_peer: adverts go to multicast 224.0.0.18, as in "
                           "keepalived");
   }
-  if (checksum_as_v2) vrrp_.keys.push_back("checksum_pseudo_header = false");
+  if (checksum_as_v2) vrrp_.set("checksum_pseudo_header", "false");
   if (version == 2) {
     const std::string where = version_node ? at(*version_node) : at(n);
-    vrrp_.notes.push_back("keepalived " + where + ": VRRP version 2" +
+    vrrp_.note("keepalived " + where + ": VRRP version 2" +
                           (version_node ? "" : " (keepalived's default)") +
                           ". failoverd speaks VRRPv3 only: it cannot pair with this keepalived; "
                           "see docs/migrating-from-keepalived.md");
@@ -1213,89 +1121,47 @@ void Translator::instance(const KeepalivedNode& n) {
   for (const auto& t : tracked_) check(t);
 
   if (vips_.empty()) {
-    vip_.notes.push_back("no IPv4 virtual_ipaddress: failoverd adds no address (a [reserved_ip] "
+    vip_.note("no IPv4 virtual_ipaddress: failoverd adds no address (a [reserved_ip] "
                          "section can move a cloud address instead)");
   }
-  if (!notify_.keys.empty()) {
-    notify_.notes.push_back("failoverd runs each hook with argv INSTANCE STATE PRIORITY "
+  if (notify_.has_keys()) {
+    notify_.note("failoverd runs each hook with argv INSTANCE STATE PRIORITY "
                             "(keepalived's notify_* scripts got none)");
   }
 }
 
-// `text` as comment lines of at most 100 columns, broken at blanks: "# first", "#   rest".
-std::string comment_lines(std::string_view first_prefix, std::string_view raw,
-                          std::string_view next_prefix = "#   ") {
-  constexpr std::size_t kWidth = 100;
-  std::string clean(raw);  // keepalived words may hold any byte; a comment stays one line
-  for (char& c : clean) c = printable(c) ? c : '?';
-  std::string_view text = clean;
-  std::string out;
-  std::string_view prefix = first_prefix;
-  while (!text.empty()) {
-    const std::size_t room = kWidth - prefix.size();
-    std::size_t cut = text.size();
-    if (text.size() > room) {
-      cut = text.rfind(' ', room);
-      if (cut == std::string_view::npos || cut == 0) cut = room;  // one long word: hard break
-    }
-    out += std::string(prefix) + std::string(text.substr(0, cut)) + "\n";
-    text.remove_prefix(cut);
-    while (!text.empty() && text.front() == ' ') text.remove_prefix(1);
-    prefix = next_prefix;
-  }
-  return out;
-}
-
-std::string Translator::render() {
-  std::string out;
-  const auto line = [&out](const std::string& s) { out += s + "\n"; };
-  const auto comment = [&out](const std::string& s) { out += comment_lines("# ", s); };
-  line("# failoverd configuration written by failoverctl import-keepalived.");
-  out += comment_lines("# ", "From: " + for_comment(options_.source_name) + ", vrrp_instance " +
-                                  for_comment(result_.instance) + ".", "# ");
-  line("# Review every \"keepalived\" comment: each names an option that is mapped differently or");
-  line("# not at all. Validate with: failoverd --check-config FILE");
+util::Expected<std::string, std::string> Translator::render() {
+  IniSection head("");
+  head.note("failoverd configuration written by failoverctl import-keepalived.");
+  head.note("From: " + for_comment(options_.source_name) + ", vrrp_instance " +
+                for_comment(result_.instance) + ".",
+            "# ", "# ");
+  head.note("Review every \"keepalived\" comment: each names an option that is mapped "
+            "differently or");
+  head.note("not at all. Validate with: failoverd --check-config FILE");
   if (!result_.other_instances.empty()) {
     std::string names;
     for (const auto& o : result_.other_instances) names += (names.empty() ? "" : ", ") + o;
-    line("#");
-    out += comment_lines("# ", "failoverd runs one instance per file; not translated here: " +
-                                    for_comment(names) + ".", "# ");
-    line("# Translate each: failoverctl import-keepalived --vrrp-instance NAME FILE > "
-         "/etc/failoverd/NAME.conf");
+    head.note("", "#");
+    head.note("failoverd runs one instance per file; not translated here: " + for_comment(names) +
+                  ".",
+              "# ", "# ");
+    head.note("Translate each: failoverctl import-keepalived --vrrp-instance NAME FILE > "
+              "/etc/failoverd/NAME.conf",
+              "# ", "# ");
   }
   if (!top_notes_.empty()) {
-    line("#");
-    line("# keepalived options outside this vrrp_instance:");
-    for (const auto& t : top_notes_) out += comment_lines("#   ", t, "#     ");
+    head.note("", "#");
+    head.note("keepalived options outside this vrrp_instance:");
+    for (const auto& t : top_notes_) head.note(t, "#   ", "#     ");
   }
-  if (!top_fixmes_.empty()) {
-    line("");
-    for (const auto& f : top_fixmes_) line(f);
+  for (const auto& f : top_fixmes_) head.fixme(f);
+  std::vector<const IniSection*> sections = {&head, &instance_, &vrrp_};
+  for (const auto& c : checks_) sections.push_back(&c);
+  for (const IniSection* s : {&vip_, &notify_}) {
+    if (!s->empty()) sections.push_back(s);
   }
-  for (const Section* s : {&instance_, &vrrp_}) {
-    line("");
-    line("[" + s->name + "]");
-    for (const auto& n : s->notes) comment(n);
-    for (const auto& f : s->fixmes) line(f);
-    for (const auto& k : s->keys) line(k);
-  }
-  for (const auto& s : checks_) {
-    line("");
-    line("[" + s.name + "]");
-    for (const auto& n : s.notes) comment(n);
-    for (const auto& f : s.fixmes) line(f);
-    for (const auto& k : s.keys) line(k);
-  }
-  for (const Section* s : {&vip_, &notify_}) {
-    if (s->keys.empty() && s->notes.empty() && s->fixmes.empty()) continue;
-    line("");
-    line("[" + s->name + "]");
-    for (const auto& n : s->notes) comment(n);
-    for (const auto& f : s->fixmes) line(f);
-    for (const auto& k : s->keys) line(k);
-  }
-  return out;
+  return render_ini(sections);
 }
 
 util::Expected<ImportResult, ImportError> Translator::run() {
@@ -1344,170 +1210,16 @@ util::Expected<ImportResult, ImportError> Translator::run() {
   sync_groups(chosen->words[1]);
   // Warnings in file order: the scan above saw every top-level statement first.
   instance(*chosen);
-  result_.config = render();
+  auto text = render();
+  if (!text) {
+    // A bug in this file, not in the input: refuse rather than write an unknown key.
+    return util::unexpected(ImportError{0, "internal error: " + text.error()});
+  }
+  result_.config = std::move(*text);
   return std::move(result_);
 }
 
 }  // namespace
-
-namespace {
-
-bool is_name_start(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; }
-bool is_name_char(char c) { return is_name_start(c) || (c >= '0' && c <= '9'); }
-
-// keepalived's check_definition(): "$NAME=..." (blanks allowed before '=').
-bool is_definition(std::string_view s) {
-  if (s.size() < 2 || s[0] != '$' || !is_name_start(s[1])) return false;
-  std::size_t i = 2;
-  while (i < s.size() && is_name_char(s[i])) ++i;
-  while (i < s.size() && (s[i] == ' ' || s[i] == '\t')) ++i;
-  return i < s.size() && s[i] == '=';
-}
-
-// A use of one of keepalived's built-in definitions ($_PWD, ${_RANDOM 1 5}, ...), which it
-// substitutes in every line.
-std::optional<std::string> builtin_use(std::string_view w) {
-  static const std::set<std::string, std::less<>> kBuiltins = {"_PWD",  "_INSTANCE", "_RANDOM",
-                                                               "_ENV",  "_HASH",     "_BANG"};
-  for (std::size_t p = w.find('$'); p != std::string_view::npos; p = w.find('$', p + 1)) {
-    std::size_t i = p + 1;
-    if (i < w.size() && w[i] == '{') ++i;
-    const std::size_t start = i;
-    while (i < w.size() && is_name_char(w[i])) ++i;
-    const std::string_view name = w.substr(start, i - start);
-    if (kBuiltins.count(name) != 0) return std::string(name);
-  }
-  return std::nullopt;
-}
-
-// keepalived's is_include(): "include", or includer/m/w/b/a, then a blank.
-bool is_include(std::string_view s) {
-  if (s.substr(0, 7) != "include" || s.size() < 8) return false;
-  if (is_blank(s[7])) return true;
-  return s.size() > 8 && is_blank(s[8]) && std::string_view("rmwba").find(s[7]) != std::string_view::npos;
-}
-
-}  // namespace
-
-util::Expected<std::vector<KeepalivedNode>, ImportError> parse_keepalived(
-    std::string_view text, const std::optional<std::string>& config_id) {
-  if (text.size() > kMaxKeepalivedBytes) {
-    return util::unexpected(ImportError{0, "the file is larger than " +
-                                               std::to_string(kMaxKeepalivedBytes >> 20) +
-                                               " MiB; not a keepalived.conf"});
-  }
-  std::vector<KeepalivedNode> root;
-  std::vector<KeepalivedNode> open;  // blocks being read, innermost last
-  const auto current = [&]() -> std::vector<KeepalivedNode>& {
-    return open.empty() ? root : open.back().children;
-  };
-  std::size_t line_no = 0;
-  std::size_t pos = 0;
-  std::vector<Token> tokens;
-  while (pos < text.size()) {
-    const auto nl = text.find('\n', pos);
-    const std::string_view line =
-        text.substr(pos, nl == std::string_view::npos ? std::string_view::npos : nl - pos);
-    pos = nl == std::string_view::npos ? text.size() : nl + 1;
-    ++line_no;
-    tokens.clear();
-    // keepalived's read_line(), on the line without leading blanks: "@ID rest" keeps rest on
-    // the host whose config id (keepalived -i, default the hostname up to the first '.') is ID,
-    // "@^ID rest" on every other host; "@ID" alone is dropped everywhere.
-    std::string_view content = line.substr(std::min(line.size(), line.find_first_not_of(" \t")));
-    if (!content.empty() && content[0] == '@') {
-      if (!config_id) {
-        return util::unexpected(ImportError{line_no, "conditional line (@ID): name the host to "
-                                                     "translate for with --host NAME"});
-      }
-      const bool reverse = content.size() > 1 && content[1] == '^';
-      const std::size_t ofs = reverse ? 2 : 1;
-      const std::size_t blank = content.find_first_of(" \t", ofs);
-      if (blank == std::string_view::npos) continue;
-      const bool match = content.substr(ofs, blank - ofs) == *config_id;
-      if (match == reverse) continue;
-      content = content.substr(blank);
-      content = content.substr(std::min(content.size(), content.find_first_not_of(" \t")));
-    }
-    if (is_definition(content)) {
-      return util::unexpected(ImportError{
-          line_no, "parameter definitions ($NAME=...) are not supported: keepalived substitutes "
-                   "them into later lines; expand them by hand first"});
-    }
-    if (!content.empty() && content[0] == '~') {
-      return util::unexpected(ImportError{line_no, "~SEQ / ~LST line repetition is not "
-                                                   "supported: expand it by hand first"});
-    }
-    if (is_include(content)) {
-      return util::unexpected(ImportError{
-          line_no, "include is not followed: merge the included files into one file (in "
-                   "keepalived's order) and translate that"});
-    }
-    if (!lex_line(content, /*structural=*/true, tokens)) {
-      return util::unexpected(ImportError{line_no, "unterminated quote (quotes do not span "
-                                                   "lines)"});
-    }
-    KeepalivedNode statement;
-    statement.line = line_no;
-    const auto flush = [&] {
-      if (!statement.words.empty()) current().push_back(std::move(statement));
-      statement = KeepalivedNode{};
-      statement.line = line_no;
-    };
-    for (auto& t : tokens) {
-      if (t.brace == '{') {
-        if (statement.words.empty()) {
-          // A '{' alone: it opens the block of the previous statement (brace on its own line).
-          auto& list = current();
-          if (list.empty() || list.back().has_block) {
-            return util::unexpected(ImportError{line_no, "'{' without a keyword before it"});
-          }
-          statement = std::move(list.back());
-          list.pop_back();
-        }
-        if (open.size() >= kMaxKeepalivedDepth) {
-          return util::unexpected(ImportError{line_no, "blocks nested deeper than " +
-                                                           std::to_string(kMaxKeepalivedDepth)});
-        }
-        statement.has_block = true;
-        open.push_back(std::move(statement));
-        statement = KeepalivedNode{};
-        statement.line = line_no;
-      } else if (t.brace == '}') {
-        flush();
-        if (open.empty()) {
-          return util::unexpected(ImportError{line_no, "'}' without a matching '{'"});
-        }
-        KeepalivedNode done = std::move(open.back());
-        open.pop_back();
-        current().push_back(std::move(done));
-      } else {
-        if (auto name = builtin_use(t.text)) {
-          return util::unexpected(ImportError{
-              line_no, "$" + *name + ": keepalived substitutes its built-in definitions; "
-                       "failoverctl does not: write the value by hand first"});
-        }
-        statement.words.push_back(std::move(t.text));
-      }
-    }
-    flush();
-  }
-  if (!open.empty()) {
-    const KeepalivedNode& n = open.back();
-    const std::string what = show(KeepalivedNode{n.words, n.line, false, {}});
-    return util::unexpected(
-        ImportError{n.line, "the block of \"" + what + "\" is not closed (missing '}')"});
-  }
-  return root;
-}
-
-std::vector<std::string> split_keepalived_command(std::string_view text) {
-  std::vector<Token> tokens;
-  if (!lex_line(text, /*structural=*/false, tokens)) return {};
-  std::vector<std::string> argv;
-  for (auto& t : tokens) argv.push_back(std::move(t.text));
-  return argv;
-}
 
 util::Expected<ImportResult, ImportError> import_keepalived(std::string_view text,
                                                             const ImportOptions& options) {
@@ -1517,4 +1229,4 @@ util::Expected<ImportResult, ImportError> import_keepalived(std::string_view tex
   return t.run();
 }
 
-}  // namespace failoverd::control
+}  // namespace failoverd::importer

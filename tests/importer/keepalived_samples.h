@@ -2,7 +2,7 @@
 // translation against the real config parser.
 #pragma once
 
-namespace failoverd::control::samples {
+namespace failoverd::importer::samples {
 
 // The usual two-node setup this project replaces: unicast VRRPv3, a vrrp_script counting the
 // compose project's containers, a notify_master script that moves the cloud address.
@@ -104,4 +104,4 @@ vrrp_instance web
 }
 )";
 
-}  // namespace failoverd::control::samples
+}  // namespace failoverd::importer::samples

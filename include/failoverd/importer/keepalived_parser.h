@@ -1,15 +1,6 @@
-// `failoverctl import-keepalived`: translates the VRRP part of a keepalived.conf (one
-// vrrp_instance, the vrrp_scripts it tracks, its notify scripts) into a failoverd INI file.
-//
-// Pure: text in, text out. Two steps, both total over any input (a result or an error with a
-// line number, never a crash): parse_keepalived() reads keepalived's syntax into a tree of
-// statements, import_keepalived() maps that tree to failoverd's keys. Every keepalived option
-// without an equivalent becomes a "# keepalived ..." comment in the output, so nothing is
-// dropped silently; the things a user must act on are also returned as warnings.
-//
-// failoverd runs one VRRP instance per config file. With several vrrp_instance blocks the
-// first is translated (or the one named in ImportOptions::vrrp_instance) and a warning names
-// the others and the command that translates each of them.
+// keepalived.conf's syntax, read into a tree of statements for the importer
+// (keepalived_import.h). Pure and total over any input: a tree or an error with a line number,
+// never a crash.
 #pragma once
 
 #include <cstddef>
@@ -20,7 +11,7 @@
 
 #include "failoverd/util/expected.h"
 
-namespace failoverd::control {
+namespace failoverd::importer {
 
 // A keepalived input error. `line` is 1-based; 0 = the input as a whole.
 struct ImportError {
@@ -62,23 +53,4 @@ util::Expected<std::vector<KeepalivedNode>, ImportError> parse_keepalived(
 // string is blank or has an unterminated quote.
 std::vector<std::string> split_keepalived_command(std::string_view text);
 
-struct ImportOptions {
-  std::optional<std::string> vrrp_instance;  // translate this vrrp_instance, not the first
-  std::string source_name = "keepalived.conf";  // named in the output's header comment
-  // keepalived's config id (-i, default the hostname up to the first '.') for "@ID" lines;
-  // nullopt: a file with such lines is refused.
-  std::optional<std::string> host;
-};
-
-struct ImportResult {
-  std::string config;                  // failoverd INI text, ending in a newline
-  std::vector<std::string> warnings;   // "line 3: ...": what the user must review or fix
-  std::string instance;                // the keepalived vrrp_instance translated
-  std::vector<std::string> other_instances;  // the vrrp_instances not translated
-};
-
-// Errors: a parse error; no vrrp_instance; ImportOptions::vrrp_instance not found.
-util::Expected<ImportResult, ImportError> import_keepalived(std::string_view text,
-                                                            const ImportOptions& options = {});
-
-}  // namespace failoverd::control
+}  // namespace failoverd::importer

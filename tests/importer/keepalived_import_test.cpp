@@ -1,4 +1,4 @@
-#include "failoverd/control/keepalived_import.h"
+#include "failoverd/importer/keepalived_import.h"
 
 #include <gtest/gtest.h>
 
@@ -7,14 +7,17 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <optional>
 #include <random>
+#include <set>
 #include <sstream>
 
-#include "control/keepalived_samples.h"
+#include "importer/keepalived_samples.h"
 #include "failoverd/config/config.h"
-#include "failoverd/control/ctl.h"
+#include "failoverd/config/schema.h"
 
-namespace failoverd::control {
+namespace failoverd::importer {
 namespace {
 
 ImportResult import_ok(std::string_view text, const ImportOptions& options = {}) {
@@ -207,6 +210,11 @@ TEST(ImportKeepalived, TypicalUnicastPairWithDockerScriptAndNotify) {
             "# keepalived line 19: state MASTER: failoverd has no initial state; it starts as "
             "BACKUP and becomes\n"
             "#   MASTER when no higher priority is heard for Master_Down_Interval (3.41s here)\n"
+            "# keepalived: failoverd hears adverts only from the peer addresses (keepalived's "
+            "check_unicast_src);\n"
+            "#   keepalived without it heard any source: each peer must send from the address "
+            "listed (its\n"
+            "#   unicast_src_ip)\n"
             "virtual_router_id = 51\n"
             "priority = 150\n"
             "advert_interval = 1s\n"
@@ -235,8 +243,8 @@ TEST(ImportKeepalived, TypicalUnicastPairWithDockerScriptAndNotify) {
             "\n"
             "[virtual_ip]\n"
             "# keepalived line 33: 10.114.0.100/24: options not mapped (failoverd adds a plain "
-            "address): label\n"
-            "#   eth1:vip\n"
+            "address; the\n"
+            "#   address still moves to the MASTER): label eth1:vip\n"
             "address = 10.114.0.100/24\n"
             "\n"
             "[notify]\n"
@@ -347,12 +355,17 @@ TEST(ImportKeepalived, UnmappedOptionsBecomeComments) {
                      "load balancing"));
   // VI_1 is in the sync group: its meaning is lost, so the file does not validate.
   EXPECT_TRUE(has(c, "FIXME keepalived line 13: vrrp_instance VI_1 is in vrrp_sync_group G"));
-  EXPECT_TRUE(has(c, "garp_master_delay 10: not mapped"));
-  EXPECT_TRUE(has(c, "use_vmac: not mapped"));
+  EXPECT_TRUE(has(c, "garp_master_delay 10: not mapped: failoverd sends garp_count gratuitous "
+                     "ARPs garp_interval apart on becoming MASTER ([virtual_ip]); this only "
+                     "changes how often neighbours are told, not which node is MASTER or "
+                     "whether the address moves"));
+  EXPECT_TRUE(has(c, ": use_vmac: keepalived answers for the virtual IPs "
+                     "from a virtual MAC"));
   EXPECT_TRUE(has(c, "mcast_dst_ip 224.0.0.19: failoverd multicasts to 224.0.0.18 only"));
   EXPECT_TRUE(has(c, ": virtual IP 10.0.0.5/24 is on eth9 in keepalived; failoverd adds "
                      "virtual IPs to interface eth0 only"));
-  EXPECT_TRUE(has(c, "options not mapped (failoverd adds a plain address): scope global label"));
+  EXPECT_TRUE(has(c, "options not mapped (failoverd adds a plain address; the address still "
+                     "moves to the MASTER): scope global label"));
   EXPECT_TRUE(has(c, "address = 10.0.0.5/24\n"));
   EXPECT_TRUE(has(c, "fe80::5/64: not an IPv4 address"));
   EXPECT_TRUE(has(c, ": virtual_routes: failoverd does not add routes"));
@@ -367,7 +380,7 @@ TEST(ImportKeepalived, UnmappedOptionsBecomeComments) {
   const std::string w = joined(r.warnings);
   EXPECT_TRUE(has(w, "notify_master has arguments that failoverd cannot pass"));
   EXPECT_TRUE(has(w, "FIXME: virtual IP 10.0.0.5/24 is on eth9 in keepalived"));
-  EXPECT_TRUE(has(w, "use_vmac is not mapped"));
+  EXPECT_TRUE(has(w, ": FIXME: use_vmac: keepalived answers for the virtual IPs"));
   // Every comment line stays within 100 columns.
   std::istringstream lines(c);
   for (std::string l; std::getline(lines, l);) {
@@ -554,15 +567,108 @@ TEST(ImportNeverGuesses, Defect2ConditionalsResolveForTheHostAndPriorityFallsBac
   expect_valid(r);
 }
 
-TEST(ImportNeverGuesses, Defect3ShellScriptsAreNotExecedAsPrograms) {
+// keepalived 2.x execs a script's words (no shell); 1.x ran the line with /bin/sh -c. Shell
+// syntax means what the installed version makes of it: refused.
+TEST(ImportNeverGuesses, Defect3ShellSyntaxDependsOnKeepalivedsVersion) {
   const std::string body = "  track_script {\n    chk\n  }\n";
+  for (const char* script : {"pidof nginx || exit 1", "test -f /run/nginx.pid && true",
+                             "check $HOST", "ls /etc/*.conf"}) {
+    SCOPED_TRACE(script);
+    const ImportResult r = import_ok(
+        instance_with(body, "vrrp_script chk {\n  script \"" + std::string(script) + "\"\n}\n"));
+    EXPECT_FALSE(has(r.config, "\ncommand ="));
+    expect_refused_at(r, 2);
+    EXPECT_TRUE(has(r.config, "keepalived 1.x ran the line with /bin/sh -c")) << r.config;
+  }
+  // An explicit shell is a program with arguments in every version.
+  const ImportResult r = import_ok(instance_with(
+      body, "vrrp_script chk {\n  script \"/bin/sh -c 'pidof nginx || exit 1'\"\n}\n"));
+  EXPECT_TRUE(has(r.config, "command = /bin/sh -c \"pidof nginx || exit 1\"\n"));
+  expect_valid(r);
+}
+
+// keepalived's localcheck sample, literally (doc/samples/keepalived.conf.vrrp.localcheck):
+// keepalived hands "</dev/tcp/HOST/PORT" to /bin/sh, and bash connects to HOST:PORT.
+TEST(ImportNeverGuesses, DevTcpScriptIsATcpCheckAndSaysItNeedsBash) {
+  const ImportResult r = import_ok(instance_with(
+      "  track_script {\n    chk_http_port\n  }\n",
+      "vrrp_script chk_http_port {\n"
+      "       script \"</dev/tcp/127.0.0.1/80\" # connects and exits\n"
+      "       interval 1                      # check every second\n"
+      "       weight -2                       # default prio: -2 if connect fails\n"
+      "}\n"));
+  expect_valid(r);
+  const auto cfg = config::parse_config(r.config);
+  ASSERT_TRUE(cfg.has_value());
+  ASSERT_EQ(cfg->checks.size(), 1u);
+  const config::CheckConfig& c = cfg->checks[0];
+  EXPECT_EQ(c.type(), config::CheckType::kTcp);
+  EXPECT_EQ(std::get<config::TcpCheckSpec>(c.spec).address, (config::HostPort{"127.0.0.1", 80}));
+  // interval, weight, rise and fall as for any script; the timeout below the interval.
+  EXPECT_EQ(c.interval, std::chrono::seconds(1));
+  EXPECT_EQ(c.timeout, std::chrono::milliseconds(990));
+  EXPECT_EQ(c.weight, -2);
+  EXPECT_EQ(c.rise, 1);
+  EXPECT_EQ(c.fall, 1);
+  // Where /bin/sh decides, the output and the warnings say so.
+  EXPECT_TRUE(has(r.config, "With bash as /bin/sh")) << r.config;
+  EXPECT_TRUE(has(r.config, "with dash as /bin/sh (Debian, Ubuntu) /dev/tcp does not exist and "
+                            "keepalived's check failed every time"))
+      << r.config;
+  EXPECT_TRUE(has(joined(r.warnings), "line 2: vrrp_script chk_http_port: translated as a tcp "
+                                      "check of 127.0.0.1:80"));
+  // keepalived's script timeout, which ended bash's connect, is the tcp check's timeout.
+  const ImportResult t = import_ok(instance_with(
+      "  track_script {\n    c\n  }\n",
+      "vrrp_script c {\n  script \"</dev/tcp/10.0.0.7/3306\"\n  interval 5\n  timeout 3\n"
+      "  rise 2\n  fall 4\n  user mysql\n}\n"));
+  expect_valid(t);
+  const auto tc = config::parse_config(t.config);
+  ASSERT_TRUE(tc.has_value());
+  EXPECT_EQ(tc->checks[0].timeout, std::chrono::seconds(3));
+  EXPECT_EQ(tc->checks[0].interval, std::chrono::seconds(5));
+  EXPECT_EQ(tc->checks[0].rise, 2);
+  EXPECT_EQ(tc->checks[0].fall, 4);
+  EXPECT_FALSE(has(t.config, "\nuser =")) << t.config;  // a tcp check has no user
+  EXPECT_TRUE(has(t.config, "user mysql: a tcp check connects as failoverd's user"));
+}
+
+TEST(ImportNeverGuesses, DevTcpFormsThatCannotBeATcpCheckAreRefused) {
+  const std::string body = "  track_script {\n    chk\n  }\n";
+  for (const char* script :
+       {"</dev/tcp/127.0.0.1/http", "</dev/tcp/127.0.0.1", "</dev/udp/10.0.0.1/53",
+        "</dev/tcp/127.0.0.1/80 extra", "<nosuchfile", "</dev/tcp/h/99999", "</etc/x;reboot"}) {
+    SCOPED_TRACE(script);
+    const ImportResult r = import_ok(
+        instance_with(body, "vrrp_script chk {\n  script \"" + std::string(script) + "\"\n}\n"));
+    EXPECT_FALSE(has(r.config, "\naddress =")) << r.config;
+    EXPECT_FALSE(has(r.config, "\ncommand =")) << r.config;
+    expect_refused_at(r, 2);
+  }
+  // IPv6 literals and host names are what bash and the tcp check both resolve.
   ImportResult r = import_ok(instance_with(
-      body, "vrrp_script chk {\n  script \"</dev/tcp/127.0.0.1/80\"\n  interval 2\n}\n"));
-  EXPECT_FALSE(has(r.config, "\ncommand ="));
-  expect_refused_at(r, 2);
-  r = import_ok(instance_with(body, "vrrp_script chk {\n  script \"pidof nginx || exit 1\"\n}\n"));
-  EXPECT_FALSE(has(r.config, "\ncommand ="));
-  expect_refused_at(r, 2);
+      body, "vrrp_script chk {\n  script \"</dev/tcp/::1/8080\"\n}\n"));
+  EXPECT_TRUE(has(r.config, "type = tcp\naddress = [::1]:8080\n")) << r.config;
+  expect_valid(r);
+  r = import_ok(instance_with(body, "vrrp_script chk {\n  script \"</dev/tcp/db.lan/5432\"\n}\n"));
+  EXPECT_TRUE(has(r.config, "address = db.lan:5432\n")) << r.config;
+  expect_valid(r);
+}
+
+// A redirection from a plain file opens it in bash and dash alike: keepalived's own /bin/sh
+// line, exactly.
+TEST(ImportNeverGuesses, FileRedirectionIsTheSameShellLine) {
+  const ImportResult r = import_ok(instance_with(
+      "  track_script {\n    chk\n  }\n",
+      "vrrp_script chk {\n  script \"</etc/keepalived/enabled\"\n  user nobody\n}\n"));
+  expect_valid(r);
+  EXPECT_TRUE(has(r.config, "type = exec\n")) << r.config;
+  EXPECT_TRUE(has(r.config, "command = /bin/sh -c </etc/keepalived/enabled\n")) << r.config;
+  EXPECT_TRUE(has(r.config, "user = nobody\n")) << r.config;
+  const auto cfg = config::parse_config(r.config);
+  ASSERT_TRUE(cfg.has_value());
+  EXPECT_EQ(std::get<config::ExecCheckSpec>(cfg->checks[0].spec).command,
+            (std::vector<std::string>{"/bin/sh", "-c", "</etc/keepalived/enabled"}));
 }
 
 TEST(ImportNeverGuesses, Defect4UnicastMasksAreStripped) {
@@ -612,6 +718,64 @@ TEST(ImportNeverGuesses, Defect9AuthenticationWarnsThatAMixedPairCannotWork) {
   EXPECT_TRUE(has(joined(r.warnings), "line 6: authentication: a keepalived peer enforcing it "
                                       "drops failoverd's adverts"));
   EXPECT_TRUE(has(joined(r.warnings), "transport = udp"));
+}
+
+TEST(ImportNeverGuesses, Defect9AhAndHmacWarnTooAndTheOutputValidates) {
+  for (const char* block : {"  authentication {\n    auth_type AH\n    auth_pass k3y\n  }\n",
+                            "  auth_hmac {\n    key_file /etc/keepalived/hmac.key\n  }\n"}) {
+    SCOPED_TRACE(block);
+    const ImportResult r = import_ok(instance_with(block));
+    EXPECT_TRUE(has(joined(r.warnings), "line 6: "));
+    EXPECT_TRUE(has(joined(r.warnings), "a keepalived peer enforcing it drops failoverd's "
+                                        "adverts (a mixed pair cannot work); between failoverd "
+                                        "nodes use transport = udp"));
+    EXPECT_FALSE(has(r.config, "k3y"));  // the password is not copied anywhere
+    expect_valid(r);
+  }
+}
+
+// The importer writes through config's schema (ini_writer.h): every key line of every output,
+// in its section, is a key failoverd knows, and a key that takes one value appears once.
+TEST(ImportWritesThroughTheSchema, EveryKeyOfEveryOutputIsInTheSchema) {
+  std::vector<std::string> inputs = {samples::kTypical, samples::kLab, samples::kMulticastFast};
+  const std::filesystem::path dir = std::filesystem::path(FAILOVERD_TESTDATA_DIR) /
+                                    "keepalived-samples";
+  for (const auto& e : std::filesystem::directory_iterator(dir)) {
+    if (e.path().filename().string().rfind("keepalived.conf.", 0) != 0) continue;
+    std::ifstream in(e.path());
+    inputs.emplace_back(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  inputs.push_back(instance_with("  track_script {\n    a\n    b\n  }\n",
+                                 "vrrp_script a {\n  script \"</dev/tcp/10.0.0.1/80\"\n}\n"
+                                 "vrrp_script b {\n  script \"</run/ok\"\n  user nobody\n}\n"));
+  std::size_t keys = 0;
+  for (const std::string& text : inputs) {
+    ImportOptions o;
+    o.host = "high";
+    const auto r = import_keepalived(text, o);
+    ASSERT_TRUE(r.has_value()) << r.error().to_string();
+    std::istringstream lines(r->config);
+    std::optional<config::SectionKind> kind;
+    std::set<std::string> seen;
+    for (std::string l; std::getline(lines, l);) {
+      if (l.empty() || l[0] == '#' || l.rfind("FIXME ", 0) == 0) continue;
+      if (l.front() == '[') {
+        const auto k = config::section_kind(l.substr(1, l.size() - 2));
+        ASSERT_TRUE(k.has_value()) << l;
+        kind = *k;
+        seen.clear();
+        continue;
+      }
+      const auto eq = l.find(" = ");
+      ASSERT_NE(eq, std::string::npos) << l;
+      ASSERT_TRUE(kind.has_value()) << "a key before any section: " << l;
+      const config::KeySpec* spec = config::find_key(*kind, l.substr(0, eq));
+      ASSERT_NE(spec, nullptr) << l << "\n" << r->config;
+      EXPECT_TRUE(spec->repeatable || seen.insert(l.substr(0, eq)).second) << l;
+      ++keys;
+    }
+  }
+  EXPECT_GT(keys, 200u);
 }
 
 TEST(ImportNeverGuesses, Defect10IncludeIsRefusedWithTheLineEvenInsideAnInstance) {
@@ -843,66 +1007,5 @@ TEST(ImportFuzz, TenMegabytesInAnyShape) {
   EXPECT_EQ(many->other_instances.size(), count - 1);
 }
 
-// ---- the failoverctl command ----
-
-class ImportCommand : public ::testing::Test {
- protected:
-  void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("fod-import-test-" + std::to_string(::getpid()));
-    std::filesystem::create_directories(dir_);
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-  std::string write(const std::string& name, const std::string& text) {
-    const auto p = dir_ / name;
-    std::ofstream(p) << text;
-    return p.string();
-  }
-  int run(const std::string& path, std::optional<std::string> instance = std::nullopt,
-          const std::string& stdin_text = "") {
-    std::istringstream in(stdin_text);
-    out_.str("");
-    err_.str("");
-    return run_import_keepalived(path, instance, std::nullopt, in, out_, err_);
-  }
-  std::filesystem::path dir_;
-  std::ostringstream out_;
-  std::ostringstream err_;
-};
-
-TEST_F(ImportCommand, PrintsTheConfigAndWarningsSeparately) {
-  const std::string path = write("keepalived.conf", samples::kLab);
-  EXPECT_EQ(run(path), kExitOk);
-  EXPECT_TRUE(has(out_.str(), "# From: " + path + ", vrrp_instance VI_51."));
-  EXPECT_TRUE(has(out_.str(), "virtual_router_id = 51\n"));
-  EXPECT_EQ(err_.str(), "failoverctl: warning: line 21: FIXME: the generic notify script would "
-                        "not run: set [notify] master, backup, fault and stop (to a wrapper "
-                        "that passes keepalived's arguments)\n");
-}
-
-TEST_F(ImportCommand, ReadsStdinForDash) {
-  EXPECT_EQ(run("-", std::nullopt, samples::kTypical), kExitOk);
-  EXPECT_TRUE(has(out_.str(), "# From: stdin, vrrp_instance VI_1."));
-  EXPECT_TRUE(has(err_.str(), "line 28: authentication"));
-}
-
-TEST_F(ImportCommand, ChoosesTheInstance) {
-  const std::string path =
-      write("two.conf", instance_with("") + "vrrp_instance VI_2 {\n interface eth2\n}\n");
-  EXPECT_EQ(run(path, "VI_2"), kExitOk);
-  EXPECT_TRUE(has(out_.str(), "name = VI_2\ninterface = eth2\n"));
-}
-
-TEST_F(ImportCommand, ParseErrorsExitOneWithTheLine) {
-  const std::string path = write("bad.conf", "vrrp_instance A {\n  interface eth0\n");
-  EXPECT_EQ(run(path), kExitDaemonError);
-  EXPECT_EQ(out_.str(), "");
-  EXPECT_EQ(err_.str(), "failoverctl: " + path +
-                            ": line 1: the block of \"vrrp_instance A\" is not closed (missing "
-                            "'}')\n");
-  EXPECT_EQ(run((dir_ / "missing.conf").string()), kExitDaemonError);
-  EXPECT_TRUE(has(err_.str(), "missing.conf: No such file or directory"));
-}
-
 }  // namespace
-}  // namespace failoverd::control
+}  // namespace failoverd::importer
