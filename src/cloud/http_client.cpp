@@ -242,8 +242,6 @@ void parse_api_error(std::string_view body, HttpError& error) {
 
 // ---- the libcurl client ----
 
-// ---- the libcurl client ----
-
 CurlHttpClient::CurlHttpClient(HttpClientOptions options, Clock& clock)
     : options_(std::move(options)), clock_(clock) {
   auto easy = http::Easy::open();

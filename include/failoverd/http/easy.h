@@ -30,7 +30,7 @@ std::string init();
 inline constexpr std::size_t kMaxHeaderBytes = 64 * 1024;  // all header lines of one exchange
 
 struct Request {
-  std::string method = "GET";   // GET and HEAD send no body; any other sends `body`
+  std::string method = "GET";   // GET, HEAD: no body; POST: `body`; others: `body` if any
   std::string url;              // http:// or https://
   std::string unix_socket;      // non-empty: connect to this socket, not the URL's host (Docker)
   std::vector<Header> headers;  // {"Content-Type", "application/json"}
