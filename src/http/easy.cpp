@@ -1,12 +1,10 @@
 #include "failoverd/http/easy.h"
 
 #include <curl/curl.h>
-#include <strings.h>
 
 #include <algorithm>
-#include <cstring>
+#include <cstring>  // explicit_bzero
 #include <mutex>
-#include <new>
 
 #include "failoverd/http/libcurl.h"
 #include "failoverd/util/text.h"
