@@ -201,7 +201,9 @@ on a unix socket; each run is stopped with SIGTERM after READY. The first run of
 warms the page cache and is not counted. \`failoverd --version\` is the floor: exec, dynamic
 linking and static initialisation of the same binary. CPU and run-queue wait are the sums over
 the daemon's threads of \`/proc/PID/task/*/schedstat\` read at READY: on a busy machine the wall
-time is mostly waiting for a CPU.
+time is mostly waiting for a CPU. Memory is read 500 ms after READY, once the first check has
+run: VmRSS (\`/proc/PID/status\`), Pss (\`/proc/PID/smaps_rollup\`) and the shared objects in
+\`/proc/PID/maps\` (libcurl and its dependencies are loaded only by the docker check).
 SECTION
     echo
     cat "$work/startup"

@@ -1,31 +1,25 @@
 #include "failoverd/cloud/http_client.h"
-#include "failoverd/util/text.h"
-#include "failoverd/util/untrusted_json.h"
 
-#include <curl/curl.h>
 #include <strings.h>
 
 #include <algorithm>
 #include <cctype>
 #include <cstring>
-#include <mutex>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <stdexcept>
 #include <thread>
+
+#include "failoverd/http/easy.h"
+#include "failoverd/http/http_date.h"
+#include "failoverd/util/text.h"
+#include "failoverd/util/untrusted_json.h"
 
 namespace failoverd::cloud {
 
 namespace {
 
 constexpr std::size_t kMaxApiMessage = 300;
-constexpr std::size_t kMaxHeaderBytes = 64 * 1024;
-
-// curl_global_init is not thread-safe on every build; do it once, before the first handle.
-void curl_global_once() {
-  static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
 
 // Whole string of decimal digits (at most 18, so it fits an int64), else nullopt.
 std::optional<std::int64_t> parse_digits(std::string_view s) {
@@ -42,16 +36,6 @@ std::optional<std::int64_t> parse_digits(std::string_view s) {
 std::string ms_text(Millis d) {
   return std::to_string(d.count()) + "ms";
 }
-
-struct CurlSlist {
-  curl_slist* list = nullptr;
-  ~CurlSlist() { curl_slist_free_all(list); }
-  void append(const std::string& line) {
-    curl_slist* next = curl_slist_append(list, line.c_str());
-    if (next == nullptr) throw std::bad_alloc();
-    list = next;
-  }
-};
 
 }  // namespace
 
@@ -173,9 +157,7 @@ std::optional<Millis> server_retry_delay(const HttpResponse& response,
     if (auto secs = parse_digits(*ra)) {
       wait = from_secs(*secs);
     } else {
-      const std::string date(util::trim(*ra));
-      const time_t when = curl_getdate(date.c_str(), nullptr);
-      if (when > 0) wait = from_secs(static_cast<std::int64_t>(when) - now_epoch);
+      if (auto when = http::parse_http_date(util::trim(*ra))) wait = from_secs(*when - now_epoch);
     }
   }
   if (!wait && reset_meaning == RateLimitReset::kFullRefill) {
@@ -260,55 +242,11 @@ void parse_api_error(std::string_view body, HttpError& error) {
 
 // ---- the libcurl client ----
 
-namespace {
-
-struct Attempt {
-  CURLcode code = CURLE_OK;
-  long status = 0;
-  std::string body;
-  std::vector<Header> headers;
-  std::size_t header_bytes = 0;
-  std::size_t max_body = 0;
-  bool body_too_large = false;
-  std::string error_text;
-  Millis latency{0};
-};
-
-std::size_t on_body(char* data, std::size_t size, std::size_t n, void* user) {
-  auto* a = static_cast<Attempt*>(user);
-  const std::size_t bytes = size * n;
-  if (a->body.size() + bytes > a->max_body) {
-    a->body_too_large = true;
-    return 0;  // aborts the transfer with CURLE_WRITE_ERROR
-  }
-  a->body.append(data, bytes);
-  return bytes;
-}
-
-std::size_t on_header(char* data, std::size_t size, std::size_t n, void* user) {
-  auto* a = static_cast<Attempt*>(user);
-  const std::size_t bytes = size * n;
-  a->header_bytes += bytes;
-  if (a->header_bytes > kMaxHeaderBytes) return 0;
-  std::string_view line(data, bytes);
-  if (line.starts_with("HTTP/")) {
-    a->headers.clear();  // a new response (after 100 Continue): keep only the final headers
-    return bytes;
-  }
-  const std::size_t colon = line.find(':');
-  if (colon == std::string_view::npos || colon == 0) return bytes;
-  a->headers.emplace_back(util::lower(util::trim(line.substr(0, colon))),
-                          std::string(util::trim(line.substr(colon + 1))));
-  return bytes;
-}
-
-}  // namespace
-
 CurlHttpClient::CurlHttpClient(HttpClientOptions options, Clock& clock)
     : options_(std::move(options)), clock_(clock) {
-  curl_global_once();
-  curl_ = curl_easy_init();
-  if (curl_ == nullptr) throw std::runtime_error("curl_easy_init failed");
+  auto easy = http::Easy::open();
+  if (!easy) throw std::runtime_error("cannot use libcurl: " + easy.error().message);
+  easy_ = std::make_unique<http::Easy>(std::move(*easy));
   if (options_.random) {
     random_ = options_.random;
   } else {
@@ -318,71 +256,7 @@ CurlHttpClient::CurlHttpClient(HttpClientOptions options, Clock& clock)
   if (options_.retry.max_attempts < 1) options_.retry.max_attempts = 1;
 }
 
-CurlHttpClient::~CurlHttpClient() {
-  curl_easy_cleanup(static_cast<CURL*>(curl_));
-}
-
-namespace {
-
-// One attempt on the handle `h`, with `timeout` for the whole exchange.
-Attempt perform(CURL* h, const HttpClientOptions& opts, const HttpRequest& req, Millis timeout) {
-  curl_easy_reset(h);  // keeps the connection cache, drops every option of the last request
-
-  Attempt a;
-  a.max_body = opts.max_body_bytes;
-  char errbuf[CURL_ERROR_SIZE] = {0};
-
-  CurlSlist headers;
-  for (const auto& [name, value] : req.headers) headers.append(name + ": " + value);
-  headers.append("Expect:");  // no 100-continue round trip for POST bodies
-  std::string auth;
-  if (!req.bearer_token.empty()) {
-    auth = "Authorization: Bearer " + req.bearer_token;
-    headers.append(auth);
-    explicit_bzero(auth.data(), auth.size());
-  }
-
-  const long total_ms = std::max<long>(1, static_cast<long>(timeout.count()));
-  const long connect_ms =
-      std::max<long>(1, std::min<long>(static_cast<long>(opts.connect_timeout.count()), total_ms));
-  curl_easy_setopt(h, CURLOPT_URL, req.url.c_str());
-  curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
-  curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, connect_ms);
-  curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, total_ms);
-  curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
-  curl_easy_setopt(h, CURLOPT_USERAGENT, opts.user_agent.c_str());
-  curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers.list);
-  curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, &on_body);
-  curl_easy_setopt(h, CURLOPT_WRITEDATA, &a);
-  curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, &on_header);
-  curl_easy_setopt(h, CURLOPT_HEADERDATA, &a);
-  if (req.method == "GET") {
-    curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
-  } else if (req.method == "HEAD") {
-    curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
-  } else {
-    if (req.method != "POST") curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, req.method.c_str());
-    if (req.method == "POST" || !req.body.empty()) {
-      curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(req.body.size()));
-      curl_easy_setopt(h, CURLOPT_POSTFIELDS, req.body.c_str());
-    }
-  }
-
-  a.code = curl_easy_perform(h);
-  curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &a.status);
-  curl_off_t total_us = 0;
-  curl_easy_getinfo(h, CURLINFO_TOTAL_TIME_T, &total_us);
-  a.latency = Millis(total_us / 1000);
-  a.error_text = errbuf[0] != '\0' ? errbuf : curl_easy_strerror(a.code);
-  // The handle keeps a pointer to the header list; drop it before the list goes away.
-  curl_easy_setopt(h, CURLOPT_HTTPHEADER, nullptr);
-  curl_easy_setopt(h, CURLOPT_ERRORBUFFER, nullptr);
-  return a;
-}
-
-}  // namespace
+CurlHttpClient::~CurlHttpClient() = default;
 
 HttpResult CurlHttpClient::request(const HttpRequest& req) {
   const RetryPolicy& policy = options_.retry;
@@ -414,31 +288,43 @@ HttpResult CurlHttpClient::request(const HttpRequest& req) {
       error.elapsed = elapsed();
       return util::unexpected(error);
     }
-    Attempt a = perform(static_cast<CURL*>(curl_), options_, req,
-                        std::min(options_.request_timeout, remaining));
+    http::Request one;
+    one.method = req.method;
+    one.url = req.url;
+    one.headers = req.headers;
+    if (!req.bearer_token.empty())
+      one.headers.emplace_back("Authorization", "Bearer " + req.bearer_token);
+    one.body = req.body;
+    one.timeout = std::min(options_.request_timeout, remaining);
+    one.connect_timeout = options_.connect_timeout;
+    one.max_body = options_.max_body_bytes;
+    one.user_agent = options_.user_agent;
+    auto a = easy_->perform(one);
+    for (auto& [name, value] : one.headers) explicit_bzero(value.data(), value.size());
+    const Millis latency = a ? a->latency : a.error().latency;
 
     bool retryable = false;
     std::optional<Millis> server_wait;
     bool explicit_wait = false;  // the server's wait is a Retry-After, not a rate-limit reset
     std::string outcome;
     HttpResponse response;
-    if (a.code == CURLE_OK && a.status < 300) {
-      log(prefix + std::to_string(a.status) + " in " + ms_text(a.latency));
-      response.status = a.status;
-      response.body = std::move(a.body);
-      response.headers = std::move(a.headers);
+    if (a && a->status < 300) {
+      log(prefix + std::to_string(a->status) + " in " + ms_text(latency));
+      response.status = a->status;
+      response.body = std::move(a->body);
+      response.headers = std::move(a->headers);
       response.attempts = attempt;
       response.elapsed = elapsed();
       return response;
     }
     error = HttpError{};
     error.request = what;
-    if (a.code == CURLE_OK) {
+    if (a) {
       error.kind = HttpErrorKind::kHttpStatus;
-      error.status = a.status;
-      parse_api_error(a.body, error);
+      error.status = a->status;
+      parse_api_error(a->body, error);
       error.api_message = clean(error.api_message);
-      if (a.status >= 300 && a.status < 400) {
+      if (a->status >= 300 && a->status < 400) {
         // Redirects are never followed (the token would go wherever Location says); an API
         // that redirects is a wrong api_url or a changed endpoint, and must say so.
         error.api_id = "redirect";
@@ -446,36 +332,34 @@ HttpResult CurlHttpClient::request(const HttpRequest& req) {
             "the API answered with a redirect, which is not followed (check api_url)";
       }
       outcome =
-          "HTTP " + std::to_string(a.status) + (error.api_id.empty() ? "" : " " + error.api_id);
+          "HTTP " + std::to_string(a->status) + (error.api_id.empty() ? "" : " " + error.api_id);
       if (!error.api_message.empty()) outcome += " \"" + error.api_message.substr(0, 120) + "\"";
-      if (a.status >= 500) retryable = true;
-      if (a.status == 429) {
+      if (a->status >= 500) retryable = true;
+      if (a->status == 429) {
         retryable = true;
-        response.headers = std::move(a.headers);
+        response.headers = std::move(a->headers);
         server_wait = server_retry_delay(response, clock_.wall_now(), policy.max_server_delay,
                                          policy.rate_limit_reset);
         explicit_wait = response.header("retry-after").has_value();
       }
-    } else if (a.code == CURLE_OPERATION_TIMEDOUT) {
+    } else if (a.error().kind == http::ErrorKind::kTimeout) {
       error.kind = HttpErrorKind::kTimeout;
-      error.detail = clean(a.error_text);
+      error.detail = clean(a.error().message);
       outcome = "timeout (" + error.detail + ")";
       retryable = true;
     } else {
       error.kind = HttpErrorKind::kTransport;
-      if (a.body_too_large) {
-        error.detail =
-            "response body larger than " + std::to_string(options_.max_body_bytes) + " bytes";
-      } else {
-        error.detail = clean(a.error_text);
-      }
+      const http::ErrorKind kind = a.error().kind;
+      // "response body larger than N bytes" is the wrapper's own text.
+      error.detail = clean(a.error().message);
       outcome = "transport error (" + error.detail + ")";
-      retryable = !a.body_too_large && a.code != CURLE_URL_MALFORMAT &&
-                  a.code != CURLE_UNSUPPORTED_PROTOCOL && a.code != CURLE_BAD_FUNCTION_ARGUMENT &&
-                  a.code != CURLE_PEER_FAILED_VERIFICATION;
+      // Never retried: what the same request would meet again.
+      retryable = kind != http::ErrorKind::kBodyTooLarge && kind != http::ErrorKind::kBadRequest &&
+                  kind != http::ErrorKind::kUnsupportedUrl && kind != http::ErrorKind::kTlsVerify &&
+                  kind != http::ErrorKind::kUnavailable;
     }
     error.attempts = attempt;
-    outcome += " in " + ms_text(a.latency);
+    outcome += " in " + ms_text(latency);
 
     auto give_up = [&](const std::string& why) {
       log(prefix + outcome + "; " + why);

@@ -139,8 +139,8 @@ std::vector<control::CheckStatus> CheckRunner::statuses() const {
   return out;
 }
 
-std::vector<control::CheckMetrics> CheckRunner::metrics() const {
-  std::vector<control::CheckMetrics> out;
+std::vector<metrics::CheckMetrics> CheckRunner::metrics() const {
+  std::vector<metrics::CheckMetrics> out;
   for (const auto& e : entries_) {
     out.push_back({e->config.name, config::to_string(e->config.type()), e->tracker.healthy(),
                    std::chrono::duration<double>(e->last_duration).count(), e->runs,

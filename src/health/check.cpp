@@ -1,12 +1,13 @@
 #include "failoverd/health/check.h"
 
 #include <stdexcept>
+#include <variant>
 
-#include "curl_get.h"
 #include "failoverd/health/docker_check.h"
 #include "failoverd/health/exec_check.h"
 #include "failoverd/health/http_check.h"
 #include "failoverd/health/tcp_check.h"
+#include "failoverd/http/easy.h"
 #include "failoverd/util/utf8.h"
 
 namespace failoverd::health {
@@ -46,7 +47,11 @@ std::string one_line(std::string_view text, std::size_t max_bytes) {
 }
 
 std::unique_ptr<Check> make_check(const config::CheckConfig& cfg) {
-  detail::ensure_curl_initialised();
+  // libcurl is loaded (and initialised, once) only for the checks that speak HTTP.
+  if (std::holds_alternative<config::DockerCheckSpec>(cfg.spec) ||
+      std::holds_alternative<config::HttpCheckSpec>(cfg.spec)) {
+    (void)http::init();  // a failure is reported by every run of the check
+  }
   return std::visit(
       [&](const auto& spec) -> std::unique_ptr<Check> {
         using Spec = std::decay_t<decltype(spec)>;

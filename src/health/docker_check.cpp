@@ -7,7 +7,7 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 
-#include "curl_get.h"
+#include "failoverd/http/easy.h"
 #include "failoverd/util/duration.h"
 #include "failoverd/util/untrusted_json.h"
 
@@ -290,7 +290,7 @@ std::string docker_error_detail(long status, std::string_view body) {
 // ---- DockerCheck ----
 
 struct DockerCheck::Curl {
-  detail::CurlEasy easy;
+  http::Easy easy;
 };
 
 DockerCheck::DockerCheck(config::DockerCheckSpec spec, std::chrono::microseconds timeout)
@@ -302,18 +302,16 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-std::string describe_error(const detail::GetError& e, const std::string& socket,
+std::string describe_error(const http::Error& e, const std::string& socket,
                            std::chrono::microseconds timeout) {
-  switch (e.code) {
-    case CURLE_COULDNT_CONNECT:
+  switch (e.kind) {
+    case http::ErrorKind::kConnect:
       if (e.os_errno != 0) return "docker socket " + socket + ": " + std::strerror(e.os_errno);
       return "docker socket " + socket + ": cannot connect";
-    case CURLE_OPERATION_TIMEDOUT:
+    case http::ErrorKind::kTimeout:
       return "docker API on " + socket + " did not answer within " +
              util::format_duration(timeout);
-    case CURLE_PARTIAL_FILE:
-    case CURLE_RECV_ERROR:
-    case CURLE_GOT_NOTHING:
+    case http::ErrorKind::kClosed:
       return "docker API closed the connection mid-response (" + e.message + ")";
     default:
       return "docker API: " + e.message;
@@ -346,25 +344,23 @@ CheckResult DockerCheck::run() {
   // check's worker thread: loading libcurl takes tens of milliseconds that must not delay the
   // daemon's start-up or its event loop.
   if (!curl_) {
-    try {
-      curl_ = std::make_unique<Curl>();
-    } catch (const std::exception& e) {
-      return fail(std::string("cannot use libcurl: ") + e.what());
-    }
+    auto easy = http::Easy::open();
+    if (!easy) return fail("cannot use libcurl: " + easy.error().message);
+    curl_ = std::make_unique<Curl>(Curl{std::move(*easy)});
   }
-  detail::GetRequest req;
+  http::Request req;
   req.unix_socket = spec_.socket;
   req.max_body = kDockerMaxBody;
+  req.proxy_from_environment = false;  // a local socket
+  req.user_agent = "failoverd-health";
 
   if (!api_version_) {
     req.url = "http://localhost/_ping";
-    req.capture_header = "Api-Version";
     req.timeout = remaining();
-    auto ping = curl_->easy.get(req);
-    req.capture_header.clear();
+    auto ping = curl_->easy.perform(req);
     if (!ping) return fail(describe_error(ping.error(), spec_.socket, timeout_));
-    api_version_ =
-        parse_api_version(ping->header).value_or(std::string(kFallbackDockerApiVersion));
+    const std::string version = ping->header("api-version").value_or("").substr(0, 64);
+    api_version_ = parse_api_version(version).value_or(std::string(kFallbackDockerApiVersion));
   }
 
   req.url = "http://localhost" + docker_containers_target(*api_version_, spec_);
@@ -373,12 +369,12 @@ CheckResult DockerCheck::run() {
     return fail("docker API on " + spec_.socket + " did not answer within " +
                 util::format_duration(timeout_));
   }
-  auto listing = curl_->easy.get(req);
-  if (!listing) return fail(describe_error(listing.error(), spec_.socket, timeout_));
-  if (listing->truncated) {
+  auto listing = curl_->easy.perform(req);
+  if (!listing && listing.error().kind == http::ErrorKind::kBodyTooLarge) {
     return fail("docker API answer is larger than " + std::to_string(kDockerMaxBody >> 20) +
                 " MiB; refused");
   }
+  if (!listing) return fail(describe_error(listing.error(), spec_.socket, timeout_));
   if (listing->status != 200) {
     api_version_.reset();  // maybe "client version too old/new": negotiate again next time
     return fail("docker API: " + docker_error_detail(listing->status, listing->body));

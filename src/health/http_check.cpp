@@ -2,7 +2,7 @@
 
 #include <cstring>
 
-#include "curl_get.h"
+#include "failoverd/http/easy.h"
 #include "failoverd/util/duration.h"
 
 namespace failoverd::health {
@@ -18,7 +18,7 @@ std::string redact_url(std::string_view url) {
 }
 
 struct HttpCheck::Curl {
-  detail::CurlEasy easy;
+  http::Easy easy;
 };
 
 HttpCheck::HttpCheck(config::HttpCheckSpec spec, std::chrono::microseconds timeout)
@@ -30,24 +30,22 @@ HttpCheck::~HttpCheck() = default;
 
 namespace {
 
-std::string describe_error(const detail::GetError& e, std::chrono::microseconds timeout) {
-  switch (e.code) {
-    case CURLE_COULDNT_RESOLVE_HOST:
+std::string describe_error(const http::Error& e, std::chrono::microseconds timeout) {
+  switch (e.kind) {
+    case http::ErrorKind::kResolve:
       return e.message;  // "Could not resolve host: name.example"
-    case CURLE_COULDNT_CONNECT:
+    case http::ErrorKind::kConnect:
       if (e.os_errno != 0) return std::string("cannot connect: ") + std::strerror(e.os_errno);
       return "cannot connect: " + e.message;
-    case CURLE_OPERATION_TIMEDOUT:
+    case http::ErrorKind::kTimeout:
       if (e.message.find("Resolving") != std::string::npos) {
         return "could not resolve the host within " + util::format_duration(timeout);
       }
       return "no answer within " + util::format_duration(timeout);
-    case CURLE_PEER_FAILED_VERIFICATION:
-    case CURLE_SSL_CONNECT_ERROR:
-    case CURLE_SSL_CERTPROBLEM:
-    case CURLE_SSL_CACERT_BADFILE:
+    case http::ErrorKind::kTls:
+    case http::ErrorKind::kTlsVerify:
       return "TLS: " + e.message;
-    case CURLE_UNSUPPORTED_PROTOCOL:
+    case http::ErrorKind::kUnsupportedUrl:
       return "unsupported URL scheme (http and https only)";
     default:
       return e.message;
@@ -58,22 +56,25 @@ std::string describe_error(const detail::GetError& e, std::chrono::microseconds 
 
 CheckResult HttpCheck::run() {
   const auto start = std::chrono::steady_clock::now();
-  detail::GetRequest req;
+  http::Request req;
   req.url = spec_.url;
   req.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(timeout_);
   req.max_body = spec_.expect_body ? kHttpMaxBody : 0;  // the body matters only when searched
+  req.truncate_body = true;
   req.tls_verify = spec_.tls_verify;
+  req.proxy_from_environment = false;  // a check probes the service itself
+  req.user_agent = "failoverd-health";
   // Made on the first run, on the check's worker thread (see DockerCheck::run).
   if (!curl_) {
-    try {
-      curl_ = std::make_unique<Curl>();
-    } catch (const std::exception& e) {
-      return {false, std::string("cannot use libcurl: ") + e.what(),
+    auto easy = http::Easy::open();
+    if (!easy) {
+      return {false, "cannot use libcurl: " + easy.error().message,
               std::chrono::duration_cast<std::chrono::microseconds>(
                   std::chrono::steady_clock::now() - start)};
     }
+    curl_ = std::make_unique<Curl>(Curl{std::move(*easy)});
   }
-  auto got = curl_->easy.get(req);
+  auto got = curl_->easy.perform(req);
 
   CheckResult r;
   if (!got) {

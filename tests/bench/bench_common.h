@@ -376,6 +376,29 @@ inline std::string proc_status_field(pid_t pid, const std::string& key) {
   return "?";
 }
 
+// A "Key:  1234 kB" field of /proc/PID/<file> (status: VmRSS; smaps_rollup: Pss) in KiB, or -1.
+inline double proc_kib(pid_t pid, const std::string& file, const std::string& key) {
+  std::ifstream f("/proc/" + std::to_string(pid) + "/" + file);
+  for (std::string line; std::getline(f, line);) {
+    if (line.rfind(key + ":", 0) == 0) return std::strtod(line.c_str() + key.size() + 1, nullptr);
+  }
+  return -1;
+}
+
+// How many distinct shared objects (paths with ".so") /proc/PID/maps maps.
+inline int mapped_shared_objects(pid_t pid) {
+  std::ifstream f("/proc/" + std::to_string(pid) + "/maps");
+  std::vector<std::string> paths;
+  for (std::string line; std::getline(f, line);) {
+    const auto slash = line.find('/');
+    if (slash == std::string::npos) continue;
+    const std::string path = line.substr(slash);
+    if (path.find(".so") != std::string::npos) paths.push_back(path);
+  }
+  std::sort(paths.begin(), paths.end());
+  return static_cast<int>(std::unique(paths.begin(), paths.end()) - paths.begin());
+}
+
 // Time on a CPU and time runnable but waiting for one, of every thread of `pid` so far, in ns,
 // from /proc/PID/task/*/schedstat: finer than utime+stime, and what wall time was made of.
 struct SchedNs {

@@ -7,6 +7,9 @@
 // against a canned Docker Engine API served from a unix socket by a thread of the benchmark.
 // Each run: posix_spawn (t0) ... READY=1 received (t1), then SIGTERM and reap. As a floor,
 // `failoverd --version` (exec, dynamic linking, static initialisation, exit) is timed too.
+// Half a second after READY=1, once the first check has run, the idle daemon's memory is read:
+// VmRSS (/proc/PID/status), Pss (/proc/PID/smaps_rollup: shared pages divided among their
+// users) and the shared objects it maps (/proc/PID/maps).
 //
 // Usage (root): startup_bench [--runs N] [--out FILE]
 #include <iostream>
@@ -128,6 +131,7 @@ struct Row {
   fb::Stats ms;
   fb::Stats cpu_ms;   // on CPU until READY, all threads
   fb::Stats wait_ms;  // runnable but waiting for a CPU until READY
+  fb::Stats rss_kib, pss_kib, libraries;  // 500 ms after READY
   int failures = 0;
 };
 
@@ -139,7 +143,7 @@ Row time_starts(const std::string& label, const fe::NetnsPair& net, const fs::pa
   NotifySocket notify(notify_path);
   Row row;
   row.label = label;
-  std::vector<double> ms, cpu, wait;
+  std::vector<double> ms, cpu, wait, rss, pss, libs;
   for (int i = 0; i < runs + 1; ++i) {  // run 0 warms the page cache; not counted
     WallClock::time_point t0;
     const pid_t pid = fb::spawn_in(
@@ -154,6 +158,10 @@ Row time_starts(const std::string& label, const fe::NetnsPair& net, const fs::pa
     }
     // What the wall time was made of on a busy machine: CPU and run-queue wait until READY.
     const fb::SchedNs sched = fb::schedstat_ns(pid);
+    if (ready) std::this_thread::sleep_for(500ms);
+    const double rss_now = fb::proc_kib(pid, "status", "VmRSS");
+    const double pss_now = fb::proc_kib(pid, "smaps_rollup", "Pss");
+    const int libs_now = fb::mapped_shared_objects(pid);
     ::kill(pid, SIGTERM);
     fb::reap(pid, 5s);
     if (!ready) {
@@ -166,6 +174,9 @@ Row time_starts(const std::string& label, const fe::NetnsPair& net, const fs::pa
       ms.push_back(fb::ms_between(t0, *ready));
       cpu.push_back(sched.cpu / 1e6);
       wait.push_back(sched.wait / 1e6);
+      rss.push_back(rss_now);
+      pss.push_back(pss_now);
+      libs.push_back(libs_now);
     }
     // Drain what the stop sent (STOPPING=1), so the next run reads only its own datagrams.
     while (notify.receive(0ms)) {
@@ -174,6 +185,9 @@ Row time_starts(const std::string& label, const fe::NetnsPair& net, const fs::pa
   row.ms = fb::stats(ms);
   row.cpu_ms = fb::stats(cpu);
   row.wait_ms = fb::stats(wait);
+  row.rss_kib = fb::stats(rss);
+  row.pss_kib = fb::stats(pss);
+  row.libraries = fb::stats(libs);
   std::cerr << "  median " << fb::fixed(row.ms.median, 2) << " ms, max " << fb::fixed(row.ms.max, 2)
             << " ms\n";
   return row;
@@ -222,16 +236,18 @@ int main(int argc, char** argv) {
 
   std::ostringstream md;
   md << "| run | runs | min ms | median ms | max ms | CPU median ms | run-queue wait median / max "
-        "ms |\n|---|---:|---:|---:|---:|---:|---:|\n";
+        "ms | VmRSS median KiB | Pss median KiB | shared objects mapped |\n"
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n";
   bool met = true;
   for (const auto& r : rows) {
     md << "| " << r.label << " | " << r.ms.n << " | " << fb::fixed(r.ms.min, 2) << " | "
        << fb::fixed(r.ms.median, 2) << " | " << fb::fixed(r.ms.max, 2) << " | ";
     if (r.cpu_ms.n == 0) {
-      md << "- | - |\n";
+      md << "- | - | - | - | - |\n";
     } else {
       md << fb::fixed(r.cpu_ms.median, 2) << " | " << fb::fixed(r.wait_ms.median, 2) << " / "
-         << fb::fixed(r.wait_ms.max, 2) << " |\n";
+         << fb::fixed(r.wait_ms.max, 2) << " | " << fb::fixed(r.rss_kib.median, 0) << " | "
+         << fb::fixed(r.pss_kib.median, 0) << " | " << fb::fixed(r.libraries.median, 0) << " |\n";
     }
     if (&r != &rows.front() && (r.ms.n == 0 || r.failures > 0 || r.ms.max >= 50)) met = false;
   }

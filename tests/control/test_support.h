@@ -39,7 +39,7 @@ inline std::filesystem::path make_temp_dir() {
   return tmpl;
 }
 
-// An io_context on its own thread serving one `Server` (ControlServer, daemon::MetricsServer):
+// An io_context on its own thread serving one `Server` (ControlServer, metrics::MetricsServer):
 // the server is created by start() and destroyed on the loop thread by stop(). A derived class
 // whose members the server's callbacks use must call stop() in its own destructor.
 template <typename Server>

@@ -1,4 +1,4 @@
-// The metrics server's request reader (src/control/http_request.cpp): anything that reaches
+// The metrics server's request reader (src/metrics/http_request.cpp): anything that reaches
 // the metrics port is read by end_of_http_head and parse_http_request_line.
 //
 // Contract: never throws. end_of_http_head is npos exactly when the input holds neither
@@ -8,10 +8,10 @@
 // back as "METHOD SP path SP HTTP/1.1" it parses to the same method and path.
 #include <string>
 
-#include "failoverd/control/http_request.h"
+#include "failoverd/metrics/http_request.h"
 #include "fuzz_support.h"
 
-namespace control = failoverd::control;
+namespace metrics = failoverd::metrics;
 
 namespace {
 
@@ -30,7 +30,7 @@ bool inside(std::string_view part, std::string_view whole) {
 }
 
 void check_head_end(std::string_view in) {
-  const auto end = control::end_of_http_head(in);
+  const auto end = metrics::end_of_http_head(in);
   const bool complete = in.find("\r\n\r\n") != std::string_view::npos ||
                         in.find("\n\n") != std::string_view::npos;
   FUZZ_CHECK((end != std::string_view::npos) == complete, std::string(in));
@@ -38,12 +38,12 @@ void check_head_end(std::string_view in) {
   FUZZ_CHECK(end >= 2 && end <= in.size(), std::to_string(end));
   const auto head = in.substr(0, end);
   FUZZ_CHECK(head.ends_with("\n\n") || head.ends_with("\r\n\r\n"), std::string(head));
-  FUZZ_CHECK(control::end_of_http_head(head.substr(0, end - 1)) == std::string_view::npos,
+  FUZZ_CHECK(metrics::end_of_http_head(head.substr(0, end - 1)) == std::string_view::npos,
              std::string(head));
 }
 
 void check_request_line(std::string_view head) {
-  const auto r = control::parse_http_request_line(head);
+  const auto r = metrics::parse_http_request_line(head);
   if (!r) return;
   const auto first_line = head.substr(0, head.find('\n'));
   FUZZ_CHECK(inside(r->method, first_line) && inside(r->path, first_line), std::string(head));
@@ -54,7 +54,7 @@ void check_request_line(std::string_view head) {
     FUZZ_CHECK(c > 0x20 && c != 0x7f && c != '?', std::string(r->path));
   }
   const std::string again = std::string(r->method) + " " + std::string(r->path) + " HTTP/1.1\r\n";
-  const auto r2 = control::parse_http_request_line(again);
+  const auto r2 = metrics::parse_http_request_line(again);
   FUZZ_CHECK(r2 && r2->method == r->method && r2->path == r->path, again);
 }
 
@@ -62,7 +62,7 @@ void run(std::string_view in) {
   check_head_end(in);
   check_request_line(in);
   // What the server hands over: the head up to its end.
-  const auto end = control::end_of_http_head(in);
+  const auto end = metrics::end_of_http_head(in);
   if (end != std::string_view::npos) check_request_line(in.substr(0, end));
 }
 

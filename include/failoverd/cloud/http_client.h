@@ -28,6 +28,10 @@
 
 #include "failoverd/util/expected.h"
 
+namespace failoverd::http {
+class Easy;
+}
+
 namespace failoverd::cloud {
 
 using Millis = std::chrono::milliseconds;
@@ -52,7 +56,7 @@ class SystemClock final : public Clock {
 // A process-wide SystemClock (stateless, safe from any thread).
 Clock& system_clock();
 
-using Header = std::pair<std::string, std::string>;
+using Header = std::pair<std::string, std::string>;  // as http::Header
 
 struct HttpRequest {
   std::string method = "GET";
@@ -143,7 +147,7 @@ class HttpClient {
   virtual HttpResult request(const HttpRequest& req) = 0;
 };
 
-// HttpClient over one libcurl easy handle (kept between requests so connections are reused).
+// HttpClient over one http::Easy handle (kept between requests so connections are reused).
 // Redirects are not followed (the token must not travel to another host); only http and https.
 class CurlHttpClient final : public HttpClient {
  public:
@@ -160,7 +164,7 @@ class CurlHttpClient final : public HttpClient {
  private:
   HttpClientOptions options_;
   Clock& clock_;
-  void* curl_ = nullptr;  // CURL*, owned
+  std::unique_ptr<http::Easy> easy_;
   std::function<double()> random_;
 };
 

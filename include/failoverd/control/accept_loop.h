@@ -1,5 +1,5 @@
 // The connection handling that the control socket (ControlServer, unix stream) and the metrics
-// endpoint (daemon::MetricsServer, TCP) share: an accept loop that does not spin on accept
+// endpoint (metrics::MetricsServer, TCP) share: an accept loop that does not spin on accept
 // errors and refuses connections beyond a limit, and a per-connection base with a socket, a
 // re-armable deadline and registration in the server's set of open connections. What a
 // connection reads and answers stays in each server.

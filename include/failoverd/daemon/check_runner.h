@@ -18,7 +18,7 @@
 
 #include "failoverd/config/config.h"
 #include "failoverd/control/control_protocol.h"
-#include "failoverd/control/metrics.h"
+#include "failoverd/metrics/metrics.h"
 #include "failoverd/health/check.h"
 #include "failoverd/health/tracker.h"
 
@@ -49,7 +49,7 @@ class CheckRunner {
   health::Verdict verdict() const;
   bool empty() const { return entries_.empty(); }
   std::vector<control::CheckStatus> statuses() const;
-  std::vector<control::CheckMetrics> metrics() const;
+  std::vector<metrics::CheckMetrics> metrics() const;
 
  private:
   struct Entry {

@@ -24,9 +24,10 @@
 #include "failoverd/daemon/check_runner.h"
 #include "failoverd/daemon/drop_log.h"
 #include "failoverd/daemon/hook_runner.h"
-#include "failoverd/daemon/metrics_server.h"
 #include "failoverd/daemon/provider_worker.h"
 #include "failoverd/daemon/virtual_ips.h"
+#include "failoverd/metrics/metrics.h"
+#include "failoverd/metrics/metrics_server.h"
 #include "failoverd/net/address_manager.h"
 #include "failoverd/net/link_monitor.h"
 #include "failoverd/net/transport.h"
@@ -34,9 +35,15 @@
 
 namespace failoverd::control {
 class ControlServer;
-}
+// daemon.cpp still names these as they were before the metrics module had a folder of its
+// own; the declarations go when it spells them metrics::.
+using metrics::format_metrics;
+using metrics::Metrics;
+}  // namespace failoverd::control
 
 namespace failoverd::daemon {
+
+using metrics::MetricsServer;  // as above
 
 struct Options {
   std::string config_path;
@@ -62,7 +69,7 @@ class Daemon {
   void start();
 
   control::Status status() const;
-  control::Metrics metrics() const;
+  metrics::Metrics metrics() const;
   // True when the loop stopped because of an error rather than a signal.
   bool failed() const { return failed_; }
 
@@ -125,7 +132,7 @@ class Daemon {
   std::unique_ptr<ProviderWorker> provider_worker_;  // only with [reserved_ip]
   std::unique_ptr<CheckRunner> checks_;             // only with [check.NAME] sections
   std::unique_ptr<HookRunner> hooks_;               // only with [notify] hooks
-  std::unique_ptr<MetricsServer> metrics_server_;   // only with [metrics] listen
+  std::unique_ptr<metrics::MetricsServer> metrics_server_;  // only with [metrics] listen
   DropLog drop_log_;
 
   std::uint64_t adverts_sent_ = 0;

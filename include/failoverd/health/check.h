@@ -35,7 +35,8 @@ class Check {
 
 // Builds the check a [check.NAME] section describes. Throws std::runtime_error only for a
 // set-up problem that no later run could fix (an exec check's unknown `user`); the message
-// names the check. Call it from the main thread: it initialises libcurl once.
+// names the check. Call it from the main thread: a docker or http check initialises libcurl
+// (once per process).
 std::unique_ptr<Check> make_check(const config::CheckConfig& cfg);
 
 // `text` as one line of valid UTF-8 of at most `max_bytes` bytes (plus "..." when cut):

@@ -1,4 +1,4 @@
-// The metrics server's reading of an HTTP/1.x request head (daemon/metrics_server.h), kept
+// The metrics server's reading of an HTTP/1.x request head (metrics/metrics_server.h), kept
 // apart from the socket code so that it can be unit-tested and fuzzed on plain bytes: what a
 // scraper (or anything else that reaches the port) sends is untrusted.
 #pragma once
@@ -7,7 +7,7 @@
 #include <optional>
 #include <string_view>
 
-namespace failoverd::control {
+namespace failoverd::metrics {
 
 // Where the header block ends in `buffer` (just after the first "\r\n\r\n", or "\n\n" from
 // lenient clients, whichever ends first), or npos while it is incomplete.
@@ -23,4 +23,4 @@ struct HttpRequestLine {
 // into `head`.
 std::optional<HttpRequestLine> parse_http_request_line(std::string_view head);
 
-}  // namespace failoverd::control
+}  // namespace failoverd::metrics

@@ -1,4 +1,4 @@
-#include "failoverd/daemon/metrics_server.h"
+#include "failoverd/metrics/metrics_server.h"
 
 #include "failoverd/config/values.h"
 
@@ -16,10 +16,10 @@
 #include <utility>
 
 #include "failoverd/control/accept_loop.h"
-#include "failoverd/control/http_request.h"
-#include "failoverd/control/metrics.h"
+#include "failoverd/metrics/http_request.h"
+#include "failoverd/metrics/metrics.h"
 
-namespace failoverd::daemon {
+namespace failoverd::metrics {
 
 namespace asio = boost::asio;
 using asio::ip::tcp;
@@ -118,7 +118,7 @@ class Session : public control::Connection<Session, State> {
       return close();
     }
     buffer_.append(chunk_.data(), n);
-    const auto end = control::end_of_http_head(buffer_);
+    const auto end = end_of_http_head(buffer_);
     if (end == std::string::npos) {
       if (buffer_.size() > state_->options.max_request_bytes) {
         ++stats.oversized;
@@ -135,7 +135,7 @@ class Session : public control::Connection<Session, State> {
 
   void respond(std::string_view head) {
     MetricsServerStats& stats = state_->stats;
-    const auto request = control::parse_http_request_line(head);
+    const auto request = parse_http_request_line(head);
     if (!request) {
       ++stats.bad_request;
       return answer(plain_response("400 Bad Request", "not an HTTP/1.x request"), true);
@@ -164,7 +164,7 @@ class Session : public control::Connection<Session, State> {
       return answer(plain_response("500 Internal Server Error", "cannot render metrics"), true);
     }
     ++stats.served;
-    answer(http_response("200 OK", control::kMetricsContentType, body, !head_only), true);
+    answer(http_response("200 OK", kMetricsContentType, body, !head_only), true);
   }
 
   void answer(std::string response, bool drain) {
@@ -271,4 +271,4 @@ const MetricsServerStats& MetricsServer::stats() const {
   return impl_->state->stats;
 }
 
-}  // namespace failoverd::daemon
+}  // namespace failoverd::metrics

@@ -1,13 +1,13 @@
-// The metrics server's request reader on plain bytes (control/http_request.h): where a head
+// The metrics server's request reader on plain bytes (metrics/http_request.h): where a head
 // ends and what its first line says. Everything a scraper, or anyone else who reaches the
 // port, sends goes through these two functions.
-#include "failoverd/control/http_request.h"
+#include "failoverd/metrics/http_request.h"
 
 #include <gtest/gtest.h>
 
 #include <string>
 
-namespace failoverd::control {
+namespace failoverd::metrics {
 namespace {
 
 using namespace std::literals;
@@ -105,4 +105,4 @@ TEST(ParseHttpRequestLine, AMegabyteTargetIsReadInOnePass) {
 }
 
 }  // namespace
-}  // namespace failoverd::control
+}  // namespace failoverd::metrics

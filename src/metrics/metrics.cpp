@@ -1,4 +1,4 @@
-#include "failoverd/control/metrics.h"
+#include "failoverd/metrics/metrics.h"
 
 #include <algorithm>
 #include <array>
@@ -9,7 +9,7 @@
 
 #include "failoverd/util/utf8.h"
 
-namespace failoverd::control {
+namespace failoverd::metrics {
 
 namespace {
 
@@ -176,4 +176,4 @@ std::string format_metrics(const Metrics& m) {
   return w.take();
 }
 
-}  // namespace failoverd::control
+}  // namespace failoverd::metrics

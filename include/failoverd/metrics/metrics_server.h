@@ -21,7 +21,7 @@
 
 #include "failoverd/util/expected.h"
 
-namespace failoverd::daemon {
+namespace failoverd::metrics {
 
 // "127.0.0.1:9798", "0.0.0.0:9798", "[::1]:9798", "[::]:0" -> endpoint. Addresses must be
 // numeric (no host names); port 0..65535 (0: the kernel picks one). The error is a sentence.
@@ -78,4 +78,4 @@ class MetricsServer {
   std::unique_ptr<Impl> impl_;
 };
 
-}  // namespace failoverd::daemon
+}  // namespace failoverd::metrics

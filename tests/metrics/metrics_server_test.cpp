@@ -1,4 +1,4 @@
-#include "failoverd/daemon/metrics_server.h"
+#include "failoverd/metrics/metrics_server.h"
 
 #include <gtest/gtest.h>
 
@@ -11,9 +11,9 @@
 #include <vector>
 
 #include "control/test_support.h"
-#include "failoverd/control/metrics.h"
+#include "failoverd/metrics/metrics.h"
 
-namespace failoverd::daemon {
+namespace failoverd::metrics {
 namespace {
 
 using namespace std::chrono_literals;
@@ -94,7 +94,7 @@ TEST(MetricsServer, GetMetricsAnswersTheRenderedTextInTheExpositionFormat) {
   EXPECT_EQ(server.renders(), 1);
   EXPECT_EQ(server.render_thread(), server.loop_thread());
   EXPECT_EQ(server.stats().served, 1u);
-  EXPECT_EQ(control::kMetricsContentType, "text/plain; version=0.0.4; charset=utf-8");
+  EXPECT_EQ(kMetricsContentType, "text/plain; version=0.0.4; charset=utf-8");
 }
 
 TEST(MetricsServer, QueryStringsHttp10AndBareNewlinesAreAccepted) {
@@ -355,4 +355,4 @@ TEST(ParseListenAddress, RejectsWithASentence) {
 }
 
 }  // namespace
-}  // namespace failoverd::daemon
+}  // namespace failoverd::metrics

@@ -1,8 +1,8 @@
-#include "failoverd/control/http_request.h"
+#include "failoverd/metrics/http_request.h"
 
 #include <algorithm>
 
-namespace failoverd::control {
+namespace failoverd::metrics {
 
 std::size_t end_of_http_head(std::string_view buffer) {
   const auto crlf = buffer.find("\r\n\r\n");
@@ -42,4 +42,4 @@ std::optional<HttpRequestLine> parse_http_request_line(std::string_view head) {
   return r;
 }
 
-}  // namespace failoverd::control
+}  // namespace failoverd::metrics

@@ -1,6 +1,6 @@
 // Prometheus metrics: a plain snapshot of the daemon's counters and gauges, and its rendering
 // in the Prometheus text exposition format 0.0.4. Pure: the daemon fills a Metrics on its loop
-// thread and the metrics server (daemon/metrics_server.h) sends the text.
+// thread and the metrics server (metrics/metrics_server.h) sends the text.
 #pragma once
 
 #include <cstdint>
@@ -9,7 +9,7 @@
 #include <string_view>
 #include <vector>
 
-namespace failoverd::control {
+namespace failoverd::metrics {
 
 // The Content-Type header value of the text format format_metrics() produces.
 inline constexpr std::string_view kMetricsContentType = "text/plain; version=0.0.4; charset=utf-8";
@@ -69,4 +69,4 @@ std::string escape_label_value(std::string_view value);
 // "NaN", "+Inf", "-Inf".
 std::string format_sample_value(double value);
 
-}  // namespace failoverd::control
+}  // namespace failoverd::metrics

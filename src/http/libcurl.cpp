@@ -1,18 +1,15 @@
-// libcurl, loaded on first use.
+// libcurl, loaded on first use: the contract is in failoverd/http/libcurl.h.
 //
-// Linking libcurl maps about forty libraries into the daemon (GnuTLS, Kerberos, LDAP, SASL,
-// ...) and keeps ~4.5 MB of their pages resident, although only health checks and cloud
-// providers make HTTP calls. This file defines the dozen libcurl functions failoverd calls,
-// with libcurl's own signatures from <curl/curl.h>; each forwards to the real function,
-// resolved with dlopen("libcurl.so.4") the first time any of them is called. A daemon
-// without such a check or provider never loads libcurl.
-//
-// When libcurl cannot be loaded, curl_global_init and curl_easy_init fail the documented way
-// (CURLE_FAILED_INIT, nullptr), so callers report a clear error instead of crashing; the
-// other functions are only reachable with a handle from curl_easy_init.
+// Linking libcurl maps about thirty more libraries into the daemon (GnuTLS, Kerberos, LDAP,
+// SASL, ...) and keeps ~4.4 MB of their pages resident, although only health checks and cloud
+// providers make HTTP calls. Each function below has libcurl's own signature from
+// <curl/curl.h>, so the compiler checks it against the real one.
+#include "failoverd/http/libcurl.h"
+
 #include <curl/curl.h>
 #include <dlfcn.h>
 
+#include <atomic>
 #include <cstdarg>
 #include <mutex>
 
@@ -39,13 +36,26 @@ bool resolve(void* lib, const char* name, F& out) {
   return out != nullptr;
 }
 
+// Written before the one attempt only (set_libcurl_name_for_testing refuses after it).
+std::string& library_name() {
+  static std::string name = failoverd::http::kLibcurlName;
+  return name;
+}
+std::atomic<bool> attempted{false};
+std::string load_error;  // written once, inside the call_once below
+
 const Curl* curl() {
   static Curl c;
   static bool ok = false;
   static std::once_flag once;
   std::call_once(once, [] {
-    c.lib = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
-    if (c.lib == nullptr) return;
+    attempted = true;
+    c.lib = dlopen(library_name().c_str(), RTLD_NOW | RTLD_LOCAL);
+    if (c.lib == nullptr) {
+      const char* why = dlerror();
+      load_error = why != nullptr ? why : library_name() + ": cannot be loaded";
+      return;
+    }
     ok = resolve(c.lib, "curl_global_init", c.global_init) &&
          resolve(c.lib, "curl_easy_init", c.easy_init) &&
          resolve(c.lib, "curl_easy_cleanup", c.easy_cleanup) &&
@@ -57,11 +67,26 @@ const Curl* curl() {
          resolve(c.lib, "curl_slist_append", c.slist_append) &&
          resolve(c.lib, "curl_slist_free_all", c.slist_free_all) &&
          resolve(c.lib, "curl_getdate", c.getdate);
+    if (!ok) load_error = library_name() + ": a libcurl function is missing";
   });
   return ok ? &c : nullptr;
 }
 
 }  // namespace
+
+namespace failoverd::http {
+
+std::string libcurl_load_error() {
+  return curl() != nullptr ? std::string() : load_error;
+}
+
+bool set_libcurl_name_for_testing(std::string name) {
+  if (attempted) return false;
+  library_name() = std::move(name);
+  return true;
+}
+
+}  // namespace failoverd::http
 
 extern "C" {
 

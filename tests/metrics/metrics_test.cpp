@@ -1,4 +1,4 @@
-#include "failoverd/control/metrics.h"
+#include "failoverd/metrics/metrics.h"
 
 #include <gtest/gtest.h>
 
@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-namespace failoverd::control {
+namespace failoverd::metrics {
 namespace {
 
 Metrics sample_metrics() {
@@ -268,4 +268,4 @@ TEST(FormatMetrics, TransitionsSumToTheTotal) {
 }
 
 }  // namespace
-}  // namespace failoverd::control
+}  // namespace failoverd::metrics
