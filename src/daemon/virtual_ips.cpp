@@ -84,10 +84,16 @@ std::vector<VipEvent> VirtualIps::take() {
   std::vector<VipEvent> out;
   for (const auto& a : addresses_) {
     const bool held = std::find(added_.begin(), added_.end(), a) != added_.end();
-    if (held) continue;
     auto r = manager_.add(ifname_, a);
     if (!r) {
       out.push_back({false, r.error()});
+      continue;
+    }
+    if (held) {
+      // Adopted from a previous run: still ours; one removed meanwhile is back now.
+      if (*r == net::AddOutcome::kAdded) {
+        out.push_back({true, "added " + a.to_string() + " to " + ifname_ + " (it was gone)"});
+      }
       continue;
     }
     if (*r == net::AddOutcome::kAdded) {
