@@ -631,6 +631,7 @@ util::Expected<std::string, std::string> Daemon::reload() {
     wait_readable();
   }
   auto reloaded = node_.reload(now(), std::move(next));
+  recorded_.master = false;  // peers or the interval may have changed: the record is rewritten
   run(reloaded.effects);
   log_->info("{}", reloaded.message);
   return reloaded.message;
