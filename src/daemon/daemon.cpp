@@ -173,8 +173,13 @@ void Daemon::setup_virtual_ips() {
                 cfg().control.socket + ".vips");
   // Restarted in place or resuming after a crash, the addresses in the ledger are this node's
   // and stay where they are.
-  log_vip_events(options_.restore || crash_resume_ ? vips_->adopt_previous_run()
-                                                  : vips_->clean_up_previous_run());
+  if (options_.restore) {
+    log_vip_events(vips_->adopt_previous_run());
+  } else if (crash_resume_) {
+    log_vip_events(vips_->resume_previous_run());
+  } else {
+    log_vip_events(vips_->clean_up_previous_run());
+  }
 }
 
 void Daemon::setup_link_monitor() {

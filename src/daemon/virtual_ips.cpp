@@ -61,6 +61,22 @@ std::vector<VipEvent> VirtualIps::adopt_previous_run() {
   return out;
 }
 
+std::vector<VipEvent> VirtualIps::resume_previous_run() {
+  std::vector<VipEvent> out;
+  added_ = read_ledger(out);
+  for (const auto& a : added_) {
+    auto r = manager_.add(ifname_, a);
+    if (!r) {
+      out.push_back({false, r.error()});
+    } else if (*r == net::AddOutcome::kAdded) {
+      out.push_back({true, "added " + a.to_string() + " to " + ifname_ + " again: it was gone"});
+    } else {
+      out.push_back({true, "kept " + a.to_string() + " on " + ifname_ + " across the crash"});
+    }
+  }
+  return out;
+}
+
 std::vector<VipEvent> VirtualIps::save_ledger() const {
   if (ledger_path_.empty()) return {};
   if (added_.empty()) {
@@ -84,16 +100,10 @@ std::vector<VipEvent> VirtualIps::take() {
   std::vector<VipEvent> out;
   for (const auto& a : addresses_) {
     const bool held = std::find(added_.begin(), added_.end(), a) != added_.end();
+    if (held) continue;
     auto r = manager_.add(ifname_, a);
     if (!r) {
       out.push_back({false, r.error()});
-      continue;
-    }
-    if (held) {
-      // Adopted from a previous run: still ours; one removed meanwhile is back now.
-      if (*r == net::AddOutcome::kAdded) {
-        out.push_back({true, "added " + a.to_string() + " to " + ifname_ + " (it was gone)"});
-      }
       continue;
     }
     if (*r == net::AddOutcome::kAdded) {

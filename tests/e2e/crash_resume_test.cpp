@@ -141,13 +141,18 @@ TEST_F(CrashResume, AMasterKilledAndStartedAgainAtOnceResumesWithoutAFailover) {
             std::string::npos)
       << h.output;
 
-  // Twice in a row works too (the resumed process keeps its own record).
+  // Twice in a row works too (the resumed process keeps its own record), and a VIP removed
+  // while the daemon was down is added again.
   crash_a();
   if (HasFatalFailure()) return;
+  net().ip(0, {"addr", "del", std::string(kVip) + "/24", "dev", NetnsPair::iface()});
+  ASSERT_FALSE(net().has_address(0, kVip));
   a_->start();
   ASSERT_TRUE(a_->wait_state("MASTER", 5s));
   std::this_thread::sleep_for(4s);
   EXPECT_EQ(count_occurrences(a_->log(), "resumed MASTER from the crash record"), 2U);
+  EXPECT_TRUE(net().has_address(0, kVip));
+  EXPECT_EQ(count_occurrences(a_->log(), "again: it was gone"), 1U) << tail_lines(a_->log(), 30);
   const auto sb3 = b_->status();
   ASSERT_TRUE(sb3);
   EXPECT_EQ(json_int(*sb3, "transitions"), b_transitions);

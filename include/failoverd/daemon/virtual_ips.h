@@ -28,12 +28,13 @@ class VirtualIps {
 
   // At start-up: removes the addresses a previous run recorded in the ledger.
   std::vector<VipEvent> clean_up_previous_run();
-  // After a restart in place (the same PID, failoverctl restart) or before resuming MASTER
-  // after a crash: the addresses in the ledger are ours and still on the interface; nothing
-  // is added or removed.
+  // After a restart in place (the same PID, failoverctl restart): the addresses in the ledger
+  // are ours and still on the interface; nothing is added or removed.
   std::vector<VipEvent> adopt_previous_run();
-  // Adds every address and announces it with a gratuitous ARP. One adopted from a previous
-  // run is added again should it have gone meanwhile.
+  // Before resuming MASTER after a crash: as adopt_previous_run(), but an address of the
+  // ledger that is gone from the interface meanwhile is added again.
+  std::vector<VipEvent> resume_previous_run();
+  // Adds every address and announces it with a gratuitous ARP.
   std::vector<VipEvent> take();
   // A repeated gratuitous ARP for every address we hold (switches forget; one may be lost).
   std::vector<VipEvent> announce();
