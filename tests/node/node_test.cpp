@@ -825,7 +825,6 @@ TEST(NodeRestore, AConfigThatNeedsAFullRestartIsRefusedAndAReloadableOneResumes)
   EXPECT_EQ(b->state(), State::Master);
 }
 
-
 // ---- crash resume (node/crash_resume.h) ----
 
 CrashResume resume_of(const Node& crashed, core::Duration age, core::Duration bound) {
