@@ -75,6 +75,7 @@ Daemon::Daemon(asio::io_context& io, Options options, config::Config initial)
     }
   }
   bring_up_transport();
+  setup_crash_record();
   setup_virtual_ips();
   setup_link_monitor();
   setup_checks();
@@ -94,6 +95,73 @@ Daemon::Daemon(asio::io_context& io, Options options, config::Config initial)
 
 Daemon::~Daemon() = default;
 
+void Daemon::setup_crash_record() {
+  boot_id_ = boot_id();
+  owner_ = snapshot_owner(::getpid());
+  const std::string path = crash_record_path(cfg().control.socket);
+  if (!options_.restore) {
+    const auto record = read_crash_record(path);
+    node::CrashResumeFacts facts;
+    facts.now = boottime_now();
+    facts.boot_id = boot_id_;
+    if (record && *record) {
+      const auto& r = **record;
+      facts.writer_running = !r.owner.empty() && snapshot_owner(r.pid) == r.owner;
+    }
+    auto resume = node::decide_crash_resume(record, cfg(), source_, facts);
+    if (resume && waiting_for_interface_) {
+      resume = util::unexpected("the interface is not ready: " + *waiting_for_interface_);
+    }
+    if (resume) {
+      crash_resume_ = std::move(*resume);
+    } else if (record) {
+      log_->info("crash record {} not used, starting as usual: {}", path, resume.error());
+    }
+  }
+  auto file = CrashRecordFile::create(path);
+  if (!file) {
+    log_->warn("no crash record: {}; should this daemon crash as MASTER, its peer takes over",
+               file.error());
+    return;
+  }
+  crash_file_ = std::move(*file);
+  write_crash_record();
+}
+
+void Daemon::write_crash_record() {
+  node::CrashRecord r = node_.crash_record();
+  r.last_advert = last_advert_boottime_;
+  r.boot_id = boot_id_;
+  r.pid = static_cast<int>(::getpid());
+  r.owner = owner_;
+  if (!crash_file_->writer().write(r)) {
+    log_->warn("no crash record: this instance's identity does not fit in {} bytes; should this "
+               "daemon crash as MASTER, its peer takes over",
+               node::kCrashRecordSize);
+    crash_file_.reset();  // the page says not MASTER
+    return;
+  }
+  recorded_ = {r.master, r.reserved_ip_ours, r.priority_delta};
+}
+
+void Daemon::keep_crash_record() {
+  if (!crash_file_) return;
+  const bool master = node_.instance().state() == core::State::Master && !stopping_;
+  if (!master) {
+    if (recorded_.master) {
+      crash_file_->writer().set_master(false);
+      recorded_.master = false;
+    }
+    return;
+  }
+  const bool ours = node_.reserved_ip() && node_.reserved_ip()->holds_address();
+  const int delta = node_.instance().priority_delta();
+  if (recorded_.master && recorded_.reserved_ip_ours == ours && recorded_.priority_delta == delta) {
+    return;
+  }
+  write_crash_record();
+}
+
 void Daemon::setup_virtual_ips() {
   if (cfg().virtual_ip.addresses.empty()) return;
   address_manager_ = net::make_netlink_address_manager();
@@ -103,8 +171,15 @@ void Daemon::setup_virtual_ips() {
   // as the boot does, like the addresses it records.
   vips_.emplace(*address_manager_, cfg().instance.interface, std::move(vips),
                 cfg().control.socket + ".vips");
-  // Restarted in place, the addresses in the ledger are this node's and stay where they are.
-  log_vip_events(options_.restore ? vips_->adopt_previous_run() : vips_->clean_up_previous_run());
+  // Restarted in place or resuming after a crash, the addresses in the ledger are this node's
+  // and stay where they are.
+  if (options_.restore) {
+    log_vip_events(vips_->adopt_previous_run());
+  } else if (crash_resume_) {
+    log_vip_events(vips_->resume_previous_run());
+  } else {
+    log_vip_events(vips_->clean_up_previous_run());
+  }
 }
 
 void Daemon::setup_link_monitor() {
@@ -205,6 +280,7 @@ void Daemon::run(const node::Effects& effects) {
       arm_timer(arm->at);
     }
   }
+  keep_crash_record();
 }
 
 void Daemon::run_hook(const node::RunHook& hook) {
@@ -307,7 +383,7 @@ void Daemon::start() {
   if (transport_) wait_readable();
   wait_link_events();
   if (checks_) {
-    if (options_.restore) checks_->hold_verdicts_until_settled();
+    if (options_.restore || crash_resume_) checks_->hold_verdicts_until_settled();
     checks_->start();
   }
   run(node_.on_links(now(), links_->problem()));  // not started yet: only noted
@@ -315,6 +391,10 @@ void Daemon::start() {
     run(node_.restore(now(), *options_.restore));
     options_.restore.reset();
     // A link that changed during the exec counts now.
+    run(node_.on_links(now(), links_->problem()));
+  } else if (crash_resume_) {
+    run(node_.resume_after_crash(now(), *crash_resume_));
+    crash_resume_.reset();
     run(node_.on_links(now(), links_->problem()));
   } else {
     run(node_.start(now()));
@@ -390,6 +470,8 @@ void Daemon::send_advert(const proto::Advertisement& ad) {
     return;
   }
   ++adverts_sent_;
+  last_advert_boottime_ = boottime_now();
+  if (crash_file_) crash_file_->writer().set_last_advert(last_advert_boottime_);
   log_->trace("advert sent: priority {}", ad.priority);
 }
 
@@ -475,6 +557,10 @@ void Daemon::on_signal(int signo) {
 void Daemon::shutdown() {
   if (stopping_) return;
   run(node_.shutdown(now()));  // the stop hook is queued last
+  if (crash_file_) {
+    crash_file_->remove();
+    crash_file_.reset();
+  }
   if (hooks_) {
     if (!hooks_->drain(std::chrono::duration_cast<std::chrono::milliseconds>(cfg().notify.timeout) +
                        std::chrono::seconds(1))) {
@@ -550,6 +636,7 @@ util::Expected<std::string, std::string> Daemon::reload() {
     wait_readable();
   }
   auto reloaded = node_.reload(now(), std::move(next));
+  recorded_.master = false;  // peers or the interval may have changed: the record is rewritten
   run(reloaded.effects);
   log_->info("{}", reloaded.message);
   return reloaded.message;
@@ -638,10 +725,15 @@ void Daemon::exec_in_place() {
     log_->info("restarting in place: exec {} (pid {}, {})", options_.binary, ::getpid(),
                core::to_string(node_.instance().state()));
     sd_notify("RELOADING=1");
+    // The snapshot carries the state now: should the new process die, systemd's restart is a
+    // fresh start (docs: failoverd(8)), not a resume.
+    if (crash_file_) crash_file_->writer().set_master(false);
+    recorded_.master = false;
     drain_logs();
     why = exec_binary(options_.binary, restore_argv(options_.argv, path));
     // Still here: nothing was given up, carry on as before.
     sd_notify("READY=1");
+    keep_crash_record();
   }
   ::unlink(path.c_str());
   exec_pending_ = false;

@@ -20,10 +20,15 @@ std::string errno_text() { return std::strerror(errno); }
 
 }  // namespace
 
-std::string snapshot_owner(pid_t pid) {
-  // The unit's ProcSubset=pid hides /proc/sys: then the process's start time alone says it.
+std::string boot_id() {
   std::string boot;
   std::getline(std::ifstream("/proc/sys/kernel/random/boot_id"), boot);
+  return boot;
+}
+
+std::string snapshot_owner(pid_t pid) {
+  // The unit's ProcSubset=pid hides /proc/sys: then the process's start time alone says it.
+  const std::string boot = boot_id();
   // Field 22 of /proc/PID/stat, after the command name in parentheses (which may hold spaces).
   std::string stat;
   std::getline(std::ifstream("/proc/" + std::to_string(pid) + "/stat"), stat);

@@ -61,6 +61,22 @@ std::vector<VipEvent> VirtualIps::adopt_previous_run() {
   return out;
 }
 
+std::vector<VipEvent> VirtualIps::resume_previous_run() {
+  std::vector<VipEvent> out;
+  added_ = read_ledger(out);
+  for (const auto& a : added_) {
+    auto r = manager_.add(ifname_, a);
+    if (!r) {
+      out.push_back({false, r.error()});
+    } else if (*r == net::AddOutcome::kAdded) {
+      out.push_back({true, "added " + a.to_string() + " to " + ifname_ + " again: it was gone"});
+    } else {
+      out.push_back({true, "kept " + a.to_string() + " on " + ifname_ + " across the crash"});
+    }
+  }
+  return out;
+}
+
 std::vector<VipEvent> VirtualIps::save_ledger() const {
   if (ledger_path_.empty()) return {};
   if (added_.empty()) {

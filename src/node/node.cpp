@@ -520,4 +520,50 @@ Effects Node::restore(Now now, const NodeSnapshot& s) {
   return finish(std::move(out));
 }
 
+CrashRecord Node::crash_record() const {
+  CrashRecord r;
+  r.identity = crash_identity(cfg_, source_);
+  r.master = instance_.state() == core::State::Master && !stopping_;
+  r.adver_interval_cs = core::to_centiseconds(cfg_.vrrp.advert_interval);
+  r.priority_delta = instance_.priority_delta();
+  r.reserved_ip_ours = reserved_ip_ && reserved_ip_->holds_address();
+  return r;
+}
+
+Effects Node::resume_after_crash(Now now, const CrashResume& r) {
+  Effects out;
+  started_ = true;
+  joined_ = true;
+  faulted_ = false;
+  // It was MASTER, so no weight-0 check was failing; the runner holds its fresh verdicts
+  // back until every check has its first result (as after a restart in place).
+  verdict_ = health::Verdict{false, "", r.record.priority_delta, false};
+  core::InstanceSnapshot s;
+  s.state = core::State::Master;
+  s.priority_delta = r.record.priority_delta;
+  s.master_adver_interval = cfg_.vrrp.advert_interval;
+  s.adver_timer = now.steady;
+  s.preempt_allowed_at = now.steady;
+  s.started = true;
+  apply(instance_.restore(now.steady, s), now, out);  // the advert, at once
+  if (reserved_ip_) reserved_ip_->resumed_master(now.steady, out);
+  if (!cfg_.virtual_ip.addresses.empty()) out.push_back(TakeVips{});
+  const std::string why = "the previous process (pid " + std::to_string(r.record.pid) +
+                          ") crashed as MASTER and sent its last advert " +
+                          std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                             r.age).count()) +
+                          " ms ago, less than the " +
+                          std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                             r.bound).count()) +
+                          " ms after which a peer may take over";
+  // Not counted as a transition: in the cluster's eyes nothing changed.
+  history_.push_back({now.wall, core::State::Initialize, core::State::Master,
+                      "resumed after a crash: " + why,
+                      reserved_ip_ ? std::optional<std::string>("already held") : std::nullopt});
+  out.push_back(Log{LogLevel::kInfo, "resumed MASTER from the crash record: " + why +
+                                         "; no claim, no hook"});
+  out.push_back(NotifySystemd{"READY=1\n" + status_line(core::State::Master)});
+  return finish(std::move(out));
+}
+
 }  // namespace failoverd::node

@@ -49,6 +49,19 @@ void ReservedIp::became_master(core::Time now, Effects& out) {
   act(policy_.became_master(now), out);
 }
 
+void ReservedIp::resumed_master(core::Time now, Effects& out) {
+  start(now, out);
+  master_ = true;
+  holder_ = kThisNode;
+  core::ClaimPolicySnapshot p;
+  p.master = true;
+  p.next_check = now;
+  p.episode_start = now;
+  p.had_it = true;
+  policy_.restore(p);
+  act(policy_.on_timer(now), out);  // the check, now
+}
+
 void ReservedIp::left_master(core::Time now, Effects& out) {
   master_ = false;
   claim_current_ = false;
@@ -124,7 +137,7 @@ void ReservedIp::on_claim(Now now, const ClaimReport& report, Effects& out) {
     last_claim_ = util::iso8601(now.wall);
     last_failure_.reset();
     backoff_.on_success();
-    holder_ = "this node";
+    holder_ = kThisNode;
     out.push_back(Log{LogLevel::kInfo, "reserved IP " + address_ + " (" + provider_ + "): " +
                                            to_string(report.outcome) + " in " +
                                            ms(report.latency) + " ms after " +
@@ -172,7 +185,7 @@ void ReservedIp::on_check(core::Time now, const HolderReport& report, Effects& o
   } else {
     view.locked = report.locked;
     if (report.ours) {
-      holder_ = "this node";
+      holder_ = kThisNode;
       view.kind = core::HolderView::Kind::kUs;
     } else if (report.holder) {
       holder_ = report.holder;

@@ -119,6 +119,29 @@ TEST_F(LedgerTest, ARestartRemovesWhatTheCrashedRunAdded) {
   EXPECT_FALSE(std::filesystem::exists(ledger_));
 }
 
+TEST_F(LedgerTest, AResumeAfterACrashKeepsWhatTheCrashedRunAddedAndAddsWhatWentMissing) {
+  FakeAddressManager fake;
+  {
+    VirtualIps crashed(fake, "eth1", {kVip1, kVip2}, ledger_);
+    crashed.take();  // and then the process dies without release()
+  }
+  fake.present.erase(kVip2.to_string());  // someone removed one meanwhile
+  fake.calls.clear();
+  VirtualIps resumed(fake, "eth1", {kVip1, kVip2}, ledger_);
+  auto events = resumed.resume_previous_run();
+  EXPECT_EQ(fake.calls, (std::vector<std::string>{"add 10.0.0.100/24 dev eth1",
+                                                  "add 10.0.0.101/32 dev eth1"}));
+  ASSERT_EQ(events.size(), 2U);
+  EXPECT_EQ(events[0].message, "kept 10.0.0.100/24 on eth1 across the crash");
+  EXPECT_EQ(events[1].message, "added 10.0.0.101/32 to eth1 again: it was gone");
+  EXPECT_EQ(resumed.added().size(), 2U);
+  // Both are still this run's: leaving MASTER removes them.
+  fake.calls.clear();
+  resumed.release();
+  EXPECT_EQ(fake.calls, (std::vector<std::string>{"del 10.0.0.100/24 dev eth1",
+                                                  "del 10.0.0.101/32 dev eth1"}));
+}
+
 TEST_F(LedgerTest, AnAddressThatWasAlreadyThereNeverEntersTheLedger) {
   FakeAddressManager fake;
   fake.present.insert("10.0.0.100/24");

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <memory>
 #include <ostream>
 #include <string>
@@ -822,6 +823,111 @@ TEST(NodeRestore, AConfigThatNeedsAFullRestartIsRefusedAndAReloadableOneResumes)
   ASSERT_FALSE(only<SendAdvert>(b->log()).empty());
   EXPECT_EQ(only<SendAdvert>(b->log()).at(0).advert.priority, 120);
   EXPECT_EQ(b->state(), State::Master);
+}
+
+// ---- crash resume (node/crash_resume.h) ----
+
+CrashResume resume_of(const Node& crashed, core::Duration age, core::Duration bound) {
+  CrashRecord r = crashed.crash_record();
+  r.pid = 4242;
+  return CrashResume{r, age, bound};
+}
+
+TEST(NodeCrashResume, TheRecordFollowsTheStateAndTheHolder) {
+  Driven a(with_reserved_ip(with_vip(base_config())));
+  EXPECT_FALSE(a.node().crash_record().master);
+  a.become_master();
+  CrashRecord r = a.node().crash_record();
+  EXPECT_TRUE(r.master);
+  EXPECT_FALSE(r.reserved_ip_ours) << "the claim has not reported";
+  EXPECT_EQ(r.identity, crash_identity(a.node().config(), kMyAddr));
+  EXPECT_EQ(r.adver_interval_cs, 100);
+  a.claim_report(ClaimReport::Outcome::kClaimed, "assigned");
+  EXPECT_TRUE(a.node().crash_record().reserved_ip_ours);
+  a.advert_from(kHighAddr, 200);
+  EXPECT_EQ(a.state(), State::Backup);
+  EXPECT_FALSE(a.node().crash_record().master);
+}
+
+TEST(NodeCrashResume, AResumedMasterAdvertisesFirstWithoutHookClaimOrTransition) {
+  const auto cfg = with_hooks(with_reserved_ip(with_vip(base_config())));
+  Driven a(cfg);
+  a.become_master();
+  a.claim_report(ClaimReport::Outcome::kClaimed, "assigned");
+  const CrashResume res = resume_of(a.node(), milliseconds(2100), milliseconds(3007));
+
+  Driven b(cfg);  // the new process, after the crash
+  b.set_now(a.time() + milliseconds(2100));
+  b.holder.ours = true;
+  b.holder.holder = "1";
+  b.clear();
+  b.keep(b.node().resume_after_crash(b.now(), res));
+  ASSERT_FALSE(b.log().empty());
+  EXPECT_TRUE(std::holds_alternative<SendAdvert>(b.log().front())) << "the first effect";
+  EXPECT_EQ(b.state(), State::Master);
+  EXPECT_TRUE(hooks(b.log()).empty());
+  EXPECT_TRUE(claims(b.log()).empty());
+  EXPECT_TRUE(transitions(b.log()).empty());
+  EXPECT_EQ(only<TakeVips>(b.log()).size(), 1U) << "adds a VIP that went missing";
+  EXPECT_EQ(b.checks, 1) << "the holder is checked at once";
+  EXPECT_EQ(b.node().transitions(), 0U);
+  ASSERT_EQ(b.node().history().size(), 1U);
+  EXPECT_EQ(b.node().history()[0].to, State::Master);
+  EXPECT_NE(b.node().history()[0].reason.find("resumed after a crash"), std::string::npos);
+  EXPECT_EQ(b.node().history()[0].claim, std::optional<std::string>("already held"));
+  const auto notes = only<NotifySystemd>(b.log());
+  ASSERT_EQ(notes.size(), 1U);
+  EXPECT_EQ(notes[0].text, "READY=1\nSTATUS=MASTER");
+  const auto logs = only<Log>(b.log());
+  EXPECT_EQ(std::count_if(logs.begin(), logs.end(),
+                          [](const Log& l) {
+                            return l.line.rfind("resumed MASTER from the crash record", 0) == 0 &&
+                                   l.line.find("2100 ms ago") != std::string::npos;
+                          }),
+            1);
+  EXPECT_EQ(b.node().reserved_ip()->status(b.time()).holder,
+            std::optional<std::string>("this node"));
+  EXPECT_TRUE(b.node().crash_record().master);
+  EXPECT_TRUE(b.node().crash_record().reserved_ip_ours);
+
+  // It carries on as MASTER: adverts every second, reconcile checks, never a claim.
+  b.clear();
+  b.advance(seconds(100));
+  EXPECT_EQ(only<SendAdvert>(b.log()).size(), 100U);
+  EXPECT_TRUE(claims(b.log()).empty());
+  EXPECT_GT(b.checks, 1);
+  EXPECT_TRUE(hooks(b.log()).empty());
+}
+
+TEST(NodeCrashResume, TheNormalRulesFollow) {
+  const auto cfg = with_hooks(with_reserved_ip(base_config()));
+  Driven a(cfg);
+  a.become_master();
+  a.claim_report(ClaimReport::Outcome::kClaimed, "assigned");
+  const CrashResume res = resume_of(a.node(), milliseconds(500), milliseconds(3007));
+
+  // Nobody holds the address after all: the MASTER claims it, as any MASTER would.
+  Driven b(cfg);
+  b.clear();
+  b.keep(b.node().resume_after_crash(b.now(), res));
+  EXPECT_EQ(claims(b.log()), std::vector<std::string>{"nobody holds it"});
+  b.claim_report(ClaimReport::Outcome::kClaimed, "assigned");
+
+  // A higher-priority master heard: BACKUP, with the backup hook (the master hook never ran
+  // in this process, so none is owed first).
+  b.clear();
+  b.advert_from(kHighAddr, 200);
+  EXPECT_EQ(b.state(), State::Backup);
+  EXPECT_EQ(hooks(b.log()), std::vector<std::string>{"BACKUP"});
+  EXPECT_FALSE(b.node().crash_record().master);
+
+  // The checks' priority delta comes from the record until the runner reports.
+  Driven c(base_config());
+  CrashResume low = resume_of(a.node(), milliseconds(500), milliseconds(3007));
+  low.record.priority_delta = -30;
+  c.keep(c.node().resume_after_crash(c.now(), low));
+  EXPECT_EQ(c.node().instance().effective_priority(), 70);
+  EXPECT_EQ(only<SendAdvert>(c.log()).at(0).advert.priority, 70);
 }
 
 }  // namespace

@@ -327,7 +327,7 @@ write_conf c veth-a 999
 if out=$(systemctl start failoverd@c 2>&1); then
   fail $name "systemctl start failoverd@c with priority 999 succeeded"
 else
-  sleep 5 # RestartSec=2s: a retry would have happened by now
+  sleep 5 # RestartSec=1s: a retry would have happened by now
   errs=$(journalctl -u failoverd@c -p err --no-pager -o cat 2>&1)
   echo "    journalctl -u failoverd@c -p err:"
   indent 6 <<<"$errs"

@@ -165,6 +165,7 @@ class Instance {
   State state() const { return state_; }
   const Params& params() const { return params_; }
   std::uint8_t effective_priority() const;
+  int priority_delta() const { return priority_delta_; }
   // The current master: ourselves as MASTER, the source of the adverts we accept as BACKUP,
   // none when unknown.
   std::optional<util::Ipv4> master() const;

@@ -22,6 +22,7 @@
 #include "failoverd/config/config.h"
 #include "failoverd/control/control_protocol.h"
 #include "failoverd/daemon/check_runner.h"
+#include "failoverd/daemon/crash_record_file.h"
 #include "failoverd/daemon/drop_log.h"
 #include "failoverd/daemon/hook_runner.h"
 #include "failoverd/daemon/provider_worker.h"
@@ -79,6 +80,13 @@ class Daemon {
   // Carries out the Node's effects, in order.
   void run(const node::Effects& effects);
   void run_hook(const node::RunHook& hook);
+  // Reads the crash record a crashed predecessor left (unless restoring), decides whether to
+  // resume from it, and starts this process's own record.
+  void setup_crash_record();
+  // After every call into the Node: the record follows the state (MASTER or not, the
+  // reserved IP's holder, the checks' priority delta).
+  void keep_crash_record();
+  void write_crash_record();
   void setup_virtual_ips();
   void setup_link_monitor();
   void setup_checks();
@@ -134,6 +142,16 @@ class Daemon {
   std::unique_ptr<HookRunner> hooks_;               // only with [notify] hooks
   std::unique_ptr<metrics::MetricsServer> metrics_server_;  // only with [metrics] listen
   DropLog drop_log_;
+  std::unique_ptr<CrashRecordFile> crash_file_;  // null when it cannot be made
+  std::optional<node::CrashResume> crash_resume_;  // decided at construction, used by start()
+  core::Time last_advert_boottime_{0};
+  struct Recorded {
+    bool master = false;
+    bool reserved_ip_ours = false;
+    int priority_delta = 0;
+  } recorded_;  // what the record says now
+  std::string boot_id_;
+  std::string owner_;  // snapshot_owner(getpid()): the same after a restart in place
 
   std::uint64_t adverts_sent_ = 0;
   std::uint64_t send_errors_ = 0;

@@ -15,6 +15,8 @@
 
 namespace failoverd::daemon {
 
+// /proc/sys/kernel/random/boot_id, or "" where the unit's ProcSubset=pid hides it.
+std::string boot_id();
 // Who may resume a snapshot: the boot (/proc/sys/kernel/random/boot_id, when visible) and the
 // process that wrote it (its pid and start time, which exec keeps): a restart in place is the
 // same process. "" when /proc/PID/stat cannot be read (then nothing is written or accepted).

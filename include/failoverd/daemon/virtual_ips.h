@@ -31,6 +31,9 @@ class VirtualIps {
   // After a restart in place (the same PID, failoverctl restart): the addresses in the ledger
   // are ours and still on the interface; nothing is added or removed.
   std::vector<VipEvent> adopt_previous_run();
+  // Before resuming MASTER after a crash: as adopt_previous_run(), but an address of the
+  // ledger that is gone from the interface meanwhile is added again.
+  std::vector<VipEvent> resume_previous_run();
   // Adds every address and announces it with a gratuitous ARP.
   std::vector<VipEvent> take();
   // A repeated gratuitous ARP for every address we hold (switches forget; one may be lost).

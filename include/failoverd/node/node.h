@@ -30,6 +30,7 @@
 #include "failoverd/control/control_protocol.h"
 #include "failoverd/core/instance.h"
 #include "failoverd/health/tracker.h"
+#include "failoverd/node/crash_resume.h"
 #include "failoverd/node/effects.h"
 #include "failoverd/node/reserved_ip.h"
 #include "failoverd/util/expected.h"
@@ -154,6 +155,18 @@ class Node {
   // once as MASTER, a holder check if one was pending, READY=1 for systemd, the timer; never
   // a hook, TakeVips or a claim: nothing transitioned.
   Effects restore(Now now, const NodeSnapshot& s);
+
+  // Crash resume (node/crash_resume.h). crash_record(): what this node's crash record says
+  // now, but the writer's process and the advert time, which the daemon adds.
+  CrashRecord crash_record() const;
+  // Instead of start(), after decide_crash_resume said yes (REQUIRES: start() not called,
+  // on_source() called): MASTER at once, as the crashed process was. Its effects: an advert
+  // at once, TakeVips (adds what is missing: the rest is still on the interface), READY=1,
+  // a holder check of the reserved IP (never a claim), the timer; no hook: nothing
+  // transitioned. The checks' verdict is the crashed MASTER's (healthy, its recorded
+  // priority delta) until the check runner reports. The history starts with one entry
+  // INIT -> MASTER saying so, not counted as a transition.
+  Effects resume_after_crash(Now now, const CrashResume& r);
 
   // The earliest of the Instance's deadline, a GARP repeat and the reserved IP's (retry,
   // holder check).

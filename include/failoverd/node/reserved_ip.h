@@ -101,6 +101,8 @@ struct ReservedIpSnapshot {
 
 class ReservedIp {
  public:
+  // The holder as status shows it when it is this node.
+  static constexpr const char* kThisNode = "this node";
   using Counters = ReservedIpCounters;
 
   ReservedIp(std::string address, std::string provider, core::Duration reconcile_interval,
@@ -109,6 +111,10 @@ class ReservedIp {
   // The first check is due at once: status shows the holder early.
   void start(core::Time now, Effects& out);
   void became_master(core::Time now, Effects& out);
+  // Instead of start(), for a MASTER resumed after a crash that held the address: MASTER
+  // again without a claim; the holder is checked at once, and the policy's rules take it
+  // from there (an address found elsewhere is taken only after the hold-off).
+  void resumed_master(core::Time now, Effects& out);
   void left_master(core::Time now, Effects& out);
   void heard_lower_priority(core::Time now, Effects& out);
   // REQUIRES: a StartClaim was the last call started.
@@ -137,6 +143,8 @@ class ReservedIp {
   control::ReservedIpStatus status(core::Time now) const;
   const Counters& counters() const { return counters_; }
   const std::string& address() const { return address_; }
+  // The last claim or check said this node holds the address.
+  bool holds_address() const { return holder_ == kThisNode; }
 
  private:
   enum class Job : std::uint8_t { kClaim, kCheck };
