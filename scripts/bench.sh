@@ -173,9 +173,10 @@ the daemons' share), and SIGTERM of the master (what \`systemctl stop\` does, an
 only planned switchover). The master is restarted between trials (a resigned node would not
 preempt back for 60 s). The backup's master hook (\`[notify] master\`, keepalived's
 \`notify_master\`) is the same /bin/sh script for both, appending \`date +%s%N\` to a file: the
-hook column is t0 until that line runs (the script's own start, about a millisecond, included;
-no reserved IP is configured, so failoverd does not hold the hook for a claim report). The
-ratio columns divide each median by keepalived's SIGTERM median at the same interval.
+hook column is t0 until that line runs (the start of the shell and of \`date\` included, the
+same for both; no reserved IP is configured, so failoverd does not hold the hook for a claim
+report). The ratio columns divide each median by keepalived's SIGTERM median at the same
+interval.
 SECTION
     echo
     cat "$work/switchover"

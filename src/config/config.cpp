@@ -75,7 +75,6 @@ const char* to_string(Provider p) {
 
 core::Params to_core_params(const Config& cfg, util::Ipv4 primary_address) {
   core::Params p;
-  p.virtual_router_id = cfg.vrrp.virtual_router_id;
   p.priority = cfg.vrrp.priority;
   p.advert_interval = cfg.vrrp.advert_interval;
   p.preempt = cfg.vrrp.preempt;

@@ -85,8 +85,8 @@ Daemon::Daemon(asio::io_context& io, Options options, config::Config initial)
     hooks_ = std::make_unique<HookRunner>(io_, n, cfg().instance.name, log_);
   }
   if (cfg().metrics.listen) {
-    metrics_server_ = std::make_unique<MetricsServer>(
-        io_, *cfg().metrics.listen, [this] { return control::format_metrics(metrics()); });
+    metrics_server_ = std::make_unique<metrics::MetricsServer>(
+        io_, *cfg().metrics.listen, [this] { return metrics::format_metrics(metrics()); });
   }
   control_ = std::make_unique<control::ControlServer>(
       io_, cfg().control.socket,
@@ -740,9 +740,9 @@ void Daemon::exec_in_place() {
   log_->error("restart in place failed, this daemon keeps running: {}", why);
 }
 
-control::Metrics Daemon::metrics() const {
+metrics::Metrics Daemon::metrics() const {
   const control::Status s = status();
-  control::Metrics m;
+  metrics::Metrics m;
   m.instance = s.name;
   m.state = s.state;
   m.priority = s.priority;

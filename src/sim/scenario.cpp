@@ -97,7 +97,6 @@ Scenario random_scenario(std::uint64_t seed) {
 
   for (int i = 0; i < n; ++i) {
     core::Params p;
-    p.virtual_router_id = 51;
     p.priority = static_cast<std::uint8_t>(prios[static_cast<std::size_t>(i)]);
     p.advert_interval = mixed ? d.pick(intervals) : common;
     p.preempt = preempt;

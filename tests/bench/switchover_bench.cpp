@@ -13,9 +13,9 @@
 //   priority 0 the master's resignation advert reaches the backup's link
 //   peer       the backup's first advert
 //   hook       the backup's master hook runs: a /bin/sh script, the same for both
-//              implementations, that appends `date +%s%N` (its own start, about a millisecond,
-//              is included; no reserved IP is configured, so failoverd does not hold the hook
-//              for a claim)
+//              implementations, that appends `date +%s%N` (the start of the shell and of
+//              date are included, the same for both; no reserved IP is configured, so failoverd
+//              does not hold the hook for a claim)
 // peer - t0 is the switchover. With the RFC wait its floor is the backup's Skew_Time after the
 // priority-0 advert; with instant handover there is no timer, only the path. The master is
 // restarted between trials (a resigned node would not preempt back for 60 s).

@@ -27,7 +27,6 @@ constexpr Ipv4 kHighAddr = Ipv4::from_octets(10, 0, 0, 3);
 
 Params make_params(std::uint8_t priority = 100, Duration interval = seconds(1)) {
   Params p;
-  p.virtual_router_id = 51;
   p.priority = priority;
   p.advert_interval = interval;
   p.primary_address = kMyAddr;

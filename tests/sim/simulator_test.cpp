@@ -24,7 +24,6 @@ using K = ScriptedEvent::Kind;
 core::Params node_params(std::uint8_t priority, std::uint8_t octet, Duration interval = seconds(1),
                          bool preempt = true) {
   core::Params p;
-  p.virtual_router_id = 51;
   p.priority = priority;
   p.advert_interval = interval;
   p.preempt = preempt;

@@ -23,7 +23,6 @@ using K = ScriptedEvent::Kind;
 
 core::Params node_params(std::uint8_t priority, std::uint8_t octet) {
   core::Params p;
-  p.virtual_router_id = 51;
   p.priority = priority;
   p.advert_interval = seconds(1);
   p.primary_address = util::Ipv4::from_octets(10, 0, 0, octet);

@@ -32,7 +32,6 @@ inline constexpr std::uint8_t kPriorityOwner = 255;
 inline constexpr std::uint8_t kPriorityResign = 0;
 
 struct Params {
-  std::uint8_t virtual_router_id = 1;
   std::uint8_t priority = 100;                    // 1..254, or 255 for the address owner
   Duration advert_interval = std::chrono::seconds(1);  // a multiple of 10ms, 10ms..40.95s
   bool preempt = true;

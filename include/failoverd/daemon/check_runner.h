@@ -18,9 +18,9 @@
 
 #include "failoverd/config/config.h"
 #include "failoverd/control/control_protocol.h"
-#include "failoverd/metrics/metrics.h"
 #include "failoverd/health/check.h"
 #include "failoverd/health/tracker.h"
+#include "failoverd/metrics/metrics.h"
 
 namespace failoverd::daemon {
 

@@ -36,15 +36,9 @@
 
 namespace failoverd::control {
 class ControlServer;
-// daemon.cpp still names these as they were before the metrics module had a folder of its
-// own; the declarations go when it spells them metrics::.
-using metrics::format_metrics;
-using metrics::Metrics;
 }  // namespace failoverd::control
 
 namespace failoverd::daemon {
-
-using metrics::MetricsServer;  // as above
 
 struct Options {
   std::string config_path;
