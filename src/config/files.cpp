@@ -10,6 +10,7 @@
 #include <system_error>
 
 #include "config_internal.h"
+#include "failoverd/util/read_fd.h"
 #include "failoverd/util/unique_fd.h"
 #include "failoverd/config/config.h"
 
@@ -55,23 +56,13 @@ util::Expected<std::string, std::string> read_regular_file(const std::string& pa
   }
   const std::string too_large = "is larger than " + size_text(max_bytes);
   if (static_cast<std::uint64_t>(st.st_size) > max_bytes) return util::unexpected(too_large);
-  std::string content;
-  char buf[4096];
-  for (;;) {
-    const ssize_t n = ::read(fd.get(), buf, sizeof buf);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return util::unexpected(errno_text(errno));
-    }
-    if (n == 0) break;
-    content.append(buf, static_cast<std::size_t>(n));
-    if (content.size() > max_bytes) {  // the file grew while we read it
-      explicit_bzero(content.data(), content.size());
-      return util::unexpected(too_large);
-    }
+  auto content = util::read_up_to(fd.get(), max_bytes, /*wipe=*/secret);
+  if (!content) return util::unexpected(errno_text(content.error()));
+  if (content->size() > max_bytes) {  // the file grew while we read it
+    explicit_bzero(content->data(), content->size());
+    return util::unexpected(too_large);
   }
-  explicit_bzero(buf, sizeof buf);
-  return content;
+  return std::move(*content);
 }
 
 }  // namespace

@@ -17,6 +17,7 @@
 
 #include "failoverd/importer/keepalived_import.h"
 #include "failoverd/util/duration.h"
+#include "failoverd/util/read_fd.h"
 
 namespace failoverd::control {
 
@@ -466,16 +467,10 @@ util::Expected<std::string, std::string> read_keepalived_file(const std::string&
   if (flags < 0 || ::fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) != 0) {
     return util::unexpected(std::string(std::strerror(errno)));
   }
-  std::string text;
-  char buf[65536];
-  while (text.size() <= importer::kMaxKeepalivedBytes) {
-    const ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return util::unexpected("read error: " + std::string(std::strerror(errno)));
-    if (n == 0) return text;
-    text.append(buf, static_cast<std::size_t>(n));
-  }
-  return util::unexpected(too_large());
+  auto text = util::read_up_to(fd, importer::kMaxKeepalivedBytes);
+  if (!text) return util::unexpected("read error: " + std::string(std::strerror(text.error())));
+  if (text->size() > importer::kMaxKeepalivedBytes) return util::unexpected(too_large());
+  return std::move(*text);
 }
 
 }  // namespace

@@ -8,7 +8,10 @@
 #include <cerrno>
 #include <cstring>
 #include <ctime>
+#include <span>
 #include <vector>
+
+#include "failoverd/util/read_fd.h"
 
 namespace failoverd::daemon {
 
@@ -43,26 +46,14 @@ std::optional<util::Expected<node::CrashRecord, std::string>> read_crash_record(
     ::close(fd);
     return util::unexpected(path + " is not a regular file");
   }
-  // One byte more than a record: a larger file is not one.
-  std::vector<std::byte> bytes(node::kCrashRecordSize + 1);
-  std::size_t got = 0;
-  while (got < bytes.size()) {
-    const ssize_t n = ::read(fd, bytes.data() + got, bytes.size() - got);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      const std::string why = errno_text();
-      ::close(fd);
-      return util::unexpected("cannot read " + path + ": " + why);
-    }
-    if (n == 0) break;
-    got += static_cast<std::size_t>(n);
-  }
+  // One byte more than a record at most: a larger file is not one.
+  const auto text = util::read_up_to(fd, node::kCrashRecordSize);
   ::close(fd);
-  if (got > node::kCrashRecordSize) {
+  if (!text) return util::unexpected("cannot read " + path + ": " + std::strerror(text.error()));
+  if (text->size() > node::kCrashRecordSize) {
     return util::unexpected(path + " is larger than a crash record");
   }
-  bytes.resize(got);
-  return node::parse_crash_record(bytes);
+  return node::parse_crash_record(std::as_bytes(std::span(text->data(), text->size())));
 }
 
 util::Expected<std::unique_ptr<CrashRecordFile>, std::string> CrashRecordFile::create(

@@ -12,6 +12,9 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "failoverd/util/read_fd.h"
+#include "failoverd/util/unique_fd.h"
+
 namespace failoverd::daemon {
 
 namespace {
@@ -81,26 +84,14 @@ util::Expected<util::Ok, std::string> write_private_file(const std::string& path
 
 util::Expected<node::SnapshotDocument, std::string> read_snapshot_file(const std::string& path,
                                                                        pid_t writer) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-  if (fd < 0) return util::unexpected("cannot open " + path + ": " + errno_text());
-  std::string text;
-  char buf[65536];
-  while (true) {
-    const ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      const std::string why = errno_text();
-      ::close(fd);
-      return util::unexpected("cannot read " + path + ": " + why);
-    }
-    if (n == 0) break;
-    text.append(buf, static_cast<std::size_t>(n));
-    if (text.size() > node::kMaxSnapshotBytes) break;  // parse_snapshot says it is too large
-  }
-  ::close(fd);
+  const util::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+  if (!fd.valid()) return util::unexpected("cannot open " + path + ": " + errno_text());
+  // One byte over the limit at most: parse_snapshot says such a text is too large.
+  const auto text = util::read_up_to(fd.get(), node::kMaxSnapshotBytes);
+  if (!text) return util::unexpected("cannot read " + path + ": " + std::strerror(text.error()));
   const std::string owner = snapshot_owner(writer);
   if (owner.empty()) return util::unexpected("cannot read /proc/" + std::to_string(writer) + "/stat");
-  auto doc = node::parse_snapshot(text, owner);
+  auto doc = node::parse_snapshot(*text, owner);
   if (!doc) return util::unexpected(path + ": " + doc.error());
   return doc;
 }

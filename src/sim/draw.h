@@ -3,6 +3,7 @@
 // standard libraries (see simulator.cpp): a seed must give the same scenario everywhere.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <random>
@@ -29,6 +30,16 @@ class Draw {
   template <typename T>
   const T& pick(const std::vector<T>& v) {
     return v[static_cast<std::size_t>(between(0, static_cast<std::int64_t>(v.size()) - 1))];
+  }
+  // `n` different numbers in lo..hi, in the order drawn (the priorities of a scenario's nodes:
+  // equal ones would make the tie-break, not the scenario, decide). REQUIRES: n <= hi - lo + 1.
+  std::vector<int> distinct(int n, int lo, int hi) {
+    std::vector<int> out;
+    while (static_cast<int>(out.size()) < n) {
+      const int x = static_cast<int>(between(lo, hi));
+      if (std::find(out.begin(), out.end(), x) == out.end()) out.push_back(x);
+    }
+    return out;
   }
   template <typename T>
   void shuffle(std::vector<T>& v) {

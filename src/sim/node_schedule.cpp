@@ -88,11 +88,7 @@ NodeSchedule random_node_schedule(std::uint64_t seed) {
   const Duration preempt_delay = d.chance(70) ? Duration{0} : Duration{seconds(d.between(1, 3))};
   const Duration reconcile{seconds(d.between(1, 3))};
   const bool vips = d.chance(50);
-  std::vector<int> prios;
-  while (static_cast<int>(prios.size()) < n) {
-    const int p = static_cast<int>(d.between(20, 250));
-    if (std::find(prios.begin(), prios.end(), p) == prios.end()) prios.push_back(p);
-  }
+  const std::vector<int> prios = d.distinct(n, 20, 250);
   for (int i = 0; i < n; ++i) {
     config::Config c;
     c.instance.name = "node" + std::to_string(i);

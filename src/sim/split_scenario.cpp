@@ -49,11 +49,7 @@ SplitScenario random_split_scenario(std::uint64_t seed) {
   const int n = d.chance(65) ? 2 : 3;
   const Duration interval = d.chance(50) ? Duration{seconds(1)} : Duration{milliseconds(500)};
   const bool preempt = d.chance(70);
-  std::vector<int> prios;
-  while (static_cast<int>(prios.size()) < n) {
-    const int p = static_cast<int>(d.between(20, 250));
-    if (std::find(prios.begin(), prios.end(), p) == prios.end()) prios.push_back(p);
-  }
+  const std::vector<int> prios = d.distinct(n, 20, 250);
   for (int i = 0; i < n; ++i) {
     core::Params p;
     p.priority = static_cast<std::uint8_t>(prios[static_cast<std::size_t>(i)]);

@@ -654,7 +654,6 @@ TEST(ConfigTest, ToCoreParams) {
   const Config c = parse_ok(minimal_plus("priority = 200\nadvert_interval = 100ms\n"
                                          "preempt = off\npreempt_delay = 30s\n"));
   const core::Params p = to_core_params(c, ip("10.0.0.4"));
-  EXPECT_EQ(p.virtual_router_id, 51);
   EXPECT_EQ(p.priority, 200);
   EXPECT_EQ(p.advert_interval, 100ms);
   EXPECT_FALSE(p.preempt);

@@ -10,72 +10,35 @@
 #include <thread>
 
 #include "harness/harness.h"
+#include "harness/split.h"
 
 namespace failoverd::e2e {
 namespace {
 
-constexpr const char* kReservedIp = "203.0.113.10";
 constexpr const char* kVip = "10.99.0.100";
 
-class CrashResume : public TwoHostTest {
+class CrashResume : public CloudTwoHostTest {
  protected:
-  void SetUp() override {
-    TwoHostTest::SetUp();
-    if (IsSkipped()) return;
-    write_file(dir() / "do.token", "dop_v1_e2etesttoken0123456789\n", std::filesystem::perms(0600));
-    api_ = start_fake_do_api(net().ns(0), NetnsPair::address(0), kReservedIp, dir() / "do.token",
-                             dir() / "fake_do_api.log", /*delay_ms=*/20);
-    ASSERT_TRUE(wait_until([&] { return !api_get("/_fake/state").empty(); }, 5s))
-        << read_file(dir() / "fake_do_api.log");
-  }
-  void TearDown() override {
-    TwoHostTest::TearDown();
-    api_.reset();
-  }
-  std::string api_get(const std::string& path) {
-    const auto r = run_command({"ip", "netns", "exec", net().ns(0), "curl", "-s", "-m", "2",
-                                "http://" + NetnsPair::address(0) + ":8099" + path},
-                               5s);
-    return r.exit_code == 0 ? r.output : std::string();
-  }
-  // Assignments (POST .../actions) the fake has seen.
-  long long assignments() {
-    const auto j = nlohmann::json::parse(api_get("/_fake/requests"), nullptr, false);
-    if (j.is_discarded()) return -1;
-    const auto& list = j.is_array() ? j : j.value("requests", nlohmann::json::array());
-    long long n = 0;
-    for (const auto& r : list) {
-      if (r.value("method", "") == "POST" &&
-          r.value("path", "").find("/actions") != std::string::npos) {
-        ++n;
-      }
-    }
-    return n;
-  }
+  long long assignments() { return static_cast<long long>(assign_requests()); }
   std::string hooks_log() { return read_file(dir() / "hooks.log"); }
   // 1 s adverts, as shipped: Master_Down_Interval is about 3 s, room for a restart.
-  NodeConfig node(int host, const std::string& name, int priority, int droplet) {
-    NodeConfig c = node_config(host, name, priority);
+  NodeConfig node(int host, const std::string& name, int priority) {
+    NodeConfig c = cloud_node(host, name, priority, "2s");
     c.advert_interval = "1s";
     const auto hook = dir() / "hook.sh";
     write_file(hook, "#!/bin/sh\necho \"$2 $1\" >> " + (dir() / "hooks.log").string() + "\n",
                std::filesystem::perms(0755));
-    c.extra = "[reserved_ip]\nprovider = digitalocean\naddress = " + std::string(kReservedIp) +
-              "\ntoken_file = " + (dir() / "do.token").string() +
-              "\ndroplet_id = " + std::to_string(droplet) + "\napi_url = http://" +
-              NetnsPair::address(0) +
-              ":8099\nreconcile_interval = 2s\n[notify]\nmaster = " + hook.string() +
-              "\nbackup = " + hook.string() + "\nfault = " + hook.string() +
-              "\nstop = " + hook.string() + "\ntimeout = 5s\n";
+    c.extra += "[notify]\nmaster = " + hook.string() + "\nbackup = " + hook.string() +
+               "\nfault = " + hook.string() + "\nstop = " + hook.string() + "\ntimeout = 5s\n";
     return c;
   }
   // A MASTER (with the VIP, holding the reserved IP) and its BACKUP.
   void start_pair() {
-    NodeConfig ca = node(0, "node-a", 150, 1);
+    NodeConfig ca = node(0, "node-a", 150);
     ca.virtual_ips = {std::string(kVip) + "/24"};
     a_ = &start_node(ca);
     ASSERT_TRUE(a_->wait_state("MASTER", 10s));
-    b_ = &start_node(node(1, "node-b", 100, 2));
+    b_ = &start_node(node(1, "node-b", 100));
     ASSERT_TRUE(b_->wait_state("BACKUP", 10s));
     ASSERT_TRUE(wait_until(
         [&] {
@@ -92,7 +55,6 @@ class CrashResume : public TwoHostTest {
   }
   std::filesystem::path record_path() const { return a_->config().socket + ".crash"; }
 
-  std::unique_ptr<Process> api_;
   Node* a_ = nullptr;
   Node* b_ = nullptr;
 };
