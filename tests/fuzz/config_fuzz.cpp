@@ -118,7 +118,9 @@ std::string write_ini(const cfg::Config& c, bool& faithful) {
     if (!r.record.empty()) w.kv("record", r.record);
     if (!r.command.empty()) w.command("command", r.command);
     if (!r.api_url.empty()) w.kv("api_url", r.api_url);
-    if (r.provider != cfg::Provider::kExec) w.kv("metadata_url", r.metadata_url);
+    // Only the providers that ask the metadata service for their own id take the key.
+    if (r.provider == cfg::Provider::kDigitalOcean || r.provider == cfg::Provider::kHetzner)
+      w.kv("metadata_url", r.metadata_url);
     w.kv("reconcile_interval", format_duration(r.reconcile_interval));
   }
 
