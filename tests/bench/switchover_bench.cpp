@@ -290,15 +290,11 @@ int main(int argc, char** argv) {
       rows.push_back(std::move(r));
     }
   }
-  const auto keepalived_median = [&](const std::string& interval) {
+  // keepalived's median at `interval` of what `measure` takes from a row (advert or hook).
+  const auto keepalived_median = [&](const std::string& interval,
+                                     std::vector<double> (*measure)(const Row&)) {
     for (const auto& r : rows) {
-      if (r.interval == interval && r.setup == Setup::kKeepalived) return fb::stats(peer_ms(r)).median;
-    }
-    return 0.0;
-  };
-  const auto keepalived_hook_median = [&](const std::string& interval) {
-    for (const auto& r : rows) {
-      if (r.interval == interval && r.setup == Setup::kKeepalived) return fb::stats(hook_ms(r)).median;
+      if (r.interval == interval && r.setup == Setup::kKeepalived) return fb::stats(measure(r)).median;
     }
     return 0.0;
   };
@@ -315,7 +311,7 @@ int main(int argc, char** argv) {
     const auto p = fb::stats(peer_ms(r));
     std::vector<double> prio0;
     for (const auto& t : r.trials) prio0.push_back(t.to_prio0);
-    const double ka = keepalived_median(r.interval);
+    const double ka = keepalived_median(r.interval, peer_ms);
     const double ratio = ka > 0 && p.n > 0 ? p.median / ka : 0;
     md << "| " << r.interval << " | " << setup_text(r.setup) << " | " << way_text(r.way) << " | "
        << p.n << " | "
@@ -324,7 +320,7 @@ int main(int argc, char** argv) {
        << fb::fixed(p.p90, 2) << " / " << fb::fixed(p.max, 2) << " | "
        << fb::fixed(fb::stats(prio0).median, 2) << " | " << fb::fixed(ratio, 3) << " | ";
     const auto h = fb::stats(hook_ms(r));
-    const double ka_hook = keepalived_hook_median(r.interval);
+    const double ka_hook = keepalived_median(r.interval, hook_ms);
     md << "(" << h.n << ") " << fb::fixed(h.median, 2) << " / " << fb::fixed(h.p90, 2) << " / "
        << fb::fixed(h.max, 2) << " | "
        << fb::fixed(ka_hook > 0 && h.n > 0 ? h.median / ka_hook : 0, 3) << " |\n";
